@@ -1,0 +1,1 @@
+"""Analysis of saved histories: diagnosis findings and statistics. Pure Python, no TensorFlow."""

@@ -1,0 +1,111 @@
+"""The ``lossopt`` command line: parses, calls a plain function, prints. Nothing heavy here.
+
+TensorFlow is imported only inside commands that train; ``--help``, ``validate`` and the
+other read-only commands stay fast. Bad input becomes one ``Error:`` line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .schema import ConfigError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class ConfigProblem(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+def config_errors(fn):
+    """Turn a ConfigError into one clear message and exit code 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as err:
+            raise ConfigProblem(str(err)) from None
+
+    return wrapper
+
+
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a config key, e.g. --set optimizer.name=sgd (the value is read as YAML). Repeatable.",
+)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="lossopt", prog_name="lossopt")
+def cli():
+    """Train Keras models from YAML configs, and diagnose their curves.
+
+    \b
+      lossopt train configs/quickstart.yaml
+      lossopt validate configs/*.yaml
+    """
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@set_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the final summary.")
+@config_errors
+def train(config, overrides, quiet):
+    """Train the model CONFIG describes and write a run directory under outputs/."""
+    from . import config as config_module
+
+    cfg = config_module.load(config, overrides)
+    from .training.runner import execute, prepare_run
+
+    prepared = prepare_run(cfg)
+    for note in prepared.notes:
+        click.echo(f"note: {note}", err=True)
+    # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.
+    result = execute(prepared, verbose=0 if quiet else (1 if sys.stdout.isatty() else 2))
+    click.echo(format_run_summary(result.summary, result.run_dir))
+    if result.status == "interrupted":
+        sys.exit(EXIT_INTERRUPTED)
+    if not result.ok:
+        sys.exit(EXIT_FAILED)
+
+
+def format_run_summary(summary: dict, run_dir) -> str:
+    from .reporting.text import run_summary_lines
+
+    return "\n".join(run_summary_lines(summary, run_dir))
+
+
+@cli.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@set_option
+def validate(configs, overrides):
+    """Check one or more configs without training (and without importing TensorFlow)."""
+    from . import config as config_module
+
+    failed = 0
+    for path in configs:
+        try:
+            cfg = config_module.load(path, overrides)
+        except ConfigError as err:
+            failed += 1
+            click.echo(f"Error: {err}", err=True)
+            continue
+        click.echo(f"ok: {path} ({cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, "
+                   f"{cfg.loss['name']}, {cfg.optimizer['name']})")
+    if failed:
+        sys.exit(EXIT_USAGE)
+
+
+def main():
+    cli(prog_name="lossopt")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Configuration: the schema, YAML loading, ``--set`` overrides and the one ``RunConfig``.
+
+A config is validated once, here, before anything is trained or written: unknown keys are
+rejected with a did-you-mean, every value is checked against its constraint, and every
+default is filled in, so ``RunConfig.to_dict()`` is the fully resolved config that a run
+directory stores as ``config.yaml``. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
+from .schema import (Bool, Choice, ConfigError, Custom, Float, Int, ListOf, Mapping_, OneOf, Optional, Param,
+                     Str, describe, validate_table)
+
+
+def _table_or_flag(table: dict[str, Param], what: str) -> Custom:
+    """``null``/``false`` (off), ``true`` (on with defaults), or a mapping of the table's keys."""
+
+    def check(value):
+        if value is None or value is False:
+            return None
+        if value is True:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise ValueError
+        return validate_table(value, table, what)
+
+    return Custom(check, f"null, true, or a mapping with keys {', '.join(table)}")
+
+
+EARLY_STOPPING = {
+    "monitor": Param("val_loss", Str(), "the metric to watch"),
+    "patience": Param(3, Int(0), "epochs without improvement before stopping"),
+    "min_delta": Param(0.0, Float(0), "smallest change that counts as an improvement"),
+    "mode": Param("auto", Choice(("auto", "min", "max")), "whether the metric should fall or rise"),
+    "restore_best_weights": Param(True, Bool(), "keep the weights of the best epoch"),
+    "start_from_epoch": Param(0, Int(0), "epochs of warm-up before watching"),
+}
+
+SECTIONS: dict[str, dict[str, Param]] = {
+    "data": {
+        "dataset": Param(None, Str(), "a built-in name (lossopt catalog datasets), keras:<name>, or a .csv/.npz path",
+                         required=True),
+        "params": Param({}, Mapping_(), "parameters of a built-in dataset, e.g. {n_samples: 500, noise: 0.3}"),
+        "target": Param(None, Optional(Str()), "the label column of a CSV file"),
+        "validation_split": Param(0.2, Float(0, 1, high_open=True), "fraction of the data held out for validation"),
+        "test_split": Param(0.0, Float(0, 1, high_open=True), "fraction held out for a final test evaluation"),
+        "normalize": Param("auto", Choice(("auto", "standard", "minmax", "none")), "feature scaling, fitted on the training split"),
+    },
+    "training": {
+        "epochs": Param(10, Int(1), "passes over the training data"),
+        "batch_size": Param(32, OneOf((Int(1), Choice(("full",)))), "samples per step; full = batch gradient descent, 1 = per-example SGD"),
+        "shuffle": Param(True, Bool(), "shuffle the training data every epoch"),
+        "early_stopping": Param(None, _table_or_flag(EARLY_STOPPING, "training.early_stopping"),
+                                "stop when the monitored metric stops improving (Keras EarlyStopping)"),
+    },
+    "output": {
+        "dir": Param("outputs", Str(), "where run directories are created"),
+        "save_model": Param(True, Bool(), "write model.keras"),
+    },
+}
+
+
+def _diagnostics_table() -> dict[str, Param]:
+    from .analysis.thresholds import THRESHOLDS
+
+    return THRESHOLDS
+
+
+TOP_LEVEL = {
+    "name": Param(None, Optional(Str()), "the run's name (default: the config file's stem)"),
+    "seed": Param(42, Int(0), "seed for the split, the initial weights and the shuffling"),
+    "deterministic": Param(False, Bool(), "turn on TensorFlow's op determinism (slower, bit-identical)"),
+    "data": Param({}, Mapping_()),
+    "model": Param("mlp", OneOf((Str(), Mapping_()))),
+    "loss": Param(None, OneOf((Str(), Mapping_())), "a loss name (lossopt catalog losses) or {name: ..., params}",
+                  required=True),
+    "optimizer": Param("adam", OneOf((Str(), Mapping_()))),
+    "metrics": Param(None, Optional(ListOf(OneOf((Str(), Mapping_())), allow_scalar=True)),
+                     "metrics to track (default: accuracy for classification)"),
+    "training": Param({}, Mapping_()),
+    "diagnostics": Param({}, Mapping_(), "thresholds of the reporter"),
+    "output": Param({}, Mapping_()),
+}
+
+
+@dataclass
+class RunConfig:
+    """One validated run configuration. Sections are plain dicts with every default filled in."""
+
+    name: str
+    seed: int
+    deterministic: bool
+    data: dict
+    model: dict
+    loss: dict
+    optimizer: dict
+    metrics: list | None
+    training: dict
+    diagnostics: dict
+    output: dict
+    source: str | None = None
+
+    def to_dict(self) -> dict:
+        keys = ("name", "seed", "deterministic", "data", "model", "loss", "optimizer", "metrics",
+                "training", "diagnostics", "output")
+        return copy.deepcopy({k: getattr(self, k) for k in keys})
+
+    # Resolved catalog choices (each a registry Spec with build()).
+    def loss_spec(self):
+        return LOSSES.get(self.loss, "loss")
+
+    def optimizer_spec(self):
+        return OPTIMIZERS.get(self.optimizer, "optimizer")
+
+    def model_spec(self):
+        return MODELS.get(self.model, "model")
+
+    def metric_specs(self, task: str):
+        from .catalog.metrics import default_metrics
+
+        metrics = self.metrics if self.metrics is not None else default_metrics(task)
+        return [METRICS.get(m, f"metrics[{i}]") for i, m in enumerate(metrics)]
+
+
+def validate(raw: Any, source: str | None = None) -> RunConfig:
+    """Validate a raw config mapping (as read from YAML) into a ``RunConfig``."""
+    try:
+        top = validate_table(raw, TOP_LEVEL, "")
+        sections = {key: validate_table(top[key], table, key) for key, table in SECTIONS.items()}
+        data = sections["data"]
+        dataset = data["dataset"]
+        if dataset in DATASETS:
+            spec = DATASETS.get({"name": dataset, **data["params"]}, "data.params")
+            data["dataset"], data["params"] = spec.name, spec.params
+        elif data["params"]:
+            raise ConfigError(f"data.params applies to built-in datasets only; {dataset!r} is not one "
+                              f"(see `lossopt catalog datasets`).", key="data.params")
+        elif not (dataset.startswith("keras:") or Path(dataset).suffix.lower() in (".csv", ".npz")):
+            DATASETS.entry(dataset, "data.dataset")  # raises: unknown name, with a did-you-mean
+        if data["validation_split"] + data["test_split"] >= 1:
+            raise ConfigError("data.validation_split + data.test_split must be < 1 to leave training data. "
+                              f"Got {data['validation_split']} + {data['test_split']}.", key="data.validation_split")
+        metrics = top["metrics"]
+        if metrics is not None:
+            metrics = [METRICS.resolve(m, f"metrics[{i}]") for i, m in enumerate(metrics)]
+        name = top["name"] or (Path(source).stem if source else "run")
+        return RunConfig(
+            name=_safe_name(name),
+            seed=top["seed"],
+            deterministic=top["deterministic"],
+            data=data,
+            model=MODELS.resolve(top["model"], "model"),
+            loss=LOSSES.resolve(top["loss"], "loss"),
+            optimizer=OPTIMIZERS.resolve(top["optimizer"], "optimizer"),
+            metrics=metrics,
+            training=sections["training"],
+            diagnostics=validate_table(top["diagnostics"], _diagnostics_table(), "diagnostics", what="the reporter"),
+            output=sections["output"],
+            source=str(source) if source else None,
+        )
+    except ConfigError as err:
+        raise err.in_file(source)
+
+
+def _safe_name(name: str) -> str:
+    import re
+
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-.")
+    return cleaned or "run"
+
+
+# --- loading and overrides ----------------------------------------------------------------
+
+
+def read_yaml(path: str | Path) -> Any:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such config file.")
+    try:
+        return yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"invalid YAML{where}: {problem}.", file=str(p)) from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``optimizer.learning_rate=0.1`` -> (["optimizer", "learning_rate"], 0.1); value parsed as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r} must look like key.path=value, e.g. --set optimizer.name=sgd.", key=text)
+    key, _, value_text = text.partition("=")
+    parts = [p for p in key.strip().split(".")]
+    if not all(parts):
+        raise ConfigError(f"--set {text!r}: the key {key!r} is not a dotted path like training.epochs.", key=key)
+    try:
+        value = yaml.safe_load(value_text) if value_text.strip() else None
+    except yaml.YAMLError:
+        value = value_text
+    return parts, value
+
+
+SELECTORS = {"loss": "name", "optimizer": "name", "model": "type"}
+
+
+def apply_overrides(raw: Any, overrides: list[str] | tuple[str, ...]) -> dict:
+    """Apply ``--set`` overrides to a raw config; a string ``loss: huber`` becomes ``{name: huber}``."""
+    out = copy.deepcopy(raw) if isinstance(raw, Mapping) else {}
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = out
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if isinstance(child, str) and depth == 0 and part in SELECTORS:
+                child = {SELECTORS[part]: child}
+            elif child is None:
+                child = {}
+            elif not isinstance(child, Mapping):
+                raise ConfigError(f"--set {text}: {'.'.join(parts[:depth + 1])} is {describe(child)}, not a mapping.",
+                                  key=".".join(parts[:depth + 1]))
+            node[part] = dict(child)
+            node = node[part]
+        node[parts[-1]] = value
+    return out
+
+
+def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """Read, override and validate one config file."""
+    try:
+        raw = read_yaml(path)
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"the config must be a mapping of keys (data, loss, optimizer, ...). Got {describe(raw)}.")
+        return validate(apply_overrides(raw, overrides), source=str(path))
+    except ConfigError as err:
+        raise err.in_file(str(path))
+
+
+def dump(config: RunConfig) -> str:
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)

@@ -1,0 +1,1 @@
+"""Reporting: plots and the HTML report, drawn only from what a run directory holds."""

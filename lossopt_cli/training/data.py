@@ -1,0 +1,161 @@
+"""From a loaded ``Dataset`` to arrays Keras can fit: split, normalize, encode labels.
+
+The split is seeded (stratified for classification), the scaler is fitted on the training
+split only, and labels are encoded to suit the loss, which also decides the output layer:
+softmax over classes, one sigmoid unit, or linear units for regression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..catalog.datasets import Dataset
+from ..catalog.losses import label_mode
+from ..schema import ConfigError
+
+
+@dataclass
+class Prepared:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    task: str
+    n_classes: int | None
+    output_units: int
+    output_activation: str
+    label_mode: str
+    class_names: list | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+    def sizes(self) -> dict:
+        return {"train": len(self.x_train), "validation": 0 if self.x_val is None else len(self.x_val),
+                "test": 0 if self.x_test is None else len(self.x_test)}
+
+
+def split_indices(y: np.ndarray, fraction: float, seed: int, stratify: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held_out) index arrays; held_out is ``fraction`` of the samples."""
+    n = len(y)
+    idx = np.arange(n)
+    n_out = int(round(n * fraction))
+    if n_out == 0:
+        return idx, idx[:0]
+    from sklearn.model_selection import train_test_split
+
+    strat = y if stratify and len(np.unique(y)) <= n_out and np.min(np.bincount(y)) >= 2 else None
+    kept, out = train_test_split(idx, test_size=n_out, random_state=seed, shuffle=True, stratify=strat)
+    return np.sort(kept), np.sort(out)
+
+
+class Scaler:
+    def __init__(self, method: str):
+        self.method = method
+        self.shift: np.ndarray | float = 0.0
+        self.scale: np.ndarray | float = 1.0
+
+    def fit(self, x: np.ndarray) -> "Scaler":
+        method = self.method
+        if method == "auto":
+            method = "pixels" if x.ndim >= 3 and x.size and float(np.nanmax(x)) > 1.0 else "standard"
+            if x.ndim < 3 and x.size == 0:
+                method = "none"
+        self.method = method
+        if method == "standard":
+            self.shift = x.mean(axis=0)
+            std = x.std(axis=0)
+            self.scale = np.where(std > 0, std, 1.0)
+        elif method == "minmax":
+            lo, hi = x.min(axis=0), x.max(axis=0)
+            self.shift, self.scale = lo, np.where(hi > lo, hi - lo, 1.0)
+        elif method == "pixels":
+            self.shift, self.scale = 0.0, 255.0 if float(x.max()) > 1.0 else 1.0
+        return self
+
+    def transform(self, x: np.ndarray | None) -> np.ndarray | None:
+        if x is None:
+            return None
+        return ((x.astype("float32") - self.shift) / self.scale).astype("float32")
+
+
+def output_head(task: str, n_classes: int | None, mode: str, loss_name: str) -> tuple[int, str, str]:
+    """(units, activation, encoding) for the loss' label mode on this task."""
+    if task == "regression":
+        if mode in ("categorical", "sparse", "binary"):
+            raise ConfigError(
+                f"loss {loss_name!r} is a classification loss but the dataset's target is continuous "
+                f"(regression). Use a regression loss such as mean_squared_error, mean_absolute_error or huber.",
+                key="loss",
+            )
+        return 0, "linear", "values"
+    if mode == "binary":
+        if n_classes != 2:
+            raise ConfigError(
+                f"loss {loss_name!r} needs two classes, but the dataset has {n_classes}. "
+                f"Use categorical_crossentropy (one-hot) or sparse_categorical_crossentropy.",
+                key="loss",
+            )
+        return 1, "sigmoid", "binary"
+    if mode == "sparse":
+        return n_classes, "softmax", "integer"
+    if mode == "regression" and n_classes == 2:
+        return 1, "sigmoid", "binary"
+    return n_classes, "softmax", "one_hot"
+
+
+def encode(y: np.ndarray | None, encoding: str, n_classes: int | None) -> np.ndarray | None:
+    if y is None:
+        return None
+    if encoding == "one_hot":
+        out = np.zeros((len(y), n_classes), dtype="float32")
+        out[np.arange(len(y)), y.astype(int)] = 1.0
+        return out
+    if encoding == "binary":
+        return y.astype("float32").reshape(-1, 1)
+    if encoding == "integer":
+        return y.astype("int64")
+    return y.astype("float32")
+
+
+def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
+    notes: list[str] = []
+    x, y = ds.x, ds.y
+    classify = ds.task == "classification"
+    x_test, y_test = ds.x_test, ds.y_test
+    if x_test is None and data_cfg["test_split"] > 0:
+        keep, test = split_indices(y, data_cfg["test_split"], seed, classify)
+        x_test, y_test, x, y = x[test], y[test], x[keep], y[keep]
+    elif x_test is not None and data_cfg["test_split"] > 0:
+        notes.append(f"{ds.name} comes with its own test set; data.test_split is not used.")
+    x_val, y_val = ds.x_val, ds.y_val
+    if x_val is None and data_cfg["validation_split"] > 0:
+        frac = data_cfg["validation_split"] / (1 - (data_cfg["test_split"] if ds.x_test is None else 0.0))
+        keep, val = split_indices(y, min(frac, 0.9), seed + 1, classify)
+        x_val, y_val, x, y = x[val], y[val], x[keep], y[keep]
+    if len(x) == 0:
+        raise ConfigError("no training samples are left after the validation and test splits; "
+                          "lower data.validation_split or data.test_split.", key="data.validation_split")
+    scaler = Scaler(data_cfg["normalize"]).fit(x.astype("float32"))
+    mode = label_mode(loss_spec)
+    units, activation, encoding = output_head(ds.task, ds.n_classes, mode, loss_spec.name)
+    if units == 0:
+        units = 1 if y.ndim == 1 else int(y.shape[1])
+    if loss_spec.params.get("from_logits"):
+        activation = "linear"
+    if mode == "regression" and ds.task == "classification":
+        notes.append(f"{loss_spec.name} on class labels: targets are {encoding.replace('_', '-')} encoded "
+                     f"with a {activation} output; cross-entropy is the usual loss for classification.")
+    return Prepared(
+        x_train=scaler.transform(x), y_train=encode(y, encoding, ds.n_classes),
+        x_val=scaler.transform(x_val), y_val=encode(y_val, encoding, ds.n_classes),
+        x_test=scaler.transform(x_test), y_test=encode(y_test, encoding, ds.n_classes),
+        task=ds.task, n_classes=ds.n_classes, output_units=units, output_activation=activation,
+        label_mode=mode, class_names=ds.class_names, notes=notes,
+    )
