@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import yaml
 
 from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
-from .schema import (Bool, Choice, ConfigError, Custom, Float, Int, ListOf, Mapping_, OneOf, Optional, Param,
+from .schema import (Any_, Bool, Choice, ConfigError, Custom, Float, Int, ListOf, Mapping_, OneOf, Optional, Param,
                      Str, describe, validate_table)
 
 
@@ -79,10 +79,10 @@ TOP_LEVEL = {
     "seed": Param(42, Int(0), "seed for the split, the initial weights and the shuffling"),
     "deterministic": Param(False, Bool(), "turn on TensorFlow's op determinism (slower, bit-identical)"),
     "data": Param({}, Mapping_()),
-    "model": Param("mlp", OneOf((Str(), Mapping_()))),
-    "loss": Param(None, OneOf((Str(), Mapping_())), "a loss name (lossopt catalog losses) or {name: ..., params}",
-                  required=True),
-    "optimizer": Param("adam", OneOf((Str(), Mapping_()))),
+    # model, loss and optimizer are checked by their registries (a name or {name: ..., params})
+    "model": Param("mlp", Any_(), "a model type or {type: ..., params}"),
+    "loss": Param(None, Any_(), "a loss name (lossopt catalog losses) or {name: ..., params}", required=True),
+    "optimizer": Param("adam", Any_(), "an optimizer name or {name: ..., params}"),
     "metrics": Param(None, Optional(ListOf(OneOf((Str(), Mapping_())), allow_scalar=True)),
                      "metrics to track (default: accuracy for classification)"),
     "training": Param({}, Mapping_()),
@@ -157,9 +157,9 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
             seed=top["seed"],
             deterministic=top["deterministic"],
             data=data,
-            model=MODELS.resolve(top["model"], "model"),
+            model=MODELS.resolve(top["model"], "model", default="mlp"),
             loss=LOSSES.resolve(top["loss"], "loss"),
-            optimizer=OPTIMIZERS.resolve(top["optimizer"], "optimizer"),
+            optimizer=OPTIMIZERS.resolve(top["optimizer"], "optimizer", default="adam"),
             metrics=metrics,
             training=sections["training"],
             diagnostics=validate_table(top["diagnostics"], _diagnostics_table(), "diagnostics", what="the reporter"),

@@ -258,9 +258,9 @@ def validate_table(values: Any, table: Mapping[str, Param], path: str, what: str
     for key in values:
         if key not in table:
             owner = f" for {what}" if what else ""
-            valid = ", ".join(sorted(table)) or "(none)"
+            valid = f"Valid keys: {', '.join(sorted(table))}." if table else f"{what or path} takes no parameters."
             raise ConfigError(
-                f"Unknown key {prefix}{key}{owner}.{suggest(key, table)} Valid keys: {valid}.",
+                f"Unknown key {prefix}{key}{owner}.{suggest(key, table)} {valid}",
                 key=f"{prefix}{key}",
             )
     for key, param in table.items():

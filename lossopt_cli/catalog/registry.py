@@ -92,16 +92,23 @@ class Registry:
             )
         return self._entries[key]
 
-    def get(self, value: Any, path: str, extra: Mapping[str, Any] | None = None) -> Spec:
-        """Resolve ``name`` or ``{name: ..., **params}`` into a validated ``Spec``."""
+    def get(self, value: Any, path: str, extra: Mapping[str, Any] | None = None, default: str | None = None) -> Spec:
+        """Resolve ``name`` or ``{name: ..., **params}`` into a validated ``Spec``.
+
+        With ``default``, a mapping without the selector key means that entry (``{learning_rate: 0.1}``
+        is Adam with that learning rate when ``default="adam"``).
+        """
         sel = self.selector
+        if isinstance(value, Mapping) and sel not in value and default:
+            value = {sel: default, **value}
         if isinstance(value, str):
             name, params = value, {}
         elif isinstance(value, Mapping) and isinstance(value.get(sel), str):
             name, params = value[sel], {k: v for k, v in value.items() if k != sel}
         else:
+            article = "an" if self.kind[0] in "aeiou" else "a"
             raise ConfigError(
-                f"{path} must be a {self.kind} name or a mapping with a '{sel}' key. Got {describe(value)}.",
+                f"{path} must be {article} {self.kind} name or a mapping with a '{sel}' key. Got {describe(value)}.",
                 key=path,
             )
         if extra:
@@ -109,7 +116,7 @@ class Registry:
         entry = self.entry(name, path + (f".{sel}" if isinstance(value, Mapping) else ""))
         return Spec(entry, validate_table(params, entry.params, path, what=f"{self.kind} {entry.name!r}"))
 
-    def resolve(self, value: Any, path: str) -> Any:
+    def resolve(self, value: Any, path: str, default: str | None = None) -> Any:
         """A ``Spec`` as a plain config value, ``{name: ..., **every param}``."""
-        spec = self.get(value, path)
+        spec = self.get(value, path, default=default)
         return {self.selector: spec.name, **spec.params}

@@ -1,0 +1,37 @@
+"""The read-only paths never import TensorFlow, and every command is documented."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from lossopt_cli.cli import cli
+
+from .conftest import REPO
+
+PROBE = """
+import sys
+from click.testing import CliRunner
+from lossopt_cli.cli import cli
+result = CliRunner().invoke(cli, {args!r})
+heavy = [m for m in ("tensorflow", "keras") if m in sys.modules]
+print(result.exit_code, heavy)
+"""
+
+
+def run_probe(args):
+    out = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
+                         cwd=REPO, timeout=120)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_help_and_validate_do_not_import_tensorflow():
+    assert run_probe(["--help"]) == "0 []"
+    assert run_probe(["validate", "configs/quickstart.yaml"]) == "0 []"
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (REPO / "README.md").read_text()
+    for name, command in cli.commands.items():
+        assert command.help and command.help.strip(), name
+        assert f"lossopt {name}" in readme, f"`lossopt {name}` is not documented in README.md"

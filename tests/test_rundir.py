@@ -1,0 +1,43 @@
+"""The run directory: never overwritten, atomic files, history readable by any tool."""
+
+from __future__ import annotations
+
+import math
+
+from lossopt_cli import rundir
+
+
+def test_run_directories_are_never_reused(tmp_path):
+    first = rundir.create_run_dir(tmp_path, "exp", now=0)
+    (first / "history.csv").write_text("epoch,loss\n1,0.5\n")
+    second = rundir.create_run_dir(tmp_path, "exp", now=0)
+    third = rundir.create_run_dir(tmp_path, "exp", now=0)
+    assert [first.name.rsplit("-", 1)[-1] != "2", second.name.endswith("-2"), third.name.endswith("-3")] == [True] * 3
+    assert (first / "history.csv").read_text() == "epoch,loss\n1,0.5\n"
+
+
+def test_history_writer_rewrites_whole_file_each_epoch(tmp_path):
+    writer = rundir.HistoryWriter(tmp_path / "history.csv")
+    writer.append(1, {"accuracy": 0.5, "loss": 1.0, "val_accuracy": 0.4, "val_loss": 1.2, "learning_rate": 0.01})
+    assert (tmp_path / "history.csv").read_text().splitlines() == [
+        "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate", "1,1.0,0.5,1.2,0.4,0.01"]
+    writer.append(2, {"accuracy": 0.6, "loss": float("nan"), "val_accuracy": 0.5, "val_loss": 1.1, "learning_rate": 0.01})
+    history = rundir.read_history(tmp_path / "history.csv")
+    assert history["epoch"] == [1, 2]
+    assert math.isnan(history["loss"][1]) and history["val_loss"] == [1.2, 1.1]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_read_history_accepts_keras_csvlogger_files(tmp_path):
+    """CSVLogger writes 0-based epochs and alphabetical columns; we read them 1-based."""
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,1.0,0.4,1.2\n1,0.6,0.8,0.5,1.0\n")
+    history = rundir.read_history(path)
+    assert history["epoch"] == [1, 2] and history["val_loss"] == [1.2, 1.0]
+
+
+def test_json_stays_standard_with_non_finite_numbers(tmp_path):
+    import json
+
+    rundir.write_json(tmp_path / "s.json", {"loss": float("inf"), "x": [float("nan"), 1.0]})
+    assert json.loads((tmp_path / "s.json").read_text()) == {"loss": "inf", "x": ["nan", 1.0]}
