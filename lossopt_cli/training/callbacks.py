@@ -11,7 +11,7 @@ from ..rundir import HistoryWriter
 
 def current_learning_rate(optimizer) -> float | None:
     try:
-        return float(f"{float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.8g}")  # float32 noise off
+        return float(f"{float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.7g}")  # float32 noise off
     except Exception:  # an optimizer without a readable learning rate
         return None
 
