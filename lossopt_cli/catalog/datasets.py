@@ -66,7 +66,8 @@ def _sklearn(loader_name: str, task: str):
         from sklearn import datasets as skd
 
         bunch = getattr(skd, loader_name)()
-        kw = {"feature_names": list(getattr(bunch, "feature_names", []) or []) or None}
+        names = getattr(bunch, "feature_names", None)
+        kw = {"feature_names": [str(n) for n in names] if names is not None and len(names) else None}
         if task == "classification":
             names = getattr(bunch, "target_names", None)
             kw["class_names"] = [str(n) for n in names] if names is not None else None

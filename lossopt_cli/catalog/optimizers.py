@@ -126,7 +126,7 @@ COMMON = {
 
 
 def lr(default):
-    return Param(default, LearningRate(), "step size: a number or a schedule (see `lossopt catalog schedules`)")
+    return Param(default, LearningRate(), "step size")
 
 
 def beta(default, text="decay of the running mean of gradients"):
