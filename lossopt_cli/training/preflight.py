@@ -198,7 +198,7 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
     confirms the model, loss and metrics run together and that every monitored name is logged."""
     import numpy as np
 
-    n = min(batch_size, len(data.x_train), 32)
+    n = min(batch_size, len(data.x_train))  # the run's own batch shape: fit reuses the traced step
     weights = model.get_weights()
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
