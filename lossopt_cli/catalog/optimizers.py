@@ -96,10 +96,9 @@ class LearningRate(Constraint):
                 raise ConfigError(f"{path}.warmup_target needs {path}.warmup_steps > 0 (the length of the warm-up).",
                                   key=f"{path}.warmup_steps")
             return {"name": spec.name, **params}
-        number = Number(low=0, low_open=True)
-        if not number.accepts(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.", key=path)
-        return float(value)
+        return Number(low=0, low_open=True)(value, path)  # "must be a number > 0. Got -0.1."
 
 
 def build_learning_rate(value):
@@ -120,8 +119,8 @@ COMMON = {
     "clipnorm": Param(None, Optional(POSITIVE), "clip each gradient to this norm"),
     "clipvalue": Param(None, Optional(POSITIVE), "clip each gradient value to [-v, v]"),
     "global_clipnorm": Param(None, Optional(POSITIVE), "clip all gradients together to this global norm"),
-    "use_ema": Param(False, Bool(), "keep an exponential moving average of the weights and use it at the end"),
-    "ema_momentum": Param(0.99, UNIT, "momentum of the weight average (with use_ema)"),
+    "use_ema": Param(False, Bool(), "keep an exponential moving average of the weights (momentum 0.99) and use it "
+                     "at the end"),
 }
 
 
