@@ -80,6 +80,9 @@ class Registry:
         """The kind as ``lossopt catalog`` names it: losses, optimizers, ..."""
         return self.kind + ("es" if self.kind.endswith("s") else "s")
 
+    def _custom_hint(self) -> str:
+        return ", or your own as module:function or path/to/file.py:function" if self.custom else ""
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 
@@ -109,9 +112,6 @@ class Registry:
                 key=path,
             )
         return self._entries[key]
-
-    def _custom_hint(self) -> str:
-        return ", or your own as module:function or path/to/file.py:function" if self.custom else ""
 
     def get(self, value: Any, path: str, extra: Mapping[str, Any] | None = None) -> Spec:
         """Resolve ``name`` or ``{name: ..., **params}`` into a validated ``Spec``."""
