@@ -14,7 +14,6 @@ import pytest
 
 from lossopt_cli import config, rundir
 from lossopt_cli.catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
-from lossopt_cli.catalog.datasets import KERAS_DATASETS
 from lossopt_cli.catalog.losses import label_mode
 from lossopt_cli.catalog.optimizers import SCHEDULES
 from lossopt_cli.schema import ConfigError

@@ -11,7 +11,7 @@ as the textbooks show it).
 from __future__ import annotations
 
 from ..schema import Bool, Choice, Float, Mapping_, Param
-from .registry import Registry, custom_function
+from .registry import Registry, custom_function, keras_class
 
 LOSSES = Registry("loss")
 
@@ -25,19 +25,9 @@ GAMMA = Param(2.0, Float(0), "focusing parameter: down-weights easy examples (0 
 CROSS_ENTROPY = {"from_logits": FROM_LOGITS, "label_smoothing": LABEL_SMOOTHING}
 
 
-def _keras_loss(class_name: str):
-    def build(**params):
-        import keras
-
-        return getattr(keras.losses, class_name)(**params)
-
-    build.keras_class = class_name  # lets a test check the parameter table against Keras
-    return build
-
-
 def _register(name, class_name, text, label_mode, aliases=(), params=None, tags=()):
     LOSSES.register(name, text, params={**(params or {}), "reduction": REDUCTION}, aliases=aliases,
-                    tags={label_mode, *tags})(_keras_loss(class_name))
+                    tags={label_mode, *tags})(keras_class("losses", class_name))
 
 
 _register("mean_squared_error", "MeanSquaredError", "mean of squared errors; the default regression loss",

@@ -8,7 +8,7 @@ is given an explicit ``name`` so that ``history.csv`` has the plain names users 
 from __future__ import annotations
 
 from ..schema import Choice, Float, Int, Param
-from .registry import Registry
+from .registry import Registry, keras_class
 
 METRICS = Registry("metric")
 
@@ -68,10 +68,10 @@ def top_k_accuracy(k, **context):
 
 
 def _keras_metric(class_name: str, name: str):
-    def build(**context):
-        import keras
+    plain = keras_class("metrics", class_name, name=name)
 
-        return getattr(keras.metrics, class_name)(name=name)
+    def build(**context):  # the label context does not change a regression metric
+        return plain()
 
     build.keras_class = class_name
     return build

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..schema import (Bool, Choice, ConfigError, Constraint, Float, Int, ListOf, Number, Optional, Param,
+from ..schema import (Bool, ConfigError, Constraint, Float, Int, ListOf, Number, Optional, Param,
                       describe)
-from .registry import Registry
+from .registry import Registry, keras_class
 
 OPTIMIZERS = Registry("optimizer")
 SCHEDULES = Registry("schedule")
@@ -28,20 +28,16 @@ INITIAL = Param(None, POSITIVE, "the learning rate at step 0", required=True)
 DECAY_STEPS = Param(None, Int(1), "optimizer steps (batches) over which the rate decays", required=True)
 
 
-def _keras_schedule(class_name: str):
-    def build(initial=None, **params):
-        import keras
-
-        if initial is not None:
-            params["initial_learning_rate"] = initial
-        return getattr(keras.optimizers.schedules, class_name)(**params)
-
-    build.keras_class = class_name
-    return build
+def _schedule_arguments(params: dict) -> dict:
+    """``initial`` is Keras' ``initial_learning_rate``."""
+    params = dict(params)
+    if "initial" in params:
+        params["initial_learning_rate"] = params.pop("initial")
+    return params
 
 
 def _schedule(name, class_name, text, params):
-    SCHEDULES.register(name, text, params=params)(_keras_schedule(class_name))
+    SCHEDULES.register(name, text, params=params)(keras_class("optimizers.schedules", class_name, _schedule_arguments))
 
 
 _schedule("exponential_decay", "ExponentialDecay", "initial * decay_rate ^ (step / decay_steps)",
@@ -135,20 +131,14 @@ def beta(default, text="decay of the running mean of gradients"):
 EPSILON = Param(1e-7, POSITIVE, "small constant for numerical stability")
 
 
-def _keras_optimizer(class_name: str, **fixed):
-    def build(learning_rate, **params):
-        import keras
-
-        return getattr(keras.optimizers, class_name)(learning_rate=build_learning_rate(learning_rate),
-                                                     **{**params, **fixed})
-
-    build.keras_class = class_name
-    return build
+def _optimizer_arguments(params: dict) -> dict:
+    return {**params, "learning_rate": build_learning_rate(params["learning_rate"])}
 
 
 def _register(name, class_name, text, params, tags=(), **fixed):
     common = {k: v for k, v in COMMON.items() if k not in params}
-    OPTIMIZERS.register(name, text, params={**params, **common}, tags=tags)(_keras_optimizer(class_name, **fixed))
+    OPTIMIZERS.register(name, text, params={**params, **common}, tags=tags)(
+        keras_class("optimizers", class_name, _optimizer_arguments, **fixed))
 
 
 ADAM_BETAS = {"beta_1": beta(0.9), "beta_2": beta(0.999, "decay of the running mean of squared gradients"),

@@ -136,6 +136,29 @@ class Registry:
         return {self.selector: spec.name, **spec.params}
 
 
+# --- Keras classes, built lazily ---------------------------------------------------------------
+
+
+def keras_class(module: str, class_name: str, convert: Callable[[dict], dict] | None = None, **fixed) -> Callable:
+    """A ``build`` that imports Keras and calls ``keras.<module>.<class_name>(**params, **fixed)``.
+
+    ``convert`` turns the config's parameters into Keras' arguments (e.g. a schedule mapping into
+    a schedule object). ``build.keras_class`` lets a test check the parameter table against Keras.
+    """
+
+    def build(**params):
+        import keras
+
+        namespace = keras
+        for part in module.split("."):
+            namespace = getattr(namespace, part)
+        return getattr(namespace, class_name)(**(convert(params) if convert else params), **fixed)
+
+    build.keras_class = class_name
+    build.keras_module = module
+    return build
+
+
 # --- user code: module:function or path/to/file.py:function -----------------------------------
 
 _REFERENCE = re.compile(r"^(?P<module>[^:]+):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
