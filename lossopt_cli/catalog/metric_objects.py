@@ -2,7 +2,9 @@
 
 Imported only by the metrics' build functions. Every object gets an explicit ``name``; the
 labels' encoding (``one_hot``, ``integer``, ``binary`` 0/1 or ``signed`` -1/+1) decides how
-predictions are read: argmax over classes, or one score against a threshold.
+predictions are read: argmax over classes, or one score against a threshold. The classes are
+registered with Keras (package ``lossopt``), so a saved ``model.keras`` loads compiled once this
+module is imported (``keras.saving.load_model(path, compile=False)`` needs nothing).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ def _binary_cut(encoding: str, threshold: float, from_logits: bool) -> float:
     return threshold
 
 
-def _sign_accuracy(y_true, y_pred):
+@keras.saving.register_keras_serializable(package="lossopt")
+def sign_accuracy(y_true, y_pred):
     return ops.cast(ops.equal(ops.greater(ops.reshape(y_true, (-1,)), 0.0),
                               ops.greater(ops.reshape(y_pred, (-1,)), 0.0)), "float32")
 
 
 def accuracy(encoding: str = "one_hot", from_logits: bool = False, **_):
     if encoding == "signed":
-        return keras.metrics.MeanMetricWrapper(_sign_accuracy, name="accuracy")
+        return keras.metrics.MeanMetricWrapper(sign_accuracy, name="accuracy")
     if encoding == "binary":
         return keras.metrics.BinaryAccuracy(name="accuracy", threshold=_binary_cut(encoding, 0.5, from_logits))
     if encoding == "integer":
@@ -37,6 +40,7 @@ def accuracy(encoding: str = "one_hot", from_logits: bool = False, **_):
     return keras.metrics.CategoricalAccuracy(name="accuracy")
 
 
+@keras.saving.register_keras_serializable(package="lossopt")
 class ClassificationScore(keras.metrics.Metric):
     """Precision, recall or F1 from per-class true-positive / false-positive / false-negative counts.
 
@@ -48,6 +52,7 @@ class ClassificationScore(keras.metrics.Metric):
                  from_logits=False, name=None, **_):
         super().__init__(name=name or kind)
         self.kind, self.average, self.encoding = kind, average, encoding
+        self.threshold, self.from_logits = threshold, from_logits
         self.binary = encoding in ("binary", "signed")
         self.n_classes = 2 if self.binary else int(n_classes)
         self.cut = _binary_cut(encoding, threshold, from_logits)
@@ -56,6 +61,10 @@ class ClassificationScore(keras.metrics.Metric):
         self.tp = self.add_variable(shape=shape, initializer="zeros", name="tp")
         self.fp = self.add_variable(shape=shape, initializer="zeros", name="fp")
         self.fn = self.add_variable(shape=shape, initializer="zeros", name="fn")
+
+    def get_config(self):
+        return {"kind": self.kind, "average": self.average, "threshold": self.threshold, "encoding": self.encoding,
+                "n_classes": self.n_classes, "from_logits": self.from_logits, "name": self.name}
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.binary:
@@ -89,12 +98,16 @@ class ClassificationScore(keras.metrics.Metric):
         return ops.mean(value)
 
 
-class _AUC(keras.metrics.AUC):
+@keras.saving.register_keras_serializable(package="lossopt")
+class LabelEncodingAUC(keras.metrics.AUC):
     """Keras' AUC fed with one-hot or 0/1 labels whatever the loss' encoding."""
 
     def __init__(self, encoding="one_hot", n_classes=2, **kwargs):
         super().__init__(**kwargs)
         self.encoding, self.n_classes = encoding, n_classes
+
+    def get_config(self):
+        return {**super().get_config(), "encoding": self.encoding, "n_classes": self.n_classes}
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.encoding == "integer":
@@ -105,7 +118,7 @@ class _AUC(keras.metrics.AUC):
 
 
 def auc(curve: str, name: str, encoding="one_hot", n_classes=2, from_logits=False, **_):
-    return _AUC(encoding=encoding, n_classes=n_classes, curve=curve, name=name,
+    return LabelEncodingAUC(encoding=encoding, n_classes=n_classes, curve=curve, name=name,
                 from_logits=from_logits or encoding == "signed")
 
 
