@@ -49,7 +49,8 @@ def f1(average, threshold, **context):
     return _scores().ClassificationScore("f1", average=average, threshold=threshold, **context)
 
 
-@METRICS.register("auc", "area under the ROC curve: the chance a positive is scored above a negative",
+@METRICS.register("auc", "area under the ROC curve: the chance a positive is scored above a negative (several "
+                  "classes: one-vs-rest, pooled)",
                   aliases=("roc_auc",), tags={"classification"})
 def auc(**context):
     return _scores().auc("ROC", "auc", **context)
