@@ -167,6 +167,10 @@ def test_custom_references_are_checked_at_load_and_imported_at_build(tmp_path, m
             config.validate(base(loss=ref))
     with pytest.raises(ConfigError, match="model.type.*missing.py"):
         config.validate(base(model={"type": "missing.py:build"}))
+    monkeypatch.syspath_prepend(str(tmp_path))  # module:function form
+    assert custom_function("mine:my_loss", "loss").__name__ == "my_loss"
+    with pytest.raises(ConfigError, match="could not import 'nosuchmodule' for 'nosuchmodule:f'"):
+        custom_function("nosuchmodule:f", "loss")
     with pytest.raises(ConfigError, match="Unknown key loss.delta for loss 'mine.py:my_loss'"):
         config.validate(base(loss={"name": "mine.py:my_loss", "delta": 1}))
 
