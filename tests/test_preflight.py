@@ -56,6 +56,7 @@ ERRORS = [
     (dict(data__validation_split=0.0, training={"reduce_lr_on_plateau": True}),
      "There is no validation split: set data.validation_split > 0 or monitor 'loss'"),
     (dict(data__dataset="wine", model={"type": "cnn"}), "model.type cnn needs image-shaped data"),
+    (dict(data__categorical=["colour"]), "data.categorical applies to CSV files only; 'iris' is not one"),
 ]
 
 

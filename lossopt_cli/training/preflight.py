@@ -67,6 +67,10 @@ def check_data(config, offline: bool = False) -> Preflight:
 
 def _check_config_only(config) -> None:
     """Combinations that fail whatever the data."""
+    for key in ("features", "categorical"):
+        if config.data[key] and not config.data["dataset"].lower().endswith(".csv"):
+            raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
+                              f"Remove data.{key}.", key=f"data.{key}")
     opt = config.optimizer
     clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt.get(k) is not None]
     if len(clips) > 1:
