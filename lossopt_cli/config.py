@@ -73,7 +73,8 @@ def _class_weight(value):
 
 SECTIONS: dict[str, dict[str, Param]] = {
     "data": {
-        "dataset": Param(None, Str(), "a built-in name (lossopt catalog datasets), keras:<name>, a .csv/.npz path, or a folder of images",
+        "dataset": Param(None, Str(), "a built-in name (lossopt catalog datasets), keras:<name>, a .csv/.npz path, "
+                         "or a folder of images",
                          required=True),
         "params": Param({}, Mapping_(), "parameters of a built-in dataset, e.g. {n_samples: 500, noise: 0.3}"),
         "target": Param(None, Optional(Str()), "the label column of a CSV file"),
