@@ -86,21 +86,37 @@ def format_run_summary(summary: dict, run_dir) -> str:
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @set_option
 def validate(configs, overrides):
-    """Check one or more configs without training (and without importing TensorFlow)."""
+    """Check one or more configs without training (and without importing TensorFlow): the
+    schema, then the pre-flight data checks (loss vs labels, output layer, metrics, batch size)."""
     from . import config as config_module
+    from .training.preflight import check_data
 
     failed = 0
     for path in configs:
         try:
             cfg = config_module.load(path, overrides)
+            notes = check_data(cfg, offline=True).notes
         except ConfigError as err:
             failed += 1
-            click.echo(f"Error: {err}", err=True)
+            click.echo(f"Error: {err.in_file(path)}", err=True)
             continue
+        for note in notes:
+            click.echo(f"note: {path}: {note}", err=True)
         click.echo(f"ok: {path} ({cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, "
                    f"{cfg.loss['name']}, {cfg.optimizer['name']})")
     if failed:
         sys.exit(EXIT_USAGE)
+
+
+@cli.command()
+@click.argument("kind", required=False, type=click.Choice(
+    ["datasets", "models", "losses", "optimizers", "metrics", "schedules"]))
+def catalog(kind):
+    """List the names a config may use for KIND (losses, optimizers, metrics, datasets, models,
+    schedules), each with a description and its parameters. No KIND: a summary of the kinds."""
+    from .catalog.listing import catalog_lines
+
+    click.echo("\n".join(catalog_lines(kind)))
 
 
 def main():

@@ -44,15 +44,50 @@ EARLY_STOPPING = {
     "start_from_epoch": Param(0, Int(0), "epochs of warm-up before watching"),
 }
 
+REDUCE_LR_ON_PLATEAU = {
+    "monitor": Param("val_loss", Str(), "the metric to watch"),
+    "factor": Param(0.5, Float(0, 1, low_open=True, high_open=True), "new rate = rate * factor"),
+    "patience": Param(3, Int(0), "epochs without improvement before lowering the rate"),
+    "min_delta": Param(0.0001, Float(0), "smallest change that counts as an improvement"),
+    "mode": Param("auto", Choice(("auto", "min", "max")), "whether the metric should fall or rise"),
+    "cooldown": Param(0, Int(0), "epochs to wait after a reduction before watching again"),
+    "min_lr": Param(0.0, Float(0), "the rate never goes below this"),
+}
+
+
+def _class_weight(value):
+    """null, ``balanced`` (inverse class frequency, as scikit-learn computes it) or {class id: weight}."""
+    if value is None or value == "balanced":
+        return value
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError
+    out = {}
+    for key, weight in value.items():
+        if isinstance(key, bool) or not isinstance(key, int) or key < 0:
+            raise ValueError
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
+            raise ValueError
+        out[int(key)] = float(weight)
+    return out
+
+
 SECTIONS: dict[str, dict[str, Param]] = {
     "data": {
-        "dataset": Param(None, Str(), "a built-in name (lossopt catalog datasets), keras:<name>, or a .csv/.npz path",
+        "dataset": Param(None, Str(), "a built-in name (lossopt catalog datasets), keras:<name>, a .csv/.npz path, "
+                         "or a folder of images",
                          required=True),
         "params": Param({}, Mapping_(), "parameters of a built-in dataset, e.g. {n_samples: 500, noise: 0.3}"),
         "target": Param(None, Optional(Str()), "the label column of a CSV file"),
         "validation_split": Param(0.2, Float(0, 1, high_open=True), "fraction of the data held out for validation"),
         "test_split": Param(0.0, Float(0, 1, high_open=True), "fraction held out for a final test evaluation"),
         "normalize": Param("auto", Choice(("auto", "standard", "minmax", "none")), "feature scaling, fitted on the training split"),
+        "class_weight": Param(None, Custom(_class_weight, "null, 'balanced', or a mapping {class id: weight >= 0}"),
+                              "weight the training loss per class: balanced = inverse class frequency"),
+        "features": Param(None, Optional(ListOf(Str(), min_length=1, allow_scalar=True)),
+                          "CSV only: the feature columns (default: every column but the target)"),
+        "categorical": Param([], ListOf(Str(), allow_scalar=True), "CSV only: columns to one-hot encode"),
+        "image_size": Param([64, 64], ListOf(Int(1), min_length=2), "image folders only: [height, width] to resize to"),
+        "color_mode": Param("rgb", Choice(("rgb", "grayscale", "rgba")), "image folders only: channels to read"),
     },
     "training": {
         "epochs": Param(10, Int(1), "passes over the training data"),
@@ -60,6 +95,9 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "shuffle": Param(True, Bool(), "shuffle the training data every epoch"),
         "early_stopping": Param(None, _table_or_flag(EARLY_STOPPING, "training.early_stopping"),
                                 "stop when the monitored metric stops improving (Keras EarlyStopping)"),
+        "reduce_lr_on_plateau": Param(None, _table_or_flag(REDUCE_LR_ON_PLATEAU, "training.reduce_lr_on_plateau"),
+                                      "lower the learning rate when the monitored metric stalls (Keras "
+                                      "ReduceLROnPlateau)"),
     },
     "output": {
         "dir": Param("outputs", Str(), "where run directories are created"),
@@ -143,7 +181,8 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
         elif data["params"]:
             raise ConfigError(f"data.params applies to built-in datasets only; {dataset!r} is not one "
                               f"(see `lossopt catalog datasets`).", key="data.params")
-        elif not (dataset.startswith("keras:") or Path(dataset).suffix.lower() in (".csv", ".npz")):
+        elif dataset.startswith("keras:") or not (Path(dataset).suffix.lower() in (".csv", ".npz")
+                                                  or Path(dataset).is_dir()):
             DATASETS.entry(dataset, "data.dataset")  # raises: unknown name, with a did-you-mean
         if data["validation_split"] + data["test_split"] >= 1:
             raise ConfigError("data.validation_split + data.test_split must be < 1 to leave training data. "

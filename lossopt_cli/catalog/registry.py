@@ -4,12 +4,19 @@ A registry maps a name (and its aliases) to an ``Entry``: a one-line description
 parameters (``schema.Param``) checked at config load, and a ``build`` function that does the
 heavy work (importing Keras) only when a run needs it. ``get()`` accepts a name or a
 ``{name: ..., **params}`` mapping, as Keras' own ``get()`` functions do, and an unknown name
-lists the valid ones and suggests the closest.
+lists the valid ones and suggests the closest. A registry may also accept user code as
+``module:function`` or ``path/to/file.py:function`` (losses, models): the reference is checked
+at config load as far as possible without importing it, and imported only at build time.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..schema import ConfigError, Param, describe, suggest, validate_table
@@ -46,6 +53,8 @@ class Registry:
         self.selector = selector  # the key that names the entry in a mapping: name, or type for models
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
+        # custom(reference) -> (description, build, params) for ``module:function`` names, or None
+        self.custom: Callable[[str], tuple] | None = None
 
     def register(self, name: str, description: str, params: Mapping[str, Param] | None = None,
                  aliases: tuple[str, ...] = (), tags=()):
@@ -66,6 +75,14 @@ class Registry:
             self._aliases[alias] = entry.name
         return entry
 
+    @property
+    def plural(self) -> str:
+        """The kind as ``lossopt catalog`` names it: losses, optimizers, ..."""
+        return self.kind + ("es" if self.kind.endswith("s") else "s")
+
+    def _custom_hint(self) -> str:
+        return ", or your own as module:function or path/to/file.py:function" if self.custom else ""
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 
@@ -82,12 +99,16 @@ class Registry:
         return self._aliases.get(lowered, lowered if lowered in self._entries else key)
 
     def entry(self, name: str, path: str) -> Entry:
+        if self.custom is not None and ":" in str(name):
+            check_reference(str(name), path, self.kind)
+            description, build, params = self.custom(str(name))
+            return Entry(str(name), description, build, dict(params), tags=frozenset({"custom"}))
         key = self._canonical(name)
         if key not in self._entries:
             valid = list(self._entries) + list(self._aliases)
             raise ConfigError(
                 f"Unknown {self.kind} {name!r} at {path}.{suggest(name, valid)} "
-                f"Valid: {', '.join(self.names())}. See `lossopt catalog {self.kind}s`.",
+                f"Valid: {', '.join(self.names())}{self._custom_hint()}. See `lossopt catalog {self.plural}`.",
                 key=path,
             )
         return self._entries[key]
@@ -120,3 +141,76 @@ class Registry:
         """A ``Spec`` as a plain config value, ``{name: ..., **every param}``."""
         spec = self.get(value, path, default=default)
         return {self.selector: spec.name, **spec.params}
+
+
+# --- Keras classes, built lazily ---------------------------------------------------------------
+
+
+def keras_class(module: str, class_name: str, convert: Callable[[dict], dict] | None = None, **fixed) -> Callable:
+    """A ``build`` that imports Keras and calls ``keras.<module>.<class_name>(**params, **fixed)``.
+
+    ``convert`` turns the config's parameters into Keras' arguments (e.g. a schedule mapping into
+    a schedule object). ``build.keras_class`` lets a test check the parameter table against Keras.
+    """
+
+    def build(**params):
+        import keras
+
+        namespace = keras
+        for part in module.split("."):
+            namespace = getattr(namespace, part)
+        return getattr(namespace, class_name)(**(convert(params) if convert else params), **fixed)
+
+    build.keras_class = class_name
+    build.keras_module = module
+    return build
+
+
+# --- user code: module:function or path/to/file.py:function -----------------------------------
+
+_REFERENCE = re.compile(r"^(?P<module>[^:]+):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def check_reference(reference: str, path: str, kind: str) -> tuple[str, str]:
+    """Check ``module:function`` / ``file.py:function`` without importing it; (module or file, function)."""
+    form = f"A custom {kind} is module:function or path/to/file.py:function"
+    match = _REFERENCE.match(reference.strip())
+    if not match:
+        raise ConfigError(f"{path}: {reference!r} is not a valid reference. {form}, e.g. "
+                          f"configs/custom/iou_loss.py:iou_loss.", key=path)
+    module, function = match["module"], match["function"]
+    if module.endswith(".py"):
+        if not Path(module).is_file():
+            raise ConfigError(f"{path}: the file {module!r} of {reference!r} does not exist (paths are relative to "
+                              f"the current directory). {form}.", key=path)
+    elif not _MODULE.match(module):
+        raise ConfigError(f"{path}: {module!r} in {reference!r} is neither a Python module name nor a .py file. "
+                          f"{form}.", key=path)
+    return module, function
+
+
+def custom_function(reference: str, kind: str, path: str | None = None) -> Callable:
+    """Import the function a ``module:function`` / ``file.py:function`` reference names (build time)."""
+    path = path or kind
+    module_name, function = check_reference(reference, path, kind)
+    try:
+        if module_name.endswith(".py"):
+            file = Path(module_name).resolve()
+            spec = importlib.util.spec_from_file_location(f"lossopt_user_{file.stem}", file)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"{path}: could not import {module_name!r} for {reference!r}: "
+                          f"{type(exc).__name__}: {exc}.", key=path) from None
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
+        raise ConfigError(f"{path}: {module_name!r} has no function {function!r}.{suggest(function, names)} "
+                          f"Functions there: {', '.join(names) or '(none)'}.", key=path)
+    return fn

@@ -2,7 +2,8 @@
 
 The split is seeded (stratified for classification), the scaler is fitted on the training
 split only, and labels are encoded to suit the loss, which also decides the output layer:
-softmax over classes, one sigmoid unit, or linear units for regression.
+softmax over classes, one sigmoid unit, one linear unit with -1/+1 labels (hinge), or
+linear units for regression. ``data.class_weight`` becomes per-sample training weights.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ class Prepared:
     output_units: int
     output_activation: str
     label_mode: str
+    encoding: str = "values"  # one_hot | integer | binary (0/1) | signed (-1/+1) | values
     class_names: list | None = None
+    sample_weight: np.ndarray | None = None  # from data.class_weight, training split only
+    class_counts: list | None = None  # training samples per class
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -88,23 +92,26 @@ class Scaler:
 def output_head(task: str, n_classes: int | None, mode: str, loss_name: str) -> tuple[int, str, str]:
     """(units, activation, encoding) for the loss' label mode on this task."""
     if task == "regression":
-        if mode in ("categorical", "sparse", "binary"):
+        if mode != "regression":
             raise ConfigError(
                 f"loss {loss_name!r} is a classification loss but the dataset's target is continuous "
                 f"(regression). Use a regression loss such as mean_squared_error, mean_absolute_error or huber.",
                 key="loss",
             )
         return 0, "linear", "values"
-    if mode == "binary":
+    if mode in ("binary", "signed"):
         if n_classes != 2:
+            other = ("categorical_hinge" if mode == "signed"
+                     else "categorical_crossentropy (one-hot) or sparse_categorical_crossentropy")
             raise ConfigError(
-                f"loss {loss_name!r} needs two classes, but the dataset has {n_classes}. "
-                f"Use categorical_crossentropy (one-hot) or sparse_categorical_crossentropy.",
+                f"loss {loss_name!r} needs two classes, but the dataset has {n_classes}. Use {other}.",
                 key="loss",
             )
-        return 1, "sigmoid", "binary"
+        return (1, "sigmoid", "binary") if mode == "binary" else (1, "linear", "signed")
     if mode == "sparse":
         return n_classes, "softmax", "integer"
+    if mode == "categorical_hinge":
+        return n_classes, "linear", "one_hot"
     if mode == "regression" and n_classes == 2:
         return 1, "sigmoid", "binary"
     return n_classes, "softmax", "one_hot"
@@ -119,9 +126,20 @@ def encode(y: np.ndarray | None, encoding: str, n_classes: int | None) -> np.nda
         return out
     if encoding == "binary":
         return y.astype("float32").reshape(-1, 1)
+    if encoding == "signed":
+        return (2.0 * y.astype("float32") - 1.0).reshape(-1, 1)
     if encoding == "integer":
         return y.astype("int64")
-    return y.astype("float32")
+    return y.astype("float32").reshape(len(y), -1)  # regression: (n, targets)
+
+
+def class_weights(y: np.ndarray, n_classes: int, setting) -> dict[int, float]:
+    """``balanced``: n / (k * count), as scikit-learn computes it; a mapping: as given, 1.0 elsewhere."""
+    if setting == "balanced":
+        counts = np.bincount(y.astype(int), minlength=n_classes)
+        present = counts > 0
+        return {int(c): float(len(y) / (present.sum() * counts[c])) if present[c] else 0.0 for c in range(n_classes)}
+    return {c: float(setting.get(c, 1.0)) for c in range(n_classes)}
 
 
 def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
@@ -149,13 +167,31 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
         units = 1 if y.ndim == 1 else int(y.shape[1])
     if loss_spec.params.get("from_logits"):
         activation = "linear"
+    if ds.task == "regression" and "positive_output" in loss_spec.entry.tags:
+        activation = "softplus"  # Poisson: the predicted rate must be > 0
     if mode == "regression" and ds.task == "classification":
         notes.append(f"{loss_spec.name} on class labels: targets are {encoding.replace('_', '-')} encoded "
                      f"with a {activation} output; cross-entropy is the usual loss for classification.")
+    if encoding == "signed":
+        notes.append(f"{loss_spec.name} needs labels in {{-1, 1}}: class {_class_name(ds, 0)} became -1 and "
+                     f"{_class_name(ds, 1)} +1, with a linear output (its sign is the prediction).")
+    sample_weight, counts = None, None
+    if ds.task == "classification":
+        counts = np.bincount(y.astype(int), minlength=ds.n_classes).tolist()
+        if data_cfg.get("class_weight") is not None:
+            weights = class_weights(y, ds.n_classes, data_cfg["class_weight"])
+            sample_weight = np.array([weights[int(c)] for c in y], dtype="float32")
+            notes.append("class weights " + ", ".join(f"{_class_name(ds, c)}: {w:.3g}" for c, w in weights.items())
+                         + " (training loss only)")
     return Prepared(
         x_train=scaler.transform(x), y_train=encode(y, encoding, ds.n_classes),
         x_val=scaler.transform(x_val), y_val=encode(y_val, encoding, ds.n_classes),
         x_test=scaler.transform(x_test), y_test=encode(y_test, encoding, ds.n_classes),
         task=ds.task, n_classes=ds.n_classes, output_units=units, output_activation=activation,
-        label_mode=mode, class_names=ds.class_names, notes=notes,
+        label_mode=mode, encoding=encoding, class_names=ds.class_names, sample_weight=sample_weight,
+        class_counts=counts, notes=notes,
     )
+
+
+def _class_name(ds: Dataset, c: int) -> str:
+    return repr(ds.class_names[c]) if ds.class_names and c < len(ds.class_names) else str(c)

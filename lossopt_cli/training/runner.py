@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__, rundir
-from ..catalog.datasets import load_dataset
 from ..config import RunConfig, dump
-from ..schema import ConfigError
-from .data import Prepared, prepare
+from .data import Prepared
 
 
 @dataclass
@@ -56,31 +54,20 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 
 def prepare_run(config: RunConfig) -> PreparedRun:
-    """Load data and build + compile the model. Raises ConfigError; writes nothing."""
-    loss_spec = config.loss_spec()
-    dataset = load_dataset(config.data["dataset"], config.data["params"], config.data["target"], config.seed)
-    data = prepare(dataset, config.data, loss_spec, config.seed)
-    if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
-        config.metrics = [{"name": s.name, **s.params} for s in config.metric_specs(data.task)]
-    metric_specs = config.metric_specs(data.task)
-    batch = config.training["batch_size"]
-    batch_size = len(data.x_train) if batch == "full" else int(batch)
-    notes = list(data.notes)
-    if batch_size > len(data.x_train):
-        notes.append(f"training.batch_size {batch_size} is larger than the {len(data.x_train)} training samples: "
-                     f"every step is full-batch gradient descent.")
-        batch_size = len(data.x_train)
+    """Pre-flight, load data, build + compile the model, one checked step. Raises ConfigError; writes nothing."""
+    from . import preflight
 
+    checked = preflight.check_data(config)
+    data, batch_size, notes = checked.data, checked.batch_size, list(checked.notes)
+    context = {"task": data.task, "encoding": data.encoding, "n_classes": data.n_classes,
+               "from_logits": bool(config.loss.get("from_logits"))}
     seed_everything(config.seed, config.deterministic)
     model = config.model_spec().build(input_shape=data.input_shape, output_units=data.output_units,
                                       default_activation=data.output_activation)
-    model.compile(optimizer=config.optimizer_spec().build(), loss=loss_spec.build(),
-                  metrics=[m.build() for m in metric_specs])
+    model.compile(optimizer=config.optimizer_spec().build(), loss=config.loss_spec().build(),
+                  metrics=[m.build(**context) for m in config.metric_specs(data.task)])
+    preflight.check_training_step(model, config, data, batch_size)
     monitor = "val_loss" if data.x_val is not None else "loss"
-    es = config.training["early_stopping"]
-    if es and es["monitor"].startswith("val_") and data.x_val is None:
-        raise ConfigError(f"training.early_stopping.monitor is {es['monitor']!r} but there is no validation split; "
-                          f"set data.validation_split > 0 or monitor 'loss'.", key="training.early_stopping.monitor")
     return PreparedRun(config, data, model, batch_size, monitor, notes)
 
 
@@ -154,13 +141,16 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     if es_cfg:
         early = keras.callbacks.EarlyStopping(**es_cfg, verbose=0)
         callbacks.append(early)
+    if config.training["reduce_lr_on_plateau"]:  # after the recorder: a cut shows from the next epoch on
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**config.training["reduce_lr_on_plateau"], verbose=0))
 
     status, extra = "completed", {}
     try:
         prepared.model.fit(
             data.x_train, data.y_train, batch_size=prepared.batch_size, epochs=config.training["epochs"],
             validation_data=(data.x_val, data.y_val) if data.x_val is not None else None,
-            shuffle=config.training["shuffle"], callbacks=callbacks, verbose=verbose,
+            sample_weight=data.sample_weight, shuffle=config.training["shuffle"], callbacks=callbacks,
+            verbose=verbose,
         )
         if recorder.diverged_at is not None:
             status, extra = "diverged", {"diverged_at_epoch": recorder.diverged_at}

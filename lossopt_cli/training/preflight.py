@@ -1,0 +1,233 @@
+"""The pre-flight check: catches a config that would train badly or crash, before anything runs.
+
+``check_data`` loads and prepares the data with NumPy/scikit-learn only (``lossopt validate``
+runs it too) and checks the loss against the labels, the output layer, the metrics, the batch
+size, class weights and the monitored names; ``check_training_step`` (in ``prepare_run``
+only) takes one real training step to confirm that every monitored name exists, then puts
+the weights back. Problems that would fail are ``ConfigError`` (exit 2, nothing written);
+problems that would mislead are notes, each with its fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..catalog.datasets import DATASETS, keras_dataset_cached, load_dataset
+from ..catalog.models import image_shape
+from ..catalog.optimizers import is_full_batch, is_schedule
+from ..schema import ConfigError
+from .data import Prepared, prepare
+
+CLASSIFICATION_ONLY = "classification"
+IMBALANCE_RATIO = 0.2  # smallest class / largest class below this: accuracy can mislead
+
+
+@dataclass
+class Preflight:
+    data: Prepared | None  # None when the data could not be checked without TensorFlow
+    batch_size: int | None
+    notes: list[str] = field(default_factory=list)
+
+
+def data_checkable(config) -> str | None:
+    """Why the data cannot be loaded without TensorFlow (None when it can)."""
+    name = config.data["dataset"]
+    if name.startswith("keras:") and name in DATASETS and not keras_dataset_cached(name.split(":", 1)[1]):
+        return f"{name} is not in Keras' cache, so its data was not checked (training downloads it)"
+    if not name.startswith("keras:") and name not in DATASETS and Path(name).is_dir():
+        return f"{name} is a folder of images, read with TensorFlow, so its data was not checked"
+    return None
+
+
+def check_data(config, offline: bool = False) -> Preflight:
+    """Load and prepare the data, then check the config against it. ``offline``: never import
+    TensorFlow (skip what needs it, with a note)."""
+    notes: list[str] = []
+    _check_config_only(config)
+    if offline:
+        reason = data_checkable(config)
+        if reason:
+            return Preflight(None, None, [reason])
+    d = config.data
+    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, features=d["features"],
+                           categorical=d["categorical"], image_size=d["image_size"], color_mode=d["color_mode"])
+    data = prepare(dataset, d, config.loss_spec(), config.seed)
+    notes += data.notes
+    if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
+        config.metrics = [{"name": s.name, **s.params} for s in config.metric_specs(data.task)]
+    _check_output(config, data)
+    notes += _check_metrics(config, data)
+    notes += _check_class_weight(config, data)
+    batch_size, batch_notes = _batch_size(config, len(data.x_train))
+    notes += batch_notes
+    _check_monitors(config, data)
+    return Preflight(data, batch_size, notes)
+
+
+def _check_config_only(config) -> None:
+    """Combinations that fail whatever the data."""
+    for key in ("features", "categorical"):
+        if config.data[key] and not config.data["dataset"].lower().endswith(".csv"):
+            raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
+                              f"Remove data.{key}.", key=f"data.{key}")
+    opt = config.optimizer
+    clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt.get(k) is not None]
+    if len(clips) > 1:
+        raise ConfigError(f"optimizer: set only one of clipnorm, clipvalue and global_clipnorm (Keras allows one). "
+                          f"Got {', '.join(clips)}.", key=f"optimizer.{clips[1]}")
+    if is_schedule(opt.get("learning_rate")) and config.training["reduce_lr_on_plateau"]:
+        raise ConfigError("training.reduce_lr_on_plateau cannot change a learning-rate schedule "
+                          f"(optimizer.learning_rate is {opt['learning_rate']['name']}). Use a number for "
+                          "optimizer.learning_rate, or drop reduce_lr_on_plateau.", key="training.reduce_lr_on_plateau")
+    names = [m["name"] for m in config.metrics or []]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"metrics lists {', '.join(twice)} more than once; each name is one history.csv column.",
+                          key="metrics")
+
+
+def _check_output(config, data: Prepared) -> None:
+    override = config.model.get("output_activation")
+    units = data.output_units
+    if override == "softmax" and units == 1:
+        raise ConfigError("model.output_activation is softmax on a single output unit: softmax over one value is "
+                          "always 1.0, so nothing can be learned. Use sigmoid for one unit (or leave "
+                          "output_activation unset to follow the loss).", key="model.output_activation")
+    if config.loss.get("from_logits") and override not in (None, "linear"):
+        raise ConfigError(f"loss.from_logits is true but model.output_activation is {override}: the loss would "
+                          f"apply its own sigmoid/softmax on top of an activated output. Set "
+                          f"model.output_activation: linear (or leave it unset), or from_logits: false.",
+                          key="model.output_activation")
+    if data.encoding == "signed" and override in ("sigmoid", "softmax"):
+        raise ConfigError(f"loss {config.loss['name']} compares -1/+1 labels with the output, but "
+                          f"model.output_activation {override} cannot go below 0. Use linear or tanh.",
+                          key="model.output_activation")
+    if override == "sigmoid" and data.encoding == "one_hot" and data.label_mode == "categorical":
+        raise ConfigError(f"model.output_activation sigmoid with {config.loss['name']}: the outputs do not sum to "
+                          f"one over the {data.n_classes} classes. Use softmax (or leave it unset).",
+                          key="model.output_activation")
+    if config.model["type"] == "cnn" and image_shape(data.input_shape) is None:
+        raise ConfigError(f"model.type cnn needs image-shaped data (height, width[, channels]) or a flat square "
+                          f"vector; {config.data['dataset']} has samples of shape {data.input_shape}. Use model.type "
+                          f"mlp.", key="model.type")
+
+
+def _check_metrics(config, data: Prepared) -> list[str]:
+    notes = []
+    names = []
+    for i, spec in enumerate(config.metric_specs(data.task)):
+        names.append(spec.name)
+        tags = spec.entry.tags
+        if data.task == "regression" and CLASSIFICATION_ONLY in tags:
+            raise ConfigError(f"metrics[{i}] {spec.name} is a classification metric but "
+                              f"{config.data['dataset']} is a regression task. Use mae, mse, rmse or r2.",
+                              key=f"metrics[{i}]")
+        if data.task == "classification" and "regression" in tags:
+            notes.append(f"metrics[{i}] {spec.name} measures regression error on encoded class labels; "
+                         f"accuracy, precision, recall, f1 or auc say more about a classifier.")
+        if spec.name == "top_k_accuracy" and spec.params["k"] >= (data.n_classes or 0):
+            raise ConfigError(f"metrics[{i}].k is {spec.params['k']} but there are only {data.n_classes} classes, so "
+                              f"top-k accuracy is always 1. Use a smaller k.", key=f"metrics[{i}].k")
+    counts = data.class_counts or []
+    if counts and min(counts) < IMBALANCE_RATIO * max(counts) and set(names) <= {"accuracy"}:
+        share = min(counts) / sum(counts)
+        notes.append(f"the rarest class is {share:.1%} of the training samples: accuracy can look high while that "
+                     f"class is never found. Add metrics: [accuracy, precision, recall, f1, auc], and consider "
+                     f"data.class_weight: balanced.")
+    return notes
+
+
+def _check_class_weight(config, data: Prepared) -> list[str]:
+    setting = config.data["class_weight"]
+    if setting is None:
+        return []
+    if data.task != "classification":
+        raise ConfigError("data.class_weight applies to classification; this dataset is a regression task. "
+                          "Remove data.class_weight.", key="data.class_weight")
+    if isinstance(setting, dict):
+        extra = sorted(k for k in setting if k >= data.n_classes)
+        if extra:
+            raise ConfigError(f"data.class_weight names class {extra[0]}, but the classes are 0..{data.n_classes - 1}.",
+                              key="data.class_weight")
+    return []
+
+
+def _batch_size(config, n_train: int) -> tuple[int, list[str]]:
+    batch = config.training["batch_size"]
+    notes = []
+    if is_full_batch(config.optimizer_spec()):
+        if batch != "full":
+            notes.append(f"optimizer gd is full-batch gradient descent: training.batch_size {batch} is replaced by "
+                         f"the {n_train} training samples (one step per epoch).")
+        return n_train, notes
+    size = n_train if batch == "full" else int(batch)
+    if size > n_train:
+        notes.append(f"training.batch_size {size} is larger than the {n_train} training samples: "
+                     f"every step is full-batch gradient descent.")
+        size = n_train
+    return size, notes
+
+
+def expected_names(config, data: Prepared) -> list[str]:
+    """The history columns a run will have: loss, each metric, and their val_ versions."""
+    train = ["loss"] + [m["name"] for m in config.metrics or []]
+    return train + ([f"val_{n}" for n in train] if data.x_val is not None else [])
+
+
+def monitors(config) -> dict[str, str]:
+    """Every monitored name in the config: {config key: name}."""
+    out = {}
+    for key in ("early_stopping", "reduce_lr_on_plateau"):
+        setting = config.training[key]
+        if setting:
+            out[f"training.{key}.monitor"] = setting["monitor"]
+    return out
+
+
+def _check_monitors(config, data: Prepared) -> None:
+    known = expected_names(config, data)
+    for key, name in monitors(config).items():
+        if name not in known:
+            from ..schema import suggest
+
+            hint = (" There is no validation split: set data.validation_split > 0 or monitor 'loss'."
+                    if name.startswith("val_") and data.x_val is None else suggest(name, known))
+            raise ConfigError(f"{key} is {name!r}, which this run will not record.{hint} "
+                              f"Recorded: {', '.join(known)}.", key=key)
+
+
+def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
+    """One real training step on a small batch, then the weights and optimizer state put back:
+    confirms the model, loss and metrics run together and that every monitored name is logged."""
+    import numpy as np
+
+    n = min(batch_size, len(data.x_train))  # the run's own batch shape: fit reuses the traced step
+    weights = model.get_weights()
+    optimizer = model.optimizer
+    optimizer.build(model.trainable_variables)
+    saved = [np.array(v.numpy()) for v in optimizer.variables]
+    try:
+        sample_weight = None if data.sample_weight is None else data.sample_weight[:n]
+        logs = model.train_on_batch(data.x_train[:n], data.y_train[:n], sample_weight=sample_weight, return_dict=True)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        message = str(exc).strip().splitlines()
+        raise ConfigError(f"the first training step failed with model.type {config.model['type']}, loss "
+                          f"{config.loss['name']} and metrics {[m['name'] for m in config.metrics or []]}: "
+                          f"{type(exc).__name__}: {message[0] if message else ''}"[:1200], key="model") from None
+    finally:
+        model.set_weights(weights)
+        for var, value in zip(optimizer.variables, saved):
+            var.assign(value)
+        model.reset_metrics()
+    logged = list(logs) + ([f"val_{k}" for k in logs] if data.x_val is not None else [])
+    missing = [name for name in expected_names(config, data) if name not in logged]
+    for key, name in monitors(config).items():
+        if name not in logged:
+            raise ConfigError(f"{key} is {name!r}, but the first training step logged only {', '.join(logged)}.",
+                              key=key)
+    if missing:
+        raise ConfigError(f"metrics: the first training step logged {', '.join(logged)} but not "
+                          f"{', '.join(missing)}; a custom metric or loss must keep its name.", key="metrics")
