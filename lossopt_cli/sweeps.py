@@ -43,12 +43,14 @@ SWEEP_TABLE = {
     "name": Param(None, Optional(Str()), "the sweep's name (default: the sweep file's stem)"),
     "base": Param(None, OneOf((Str(), Mapping_())), "the base config: a path relative to the sweep file, or a mapping",
                   required=True),
+    "set": Param({}, Mapping_(), "fixed changes to the base, as --set takes them, e.g. {training.epochs: 5}"),
     "mode": Param("grid", Choice(("grid", "zip", "random")), "how the varied values combine"),
     "vary": Param(None, Mapping_(), "dotted config keys and their values, e.g. optimizer.name: [sgd, adam]",
                   required=True),
     "seeds": Param(None, Optional(ListOf(Int(0), min_length=1)), "run every configuration once per seed"),
     "samples": Param(None, Optional(Int(1)), "random mode: the number of configurations drawn"),
     "seed": Param(0, Int(0), "random mode: the seed of the draws"),
+    "rank_by": Param(None, Optional(Str()), "the history column that ranks configurations (default: val_loss)"),
     "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}"),
                     "epochs-to-target: the metric and value a run must reach"),
 }
@@ -95,10 +97,13 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
         base_source = None
         if isinstance(base, str):
             base_source = (path.parent / base) if not Path(base).is_absolute() else Path(base)
+            if not base_source.is_file():
+                raise ConfigError(f"base {base!r}: no such config file ({base_source}); the path is relative to "
+                                  f"the sweep file.", key="base")
             base = config_module.read_yaml(base_source)
             if not isinstance(base, Mapping):
                 raise ConfigError(f"base {spec['base']!r} must be a config mapping. Got {describe(base)}.", key="base")
-        base = config_module.apply_overrides(base, overrides)
+        base = config_module.apply_overrides(base, [*as_overrides(spec["set"]), *overrides])
         if base.get("name") is None:
             base["name"] = Path(base_source).stem if base_source else path.stem
         spec["base"] = base
@@ -111,9 +116,14 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
     return Sweep(config_module._safe_name(name), str(path), spec, runs)
 
 
+# YAML 1.1 reads 1e-4 (no dot) as a string; a range bound is always a number, so accept it.
+NUMBER = Custom(lambda v: float(v) if not isinstance(v, bool) and math.isfinite(float(v)) else float("x"),
+                "a number, e.g. 1.0e-4")
+
+
 def _check_values(key: str, values: Any, mode: str) -> Any:
     if mode == "random" and isinstance(values, Mapping) and "low" in values:
-        table = {"low": Param(None, Float(), required=True), "high": Param(None, Float(), required=True),
+        table = {"low": Param(None, NUMBER, required=True), "high": Param(None, NUMBER, required=True),
                  "log": Param(False, Bool()), "integer": Param(False, Bool())}
         rng = validate_table(values, table, f"vary.{key}", what="a random range")
         if rng["high"] <= rng["low"]:
@@ -166,7 +176,7 @@ def _draw(rng: random.Random, values: Any) -> Any:
 
 def inline_yaml(value: Any) -> str:
     """A value as one line of YAML, so ``key=value`` goes through ``config.apply_overrides``."""
-    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip().removesuffix("...").strip()
 
 
 def as_overrides(values: Mapping[str, Any]) -> list[str]:
@@ -231,7 +241,7 @@ def create_sweep_dir(sweep: Sweep) -> Path:
 def write_plan(sweep_dir: Path, sweep: Sweep) -> None:
     runs_root = str(sweep_dir / RUNS)
     rundir.write_json(sweep_dir / PLAN, {
-        "name": sweep.name, "source": sweep.source, "target": sweep.target,
+        "name": sweep.name, "source": sweep.source, "target": sweep.target, "rank_by": sweep.spec.get("rank_by"),
         "runs": [{"name": r.name, "group": r.group, "values": r.values,
                   "overrides": as_overrides(r.values), "config": _with_output(r.config, runs_root).to_dict()}
                  for r in sweep.runs],
@@ -257,7 +267,8 @@ def load_plan(sweep_dir: str | Path) -> Sweep:
         cfg.output = {**cfg.output, "dir": str(sweep_dir / RUNS)}
         runs.append(PlannedRun(entry["name"], entry["values"], cfg))
     spec = config_module.read_yaml(sweep_dir / SWEEP_FILE) if (sweep_dir / SWEEP_FILE).exists() else {}
-    return Sweep(plan["name"], plan.get("source"), {**spec, "target": plan.get("target")}, runs)
+    return Sweep(plan["name"], plan.get("source"), {**spec, "target": plan.get("target"),
+                                                    "rank_by": plan.get("rank_by")}, runs)
 
 
 def finished_runs(sweep_dir: Path) -> dict[str, Path]:

@@ -97,14 +97,16 @@ class RunStats:
     wall_time: float | None
 
 
-def run_stats(record: RunRecord, metric: str, target: dict | None) -> RunStats:
+def run_stats(record: RunRecord, metric: str, target: dict | None, rank_by: str = "val_loss") -> RunStats:
+    """``best_loss`` is the best value of ``rank_by`` (lowest for losses and errors, highest otherwise)."""
     history = record.history
     key = loss_key(history)
-    losses = finite(history.get(key, []))
-    best_loss = min(losses) if losses else None
+    ranked = rank_by if rank_by in history or rank_by != "val_loss" else key
+    values = finite(history.get(ranked, []))
+    best_loss = (min(values) if lower_is_better(ranked) else max(values)) if values else None
     best_epoch = record.summary.get("best_epoch")
-    if best_epoch is None and losses:
-        best_epoch = history["epoch"][history[key].index(best_loss)]
+    if best_epoch is None and values:
+        best_epoch = history["epoch"][history[ranked].index(best_loss)]
     finals = history.get(metric, [])
     final = finals[-1] if finals and math.isfinite(finals[-1]) else None
     to_target = epochs_to_target(history, target["metric"], target["value"]) if target and target.get(
@@ -138,10 +140,11 @@ class GroupStats:
         return verdicts.most_common(1)[0][0] if verdicts else ""
 
 
-def group_runs(records: list[RunRecord], metric: str, target: dict | None) -> list[GroupStats]:
+def group_runs(records: list[RunRecord], metric: str, target: dict | None, rank_by: str = "val_loss") -> list[GroupStats]:
     groups: dict[str, GroupStats] = {}
     for record in records:
-        groups.setdefault(record.group, GroupStats(record.group)).runs.append(run_stats(record, metric, target))
+        groups.setdefault(record.group, GroupStats(record.group)).runs.append(
+            run_stats(record, metric, target, rank_by))
     return list(groups.values())
 
 
@@ -167,16 +170,18 @@ def resolve_target(records: list[RunRecord], target: dict | None) -> dict:
     return target
 
 
-def leaderboard(records: list[RunRecord], target: dict | None = None) -> tuple[list[dict], dict]:
-    """Rows ranked by mean best validation loss (configurations with no usable run last), and notes:
-    the final metric's name, the target, and whether the top two are within seed noise."""
+def leaderboard(records: list[RunRecord], target: dict | None = None, rank_by: str | None = None) -> tuple[list[dict], dict]:
+    """Rows ranked by the mean best ``rank_by`` (default: validation loss; configurations with no usable run
+    last), and notes: the final metric's name, the target, whether the top two are within seed noise."""
     metric = final_metric_name(records)
     target = resolve_target(records, target)
-    groups = group_runs(records, metric, target)
+    rank_by = rank_by or (loss_key(records[0].history) if records else "val_loss")
+    groups = group_runs(records, metric, target, rank_by)
+    sign = 1 if lower_is_better(rank_by) else -1
 
     def rank_key(g: GroupStats):
         mean = mean_std(g.values("best_loss"))[0]
-        return (mean is None, mean if mean is not None else 0.0)
+        return (mean is None, sign * mean if mean is not None else 0.0)
 
     groups.sort(key=rank_key)
     best_interval = groups[0].interval if groups else None
@@ -189,8 +194,8 @@ def leaderboard(records: list[RunRecord], target: dict | None = None) -> tuple[l
         rows.append({
             "rank": rank, "config": g.group, "runs": len(g.runs), "diverged": g.count("diverged"),
             "failed": g.count("failed"),
-            "best_val_loss_mean": loss_mean, "best_val_loss_std": loss_std,
-            "best_val_loss_ci95_low": ci[0] if ci else None, "best_val_loss_ci95_high": ci[1] if ci else None,
+            f"best_{rank_by}_mean": loss_mean, f"best_{rank_by}_std": loss_std,
+            f"best_{rank_by}_ci95_low": ci[0] if ci else None, f"best_{rank_by}_ci95_high": ci[1] if ci else None,
             f"final_{metric}_mean": final_mean, f"final_{metric}_std": final_std,
             "best_epoch_mean": mean_std(g.values("best_epoch"))[0],
             "epochs_to_target_mean": mean_std(reached)[0], "reached_target": f"{len(reached)}/{len(g.usable)}",
@@ -199,21 +204,32 @@ def leaderboard(records: list[RunRecord], target: dict | None = None) -> tuple[l
             "verdict": g.verdict,
             "within_noise_of_best": _yes_no(overlap(best_interval, ci)) if rank > 1 else "",
         })
-    return rows, {"final_metric": metric, "target": target, "noise": noise_note(rows)}
+    return rows, {"final_metric": metric, "target": target, "rank_by": rank_by, "noise": noise_note(rows, rank_by),
+                  "warning": mixed_losses_warning(records, rank_by)}
+
+
+def mixed_losses_warning(records: list[RunRecord], rank_by: str) -> str:
+    """Losses of different kinds are not on one scale: ranking them by their own loss would mislead."""
+    losses = {str(((r.config or {}).get("loss") or {}).get("name")) if isinstance((r.config or {}).get("loss"), dict)
+              else str((r.config or {}).get("loss")) for r in records if r.config}
+    if "loss" in rank_by and len(losses) > 1:
+        return (f"the configurations use different losses ({', '.join(sorted(losses))}): their {rank_by} values "
+                f"are not on one scale; rank by a shared metric instead (rank_by: in the sweep file).")
+    return ""
 
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
-def noise_note(rows: list[dict]) -> str:
+def noise_note(rows: list[dict], rank_by: str = "val_loss") -> str:
     """Whether the two best configurations can be told apart from the spread over seeds."""
     if len(rows) < 2:
         return "only one configuration: nothing to rank."
     first, second = rows[0], rows[1]
 
     def interval(row):
-        low, high = row["best_val_loss_ci95_low"], row["best_val_loss_ci95_high"]
+        low, high = row[f"best_{rank_by}_ci95_low"], row[f"best_{rank_by}_ci95_high"]
         return None if low is None else (low, high)
 
     a, b = interval(first), interval(second)
@@ -223,9 +239,9 @@ def noise_note(rows: list[dict]) -> str:
     span = f"[{a[0]:.4g}, {a[1]:.4g}] vs [{b[0]:.4g}, {b[1]:.4g}]"
     if overlap(a, b):
         return (f"{first['config']} and {second['config']} are within seed noise: their 95% intervals of the mean "
-                f"best validation loss overlap ({span}).")
+                f"best {rank_by} overlap ({span}).")
     return (f"{first['config']} is ahead of {second['config']} beyond seed noise: their 95% intervals of the mean "
-            f"best validation loss do not overlap ({span}).")
+            f"best {rank_by} do not overlap ({span}).")
 
 
 def mean_curve(records: list[RunRecord], metric: str) -> tuple[list[int], list[float], list[float]]:

@@ -43,14 +43,13 @@ def _pm(mean, std) -> str:
 
 
 def table_columns(notes: dict) -> list[tuple[str, callable]]:
-    metric = notes["final_metric"]
-    target = notes["target"]
+    metric, target, rank_by = notes["final_metric"], notes["target"], notes["rank_by"]
     goal = f"ep to {target['metric']}{'<=' if stats.lower_is_better(target['metric']) else '>='}{fmt(target.get('value'))}"
     return [
         ("#", lambda r: str(r["rank"])),
         ("config", lambda r: r["config"]),
         ("runs", lambda r: str(r["runs"])),
-        ("best val_loss", lambda r: _pm(r["best_val_loss_mean"], r["best_val_loss_std"])),
+        (f"best {rank_by}", lambda r: _pm(r[f"best_{rank_by}_mean"], r[f"best_{rank_by}_std"])),
         (f"final {metric}", lambda r: _pm(r[f"final_{metric}_mean"], r[f"final_{metric}_std"])),
         ("best ep", lambda r: fmt(r["best_epoch_mean"])),
         (goal, lambda r: f"{fmt(r['epochs_to_target_mean'])} ({r['reached_target']})"),
@@ -72,6 +71,8 @@ def table_lines(rows: list[dict], notes: dict) -> list[str]:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(notes["noise"])
+    if notes.get("warning"):
+        lines.append(f"warning: {notes['warning']}")
     if notes["target"].get("default"):
         lines.append(f"target: {notes['target']['metric']} within 10% of the best configuration "
                      f"({fmt(notes['target']['value'])}); set target: in the sweep file to choose it.")
@@ -89,7 +90,8 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
     for name, result in results.items():  # runs that failed before they had a directory
         if name not in on_disk and result.status == "failed":
             records.append(RunRecord(name, sweep_dir, "failed", {}, {"error": result.error}, group=groups.get(name, name)))
-    rows, notes = stats.leaderboard(records, sweep.target) if records else ([], {"noise": "", "target": {}})
+    rows, notes = stats.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
+        [], {"noise": "", "target": {}})
     rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
     plots = draw_plots(records, sweep_dir, [r["config"] for r in rows], title=sweep.name) if records else {}
     statuses = {run.name: next((r.status for r in records if r.name == run.name), "not_run") for run in sweep.runs}
@@ -104,7 +106,8 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
                   "run_dir": next((str(r.path) for r in records if r.name == run.name and r.path != sweep_dir), None),
                   "error": (results.get(run.name).error if run.name in results else None)}
                  for run in sweep.runs],
-        "final_metric": notes.get("final_metric"), "target": notes.get("target"), "noise": notes.get("noise"),
+        "final_metric": notes.get("final_metric"), "rank_by": notes.get("rank_by"), "target": notes.get("target"),
+        "noise": notes.get("noise"), "warning": notes.get("warning"),
         "best": rows[0]["config"] if rows else None, "leaderboard": rows, "plots": sorted(plots),
     }
     rundir.write_json(sweep_dir / rundir.SUMMARY, summary)
@@ -141,8 +144,8 @@ figure{{margin:1em 0}}</style></head><body>
 <h1>Sweep {esc(summary['name'])}</h1>
 <p>{esc(str(sweep_dir))} &middot; status {esc(summary['status'])} &middot; {summary['runs_total']} runs: {esc(counts)}</p>
 <h2>Leaderboard</h2>
-<p>Ranked by the mean best validation loss over seeds (mean ± std); configurations whose runs all diverged or
-failed come last. {esc(notes.get('noise') or '')}</p>
+<p>Ranked by the mean best {esc(str(notes.get('rank_by')))} over seeds (mean ± std); configurations whose runs all
+diverged or failed come last. {esc(notes.get('noise') or '')} {esc(notes.get('warning') or '')}</p>
 <table><tr>{head}</tr>{body}</table>
 {f'<h2>Errors</h2><ul>{failed}</ul>' if failed else ''}
 <h2>Plots</h2>{images}
@@ -179,10 +182,11 @@ def list_lines(directory: str | Path = "outputs") -> list[str]:
             for r in runs:
                 counts[r.status] = counts.get(r.status, 0) + 1
             best = (summary.get("leaderboard") or [{}])[0]
+            rank_by = summary.get("rank_by") or "val_loss"
             lines.append(f"sweep  {path.name}  {summary.get('status', 'running?')}  "
                          f"{len(runs)}/{summary.get('runs_total', '?')} runs "
                          f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})  "
-                         f"best {best.get('config', '-')} val_loss {fmt(best.get('best_val_loss_mean'))}")
+                         f"best {best.get('config', '-')} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}")
         elif is_run_dir(path):
             record = load_run(path)
             metric, value = _best_val_metric(record)

@@ -100,12 +100,12 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
-    def __init__(self, run_one: Callable[[Job], JobResult] = run_job):
-        self.run_one = run_one
+    def __init__(self, run_one: Callable[[Job], JobResult] | None = None):
+        self.run_one = run_one  # default: run_job (looked up when called)
 
     def run(self, jobs, on_result):
         for job in jobs:
-            result = self.run_one(job)
+            result = (self.run_one or run_job)(job)
             on_result(result)
             if result.status == "interrupted":
                 raise KeyboardInterrupt
