@@ -14,7 +14,7 @@ from lossopt_cli import sweeps
 from lossopt_cli.cli import cli
 from lossopt_cli.schema import ConfigError
 
-BASE = {"data": {"dataset": "iris"}, "loss": "categorical_crossentropy", "model": {"type": "mlp"},
+BASE = {"data": {"dataset": "iris"}, "loss": "categorical_crossentropy",
         "optimizer": {"name": "adam", "learning_rate": 0.001}, "training": {"epochs": 2}}
 
 
