@@ -235,11 +235,15 @@ def plan_runs(base: dict, combos: list[dict], source: str) -> list[PlannedRun]:
 # --- the sweep directory ----------------------------------------------------------------------
 
 
+def _output_root(sweep: Sweep) -> str:
+    """The base config's output.dir (after --set): where the sweep directory goes."""
+    output = sweep.spec["base"].get("output")
+    return output.get("dir", "outputs") if isinstance(output, Mapping) else "outputs"
+
+
 def create_sweep_dir(sweep: Sweep) -> Path:
     """Make ``outputs/<sweep>-<time>/`` holding ``sweep.yaml`` and ``plan.json``."""
-    root = sweep.spec["base"].get("output", {}).get("dir", "outputs") if isinstance(
-        sweep.spec["base"].get("output"), Mapping) else "outputs"
-    sweep_dir = rundir.create_run_dir(root, sweep.name)
+    sweep_dir = rundir.create_run_dir(_output_root(sweep), sweep.name)
     rundir.atomic_write(sweep_dir / SWEEP_FILE, yaml.safe_dump(sweep.spec, sort_keys=False))
     (sweep_dir / RUNS).mkdir()
     write_plan(sweep_dir, sweep)
@@ -402,19 +406,39 @@ def _duration(seconds: float) -> str:
 
 # --- dry run ---------------------------------------------------------------------------------
 
-STEP_SECONDS = 0.004  # CPU time of one small-MLP training step (digits, batch 32), measured on 2 cores
-RUN_OVERHEAD_SECONDS = 1.5  # building, compiling, writing the run directory
+# Calibrated with benchmarks/sweep_time.py on configs/sweeps/optimizers.yaml (2 shared cores): see benchmarks/README.md.
+STEP_SECONDS = 0.01  # one training step of a small MLP (digits, batch 32)
+RUN_OVERHEAD_SECONDS = 2.0  # loading data, building and compiling the model, writing the run directory
 WORKER_START_SECONDS = 8.0  # importing TensorFlow in each worker
 
 
-def estimate_seconds(runs: list[PlannedRun], workers: int) -> float:
-    """A rough wall-time estimate: steps (epochs x training samples / batch) x a per-step cost,
-    plus a per-run overhead, spread over the workers. Loads each dataset once (no TensorFlow)."""
+def previous_wall_times(sweep: Sweep) -> dict[str, float]:
+    """Run name -> seconds of training, from earlier sweeps of the same name under the same output root."""
+    times: dict[str, float] = {}
+    for path in sorted(Path(_output_root(sweep)).glob(f"{sweep.name}-*/{RUNS}/*/{rundir.SUMMARY}")):
+        try:
+            summary = rundir.read_json(path)
+        except (OSError, ValueError):
+            continue
+        wall = summary.get("wall_time_seconds")
+        if summary.get("status") in DONE_STATUSES and isinstance(wall, (int, float)) and summary.get("name"):
+            times[summary["name"]] = float(wall)
+    return times
+
+
+def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, float] | None = None) -> float:
+    """A rough wall-time estimate: a run's earlier wall time where an earlier sweep ran it, else steps (epochs x
+    training samples / batch) x a per-step cost; plus a per-run overhead, spread over the workers.
+    Loads each dataset once to count its samples (no TensorFlow)."""
     from .catalog.datasets import load_dataset
 
+    previous = previous or {}
     sizes: dict = {}
     total = 0.0
     for run in runs:
+        if run.name in previous:
+            total += previous[run.name] + RUN_OVERHEAD_SECONDS
+            continue
         data = run.config.data
         key = (data["dataset"], repr(sorted(data["params"].items())), data["target"])
         if key not in sizes:
@@ -434,8 +458,11 @@ def dry_run_lines(sweep: Sweep, workers: int) -> list[str]:
              f"{', '.join(sweep.spec['vary'])}{' x seeds' if sweep.spec.get('seeds') else ''})"]
     for run in sweep.runs:
         lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
-    seconds = estimate_seconds(sweep.runs, workers)
-    lines.append(f"estimated time: about {_duration(seconds)} with {workers} worker(s) "
-                 f"(epochs x steps per epoch x {STEP_SECONDS * 1000:g} ms per step + {RUN_OVERHEAD_SECONDS:g} s per "
-                 f"run, over the workers, + {WORKER_START_SECONDS:g} s to start TensorFlow)")
+    previous = previous_wall_times(sweep)
+    seconds = estimate_seconds(sweep.runs, workers, previous)
+    known = sum(run.name in previous for run in sweep.runs)
+    how = (f"{known} run(s) from the wall time of an earlier {sweep.name} sweep, the others " if known else "")
+    lines.append(f"estimated time: about {_duration(seconds)} with {workers} worker(s) ({how}epochs x steps per epoch "
+                 f"x {STEP_SECONDS * 1000:g} ms per step; + {RUN_OVERHEAD_SECONDS:g} s per run, over the workers, "
+                 f"+ {WORKER_START_SECONDS:g} s to start TensorFlow)")
     return lines

@@ -141,3 +141,18 @@ def test_the_example_sweeps_expand_and_validate():
     sizes = {p.stem: len(sweeps.load_sweep(p).runs) for p in sorted(root.glob("*.yaml"))}
     assert sizes["optimizers"] == 36
     assert {"losses", "batch"} <= set(sizes)
+
+
+def test_dry_run_uses_the_wall_time_of_an_earlier_sweep_of_the_same_name(tmp_path):
+    from lossopt_cli import rundir
+
+    path = write_sweep(tmp_path, {"name": "opt", "vary": {"optimizer.name": ["sgd", "adam"]}})
+    out = tmp_path / "out"
+    earlier = out / "opt-20261123-100000" / "runs" / "sgd"
+    earlier.mkdir(parents=True)
+    rundir.write_json(earlier / "summary.json", {"name": "sgd", "status": "completed", "wall_time_seconds": 500.0})
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--dry-run", "--workers", "1",
+                                      "--set", f"output.dir={out}"])
+    assert result.exit_code == 0, result.output
+    assert "1 run(s) from the wall time of an earlier opt sweep" in result.output
+    assert "about 8m" in result.output  # 500 s + the model's estimate of the other run

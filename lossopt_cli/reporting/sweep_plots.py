@@ -46,22 +46,24 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
     """Validation loss and the validation metric per epoch: one line per configuration (mean over seeds),
     a band of ± one standard deviation. ``order`` puts the best first; at most ``max_lines`` are drawn."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     groups = _groups(records, order)
     shown = dict(list(groups.items())[:max_lines])
     loss = loss_key(records[0].history) if records else "val_loss"
     metric = final_metric_name(records)
     panels = [loss] + ([metric] if metric != loss else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.4), squeeze=False)
-    colors = plt.get_cmap("tab10" if len(shown) <= 10 else "tab20")
+    colors = plt.get_cmap("tab10")  # ten distinct colours, then the same colours dashed, then dotted
     for ax, key in zip(axes[0], panels):
         all_values = []
         for i, (group, runs) in enumerate(shown.items()):
             epochs, means, stds = mean_curve(runs, key)
             if not epochs:
                 continue
-            color = colors(i % colors.N)
+            color = colors(i % 10)
             label = f"{group} (n={len(runs)})" if len(runs) > 1 else group
-            ax.plot(epochs, means, color=color, label=label, linewidth=1.6)
+            ax.plot(epochs, means, color=color, label=label, linewidth=1.6, linestyle=("-", "--", ":")[i // 10 % 3])
             ax.fill_between(epochs, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)],
                             color=color, alpha=0.18, linewidth=0)
             all_values += means
@@ -70,6 +72,7 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
             ax.set_yscale("log")
         ax.set_title(f"{key.replace('_', ' ')} (mean ± std over seeds)")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
     axes[0][-1].legend(loc="best", fontsize=7)
@@ -92,10 +95,11 @@ def plot_lr_sensitivity(records: list[RunRecord], path: str | Path) -> Path | No
             continue
         value = finals[-1] if record.status != "diverged" else math.nan
         points.setdefault(name, {}).setdefault(lr, []).append(value)
-    if len({lr for by_lr in points.values() for lr in by_lr}) < 2:
-        return None
+    if not any(len(by_lr) > 1 for by_lr in points.values()):
+        return None  # no optimizer was tried at two learning rates
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    any_failed = False
     for name, by_lr in sorted(points.items()):
         lrs = sorted(by_lr)
         stats = [mean_std(by_lr[lr]) for lr in lrs]
@@ -105,11 +109,12 @@ def plot_lr_sensitivity(records: list[RunRecord], path: str | Path) -> Path | No
         ax.errorbar(xs, ms, yerr=ss, marker="o", capsize=3, label=name)
         failed = [lr for lr, (m, _) in zip(lrs, stats) if m is None]
         if failed:
+            any_failed = True
             ax.scatter(failed, [min(ms) if ms else 0] * len(failed), marker="x", color="k")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel(f"final {metric}")
-    ax.set_title(f"learning-rate sensitivity: final {metric} (x: every seed diverged)")
+    ax.set_title(f"learning-rate sensitivity: final {metric}" + (" (x: every seed diverged)" if any_failed else ""))
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="best", fontsize=8)
     return _save(fig, path)
