@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -110,7 +109,7 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
         spec["base"] = base
         name = spec["name"] or path.stem
         values = expand(spec)
-        runs = plan_runs(base, values, str(path))
+        runs = plan_runs(base, values)
     except ConfigError as err:
         raise err.in_file(str(path))
     spec["name"] = name
@@ -214,7 +213,7 @@ def run_name(values: Mapping[str, Any]) -> str:
     return config_module._safe_name("-".join(_label(k, v) for k, v in values.items())) if values else ""
 
 
-def plan_runs(base: dict, combos: list[dict], source: str) -> list[PlannedRun]:
+def plan_runs(base: dict, combos: list[dict]) -> list[PlannedRun]:
     """Validate every run's config; a unique, deterministic name for each."""
     runs, seen = [], {}
     for values in combos:

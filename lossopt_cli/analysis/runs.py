@@ -63,14 +63,15 @@ def load_run(path: str | Path, group: str | None = None) -> RunRecord:
         return RunRecord(path.stem, path, "unknown", rundir.read_history(path), group=group or path.stem)
     history_path = path / rundir.HISTORY
     history = rundir.read_history(history_path) if history_path.is_file() else {}
-    summary = _json(path / rundir.SUMMARY)
+    summary = read_json_or_empty(path / rundir.SUMMARY)
     config = _yaml(path / rundir.CONFIG)
     name = summary.get("name") or (config or {}).get("name") or path.name
     return RunRecord(name, path, summary.get("status", "unknown"), history, summary, config,
                      group or _default_group(name))
 
 
-def _json(path: Path) -> dict:
+def read_json_or_empty(path: Path) -> dict:
+    """A JSON file's mapping, or {} when it is missing or unreadable (a run still being written)."""
     try:
         return rundir.read_json(path) if path.is_file() else {}
     except (OSError, ValueError):
@@ -94,7 +95,7 @@ def _default_group(name: str) -> str:
 
 def sweep_runs(sweep_dir: Path) -> list[RunRecord]:
     """The runs of a sweep, one per planned run (its finished attempt, else its latest), in plan order."""
-    plan = _json(sweep_dir / PLAN)
+    plan = read_json_or_empty(sweep_dir / PLAN)
     attempts: dict[str, list[RunRecord]] = {}
     for run_path in sorted((sweep_dir / RUNS).iterdir()) if (sweep_dir / RUNS).is_dir() else []:
         if run_path.is_dir() and is_run_dir(run_path):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .. import rundir
 from ..analysis import stats
-from ..analysis.runs import RunRecord, collect, is_run_dir, is_sweep_dir, load_run, sweep_runs
+from ..analysis.runs import (PLAN, RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty,
+                             sweep_runs)
 from . import sweep_plots
 from .text import fmt
 
@@ -161,9 +162,11 @@ def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path 
     records = [r for r in collect(targets) if r.history.get("epoch")]
     if not records:
         return ["no runs with a history found in " + ", ".join(str(t) for t in targets) + "."], None
-    rows, notes = stats.leaderboard(records)
-    path = Path(output) if output else Path(targets[0]) / "comparison.png" if Path(targets[0]).is_dir() and len(
-        targets) == 1 and is_sweep_dir(Path(targets[0])) else Path("comparison.png")
+    plan = {}
+    if len(targets) == 1 and is_sweep_dir(Path(targets[0])):  # a sweep keeps its own ranking metric and target
+        plan = read_json_or_empty(Path(targets[0]) / PLAN)
+    rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
+    path = Path(output or COMPARISON)  # in the current directory: saved runs are never written into
     sweep_plots.plot_comparison(records, path, [r["config"] for r in rows])
     return table_lines(rows, notes) + [f"plot: {path}"], path
 
@@ -176,7 +179,7 @@ def list_lines(directory: str | Path = "outputs") -> list[str]:
     lines = []
     for path in sorted(p for p in root.iterdir() if p.is_dir()):
         if is_sweep_dir(path):
-            summary = _summary(path)
+            summary = read_json_or_empty(path / rundir.SUMMARY)
             runs = sweep_runs(path)
             counts = {}
             for r in runs:
@@ -192,13 +195,6 @@ def list_lines(directory: str | Path = "outputs") -> list[str]:
             metric, value = _best_val_metric(record)
             lines.append(f"run    {path.name}  {record.status}  {record.verdict or '-'}  {metric} {fmt(value)}")
     return lines or [f"no runs or sweeps in {root}."]
-
-
-def _summary(path: Path) -> dict:
-    try:
-        return rundir.read_json(path / rundir.SUMMARY)
-    except (OSError, ValueError):
-        return {}
 
 
 def _best_val_metric(record: RunRecord) -> tuple[str, float | None]:
