@@ -75,7 +75,8 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(loc="best", fontsize=7)
+    if axes[0][-1].get_legend_handles_labels()[0]:
+        axes[0][-1].legend(loc="best", fontsize=7)
     if len(groups) > len(shown):
         fig.text(0.01, 0.01, f"best {len(shown)} of {len(groups)} configurations shown", fontsize=8)
     if title:

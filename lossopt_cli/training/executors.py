@@ -69,13 +69,25 @@ def run_job(job: Job) -> JobResult:
         result = execute(prepared, verbose=0, run_dir=run_dir)
         return JobResult(job.name, result.status, str(result.run_dir), result.summary, result.summary.get("error"),
                          time.time() - started)
-    except KeyboardInterrupt:
-        return JobResult(job.name, "interrupted", _str(run_dir), None, "interrupted", time.time() - started)
+    except KeyboardInterrupt:  # the run saved what finished; it may even have finished just before
+        summary = _saved_summary(run_dir)
+        return JobResult(job.name, summary.get("status", "interrupted"), _str(run_dir), summary or None,
+                         summary.get("error"), time.time() - started)
     except Exception as exc:  # the sweep goes on; the error is recorded
         return JobResult(job.name, "failed", _str(run_dir), None, f"{type(exc).__name__}: {exc}"[:2000],
                          time.time() - started)
     finally:
         _WORKER["busy"] = False
+
+
+def _saved_summary(run_dir: Path | None) -> dict:
+    from .. import rundir
+
+    try:
+        summary = rundir.read_json(run_dir / rundir.SUMMARY) if run_dir is not None else {}
+    except (OSError, ValueError):
+        return {}
+    return summary if summary.get("status") != "running" else {}
 
 
 def _str(path) -> str | None:
@@ -123,10 +135,11 @@ def _on_sigint(signum, frame):
         raise KeyboardInterrupt
 
 
-def init_worker(threads: int, stop) -> None:
-    """Limit TensorFlow to ``threads`` threads before any op runs, and install the Ctrl-C handler."""
+def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
+    """Limit TensorFlow to ``threads`` threads before any op runs, and install the Ctrl-C handler
+    (unless the sweep itself ignores Ctrl-C, as a background job does)."""
     _WORKER["stop"] = stop
-    signal.signal(signal.SIGINT, _on_sigint)
+    signal.signal(signal.SIGINT, _on_sigint if handle_sigint else signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
@@ -165,10 +178,11 @@ class ProcessExecutor(Executor):
         context = multiprocessing.get_context("spawn")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the workers inherit it: no C++ start-up chatter
         stop = context.Event()
+        handle_sigint = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
 
         def new_pool():
             return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
-                                       initargs=(threads, stop))
+                                       initargs=(threads, stop, handle_sigint))
 
         pool = new_pool()
         running: dict = {}
