@@ -180,16 +180,17 @@ def list_lines(directory: str | Path = "outputs") -> list[str]:
     for path in sorted(p for p in root.iterdir() if p.is_dir()):
         if is_sweep_dir(path):
             summary = read_json_or_empty(path / rundir.SUMMARY)
+            total = len(read_json_or_empty(path / PLAN).get("runs", [])) or summary.get("runs_total", "?")
             runs = sweep_runs(path)
             counts = {}
             for r in runs:
                 counts[r.status] = counts.get(r.status, 0) + 1
             best = (summary.get("leaderboard") or [{}])[0]
             rank_by = summary.get("rank_by") or "val_loss"
-            lines.append(f"sweep  {path.name}  {summary.get('status', 'running?')}  "
-                         f"{len(runs)}/{summary.get('runs_total', '?')} runs "
+            lines.append(f"sweep  {path.name}  {summary.get('status', 'unfinished')}  {len(runs)}/{total} runs "
                          f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})  "
-                         f"best {best.get('config', '-')} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}")
+                         + (f"best {best['config']} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}"
+                            if best.get("config") else "no leaderboard yet (--resume it)"))
         elif is_run_dir(path):
             record = load_run(path)
             metric, value = _best_val_metric(record)
