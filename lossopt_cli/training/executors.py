@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-EXECUTORS = ("processes", "serial")
-
-
 @dataclass
 class Job:
     """One run to train: its name in the sweep, its resolved config, and where its run directory goes."""
@@ -112,8 +109,8 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
-    def __init__(self, run_one: Callable[[Job], JobResult] | None = None):
-        self.run_one = run_one  # default: run_job (looked up when called)
+    def __init__(self, run_one: Callable[[Job], JobResult] | None = None, workers: int | None = None):
+        self.run_one = run_one  # default: run_job (looked up when called); workers: one, always
 
     def run(self, jobs, on_result):
         for job in jobs:
@@ -221,9 +218,10 @@ class ProcessExecutor(Executor):
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+EXECUTORS = {"processes": ProcessExecutor, "serial": SerialExecutor}  # --executor NAME; a new executor adds a line
+
+
 def make_executor(name: str, workers: int | None = None) -> Executor:
-    if name == "serial":
-        return SerialExecutor()
-    if name == "processes":
-        return ProcessExecutor(workers)
-    raise ValueError(f"unknown executor {name!r}; valid: {', '.join(EXECUTORS)}")
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; valid: {', '.join(EXECUTORS)}")
+    return EXECUTORS[name](workers=workers)
