@@ -369,6 +369,16 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
     return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
 
 
+def redraw(sweep_dir: str | Path) -> SweepOutcome:
+    """Rewrite a sweep's leaderboard, plots, summary.json and report.html from its saved runs (no training,
+    no TensorFlow): what ``lossopt report SWEEP_DIR`` needs."""
+    from .reporting import sweep_report
+
+    sweep_dir = Path(sweep_dir)
+    rows, notes = sweep_report.write_sweep_results(sweep_dir, load_plan(sweep_dir), {})
+    return SweepOutcome(sweep_dir, {}, False, rows, notes)
+
+
 class Progress:
     """One line per finished run on stderr: done/total, the run, best so far, time left."""
 

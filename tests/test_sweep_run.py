@@ -162,3 +162,16 @@ def test_executors_are_chosen_by_name():
     assert isinstance(process, executors.ProcessExecutor) and process.workers == 3
     with pytest.raises(ValueError, match="valid: processes, serial"):
         executors.make_executor("ray")
+
+
+def test_redraw_rewrites_a_sweeps_results_from_its_saved_runs(tmp_path, sweep_file, monkeypatch):
+    from lossopt_cli import sweeps
+
+    assert run_cli(monkeypatch, FakeTrainer(), sweep_file).exit_code == 0
+    sweep_dir = sweep_dir_of(tmp_path)
+    before = (sweep_dir / "leaderboard.csv").read_text()
+    for name in ("leaderboard.csv", "comparison.png", "report.html", "summary.json"):
+        (sweep_dir / name).unlink()
+    outcome = sweeps.redraw(sweep_dir)
+    assert (sweep_dir / "leaderboard.csv").read_text() == before
+    assert (sweep_dir / "report.html").is_file() and outcome.rows[0]["config"] == "sgd-lr0.01"
