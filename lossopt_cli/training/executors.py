@@ -146,6 +146,14 @@ def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
+def cores() -> int:
+    """The cores this process may use (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class ProcessExecutor(Executor):
     """Runs in parallel worker processes (``spawn``: TensorFlow does not fork safely), one per core by default.
 
@@ -156,7 +164,7 @@ class ProcessExecutor(Executor):
     name = "processes"
 
     def __init__(self, workers: int | None = None):
-        self._workers = max(1, workers or os.cpu_count() or 1)
+        self._workers = max(1, workers or cores())
 
     @property
     def workers(self) -> int:
@@ -171,9 +179,8 @@ class ProcessExecutor(Executor):
         if not pending:
             return
         workers = min(self._workers, len(pending))
-        threads = max(1, (os.cpu_count() or 1) // workers)
+        threads = max(1, cores() // workers)
         context = multiprocessing.get_context("spawn")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the workers inherit it: no C++ start-up chatter
         stop = context.Event()
         handle_sigint = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
 
