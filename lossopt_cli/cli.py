@@ -140,7 +140,9 @@ def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet):
 
 @cli.command()
 @click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Where to draw the overlay (default: comparison.png in the current directory).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to draw the overlay (default: comparison.png in the current directory).")
+@config_errors
 def compare(targets, output):
     """Overlay finished runs (run or sweep directories, or CSVLogger files) and print a ranked table."""
     from .reporting.sweep_report import compare as compare_runs

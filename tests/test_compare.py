@@ -168,3 +168,9 @@ print("clean")
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "clean" in result.stdout, result.stderr
+
+
+def test_compare_without_runs_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: no runs with a history.csv in {tmp_path}")

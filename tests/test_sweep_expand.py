@@ -156,3 +156,14 @@ def test_dry_run_uses_the_wall_time_of_an_earlier_sweep_of_the_same_name(tmp_pat
     assert result.exit_code == 0, result.output
     assert "1 run(s) from the wall time of an earlier opt sweep" in result.output
     assert "about 8m" in result.output  # 500 s + the model's estimate of the other run
+
+
+def test_random_draws_are_crossed_with_seeds_and_set_applies_before_the_command_line(tmp_path):
+    spec = {"mode": "random", "samples": 2, "seed": 1, "seeds": [0, 1],
+            "set": {"training.epochs": 7, "training.batch_size": 8},
+            "vary": {"optimizer.learning_rate": {"low": 1.0e-3, "high": 1.0e-1, "log": True}}}
+    runs = sweeps.load_sweep(write_sweep(tmp_path, spec), ["training.epochs=3"]).runs
+    assert len(runs) == 4 and [r.config.seed for r in runs] == [0, 1, 0, 1]
+    assert runs[0].values["optimizer.learning_rate"] == runs[1].values["optimizer.learning_rate"]
+    assert runs[0].group == runs[1].group != runs[2].group
+    assert {(r.config.training["epochs"], r.config.training["batch_size"]) for r in runs} == {(3, 8)}

@@ -16,6 +16,7 @@ from ..analysis import stats
 from ..analysis.runs import (PLAN, RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty,
                              sweep_runs)
 from . import sweep_plots
+from ..schema import ConfigError
 from .text import fmt
 
 LEADERBOARD = "leaderboard.csv"
@@ -161,7 +162,8 @@ def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path 
     """Overlay the runs found under ``targets`` (mean ± std over seeds) and return the printed table."""
     records = [r for r in collect(targets) if r.history.get("epoch")]
     if not records:
-        return ["no runs with a history found in " + ", ".join(str(t) for t in targets) + "."], None
+        raise ConfigError(f"no runs with a history.csv in {', '.join(str(t) for t in targets)}: give run directories, "
+                          f"sweep directories, directories holding them, or Keras CSVLogger files.")
     plan = {}
     if len(targets) == 1 and is_sweep_dir(Path(targets[0])):  # a sweep keeps its own ranking metric and target
         plan = read_json_or_empty(Path(targets[0]) / PLAN)
