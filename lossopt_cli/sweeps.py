@@ -228,7 +228,17 @@ def plan_runs(base: dict, combos: list[dict]) -> list[PlannedRun]:
             varied = ", ".join(f"{k}={inline_yaml(v)}" for k, v in values.items())
             raise ConfigError(f"run {name} ({varied}): {err.message}", key=err.key) from None
         runs.append(PlannedRun(name, dict(values), cfg))
+    _check_data_files(runs)
     return runs
+
+
+def _check_data_files(runs: list[PlannedRun]) -> None:
+    """A data file that does not exist would fail every run that uses it: say so before the first one starts."""
+    for run in runs:
+        dataset = run.config.data["dataset"]
+        if Path(dataset).suffix.lower() in (".csv", ".npz") and not Path(dataset).is_file():
+            raise ConfigError(f"run {run.name}: data.dataset {dataset!r} does not exist (paths are relative to the "
+                              f"directory lossopt runs in, {Path.cwd()}).", key="data.dataset")
 
 
 # --- the sweep directory ----------------------------------------------------------------------

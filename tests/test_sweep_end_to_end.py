@@ -1,4 +1,4 @@
-"""A real sweep, trained in worker processes: iris, a small MLP, 3 epochs, one run that cannot load its data.
+"""A real sweep, trained in a worker process: iris, a small MLP, 3 epochs, one run that cannot read its data.
 
 One sweep is shared by the module; then one of its runs is marked unfinished and ``--resume``
 (serial executor) trains only that one again.
@@ -28,8 +28,8 @@ SWEEP = {
     "vary": {
         "optimizer": [{"name": "sgd", "learning_rate": 0.1}, {"name": "adam", "learning_rate": 0.01},
                       {"name": "adam", "learning_rate": 0.01}],
-        # passes validation (a .csv path) but fails when the worker loads it: a crash at run time
-        "data.dataset": ["iris", "iris", "missing.csv"],
+        # passes validation (an existing .csv file) but fails when the worker reads it: a crash at run time
+        "data.dataset": ["iris", "iris", "broken.csv"],
     },
 }
 
@@ -43,6 +43,7 @@ def lossopt(*args, cwd):
 def sweep(tmp_path_factory):
     work = tmp_path_factory.mktemp("sweep")
     (work / "tiny.yaml").write_text(yaml.safe_dump(SWEEP, sort_keys=False))
+    (work / "broken.csv").write_text("x,label\nnot-a-number,0\n1.5,1\n")
     result = lossopt("sweep", "tiny.yaml", "--workers", "1", cwd=work)  # one training process: a shared machine
     (sweep_dir,) = (work / "outputs").iterdir()
     return work, sweep_dir, result
@@ -60,13 +61,13 @@ def test_the_sweep_trains_every_run_in_worker_processes_and_records_the_crash(sw
         assert summary["status"] == "completed" and summary["epochs_run"] == 3
         assert len(rundir.read_history(sweep_dir / "runs" / name / "history.csv")["val_loss"]) == 3
     summary = rundir.read_json(sweep_dir / "summary.json")
-    failed = {r["name"]: r for r in summary["runs"]}["adam-lr0.01-missing.csv"]
-    assert failed["status"] == "failed" and "missing.csv" in failed["error"]
+    failed = {r["name"]: r for r in summary["runs"]}["adam-lr0.01-broken.csv"]
+    assert failed["status"] == "failed" and "broken.csv" in failed["error"]
     rows = list(csv.DictReader(open(sweep_dir / "leaderboard.csv")))
-    assert {r["config"] for r in rows} == {"sgd-lr0.1-iris", "adam-lr0.01-iris", "adam-lr0.01-missing.csv"}
-    assert rows[-1]["config"] == "adam-lr0.01-missing.csv" and rows[-1]["failed"] == "1"
+    assert {r["config"] for r in rows} == {"sgd-lr0.1-iris", "adam-lr0.01-iris", "adam-lr0.01-broken.csv"}
+    assert rows[-1]["config"] == "adam-lr0.01-broken.csv" and rows[-1]["failed"] == "1"
     assert float(rows[0]["final_val_accuracy_mean"]) > 0
-    assert "failed: adam-lr0.01-missing.csv" in result.stdout
+    assert "failed: adam-lr0.01-broken.csv" in result.stdout
     assert (sweep_dir / "comparison.png").stat().st_size > 10_000
 
 

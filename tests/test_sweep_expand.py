@@ -105,6 +105,7 @@ def test_duplicate_names_get_a_suffix(tmp_path):
     ({"vary": {"training.epoch": [1, 2]}}, "Unknown key training.epoch"),
     ({"vary": {"optimizer.learning_rate": [0.1, -1]}}, "optimizer.learning_rate must be a number > 0. Got -1"),
     ({"vary": {"seed": []}}, "vary.seed must be a non-empty list"),
+    ({"vary": {"data.dataset": ["iris", "nothere.csv"]}}, "run nothere.csv: data.dataset 'nothere.csv' does not exist"),
     ({"vary": {"seed": [1]}, "modes": "grid"}, "Unknown key modes for a sweep file. Did you mean 'mode'?"),
     ({"vary": {"seed": [1]}, "mode": "grids"}, "mode must be one of 'grid', 'zip', 'random'"),
     ({"mode": "random", "samples": 2, "vary": {"optimizer.learning_rate": {"low": 0, "high": 1, "log": True}}},
