@@ -77,13 +77,18 @@ def loss_key(history: dict) -> str:
     return "val_loss" if "val_loss" in history else "loss"
 
 
+def shared_loss_key(records: list[RunRecord]) -> str:
+    """``val_loss`` when any run has a validation split, else ``loss``."""
+    return "val_loss" if any("val_loss" in r.history for r in records) or not records else "loss"
+
+
 def final_metric_name(records: list[RunRecord]) -> str:
     """The validation metric reported as "final": the first val_ column besides val_loss, else val_loss."""
     for record in records:
         for key in record.history:
             if key.startswith("val_") and key != "val_loss":
                 return key
-    return loss_key(records[0].history) if records else "val_loss"
+    return shared_loss_key(records)
 
 
 @dataclass
@@ -175,7 +180,7 @@ def leaderboard(records: list[RunRecord], target: dict | None = None, rank_by: s
     last), and notes: the final metric's name, the target, whether the top two are within seed noise."""
     metric = final_metric_name(records)
     target = resolve_target(records, target)
-    rank_by = rank_by or (loss_key(records[0].history) if records else "val_loss")
+    rank_by = rank_by or shared_loss_key(records)
     groups = group_runs(records, metric, target, rank_by)
     sign = 1 if lower_is_better(rank_by) else -1
 

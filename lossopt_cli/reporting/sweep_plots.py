@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from ..analysis.runs import RunRecord
-from ..analysis.stats import finite, final_metric_name, loss_key, mean_curve, mean_std
+from ..analysis.stats import final_metric_name, finite, mean_curve, mean_std, shared_loss_key
 
 
 def _pyplot():
@@ -50,7 +50,7 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
 
     groups = _groups(records, order)
     shown = dict(list(groups.items())[:max_lines])
-    loss = loss_key(records[0].history) if records else "val_loss"
+    loss = shared_loss_key(records)
     metric = final_metric_name(records)
     panels = [loss] + ([metric] if metric != loss else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.4), squeeze=False)
