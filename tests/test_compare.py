@@ -174,3 +174,14 @@ def test_compare_without_runs_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.startswith(f"Error: no runs with a history.csv in {tmp_path}")
+
+
+def test_rank_by_a_metric_ranks_highest_first_and_names_its_columns(tmp_path):
+    records = runs_of(tmp_path, {"a": [[0.5, 0.4]], "b": [[0.3, 0.2]]})
+    for record in records:  # b has the lower loss but a the higher accuracy
+        record.history["val_accuracy"] = [0.5, 0.9] if record.group == "a" else [0.5, 0.7]
+    rows, notes = stats.leaderboard(records, rank_by="val_accuracy")
+    assert [r["config"] for r in rows] == ["a", "b"] and rows[0]["best_val_accuracy_mean"] == 0.9
+    assert notes["rank_by"] == "val_accuracy"
+    rows, _ = stats.leaderboard(records)
+    assert [r["config"] for r in rows] == ["b", "a"]
