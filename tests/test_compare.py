@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from lossopt_cli.analysis import stats
 from lossopt_cli.analysis.runs import collect
 from lossopt_cli.cli import cli
-from sweep_fakes import FakeTrainer, write_run
+
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file, whatever the import mode
+from sweep_fakes import FakeTrainer, write_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -16,7 +18,9 @@ from click.testing import CliRunner
 from lossopt_cli import rundir
 from lossopt_cli.cli import cli
 from lossopt_cli.training import executors
-from sweep_fakes import FakeTrainer
+
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file, whatever the import mode
+from sweep_fakes import FakeTrainer  # noqa: E402
 
 SWEEP = {
     "name": "opt",
