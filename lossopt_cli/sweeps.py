@@ -352,7 +352,11 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
         print(f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - done} to run, "
               f"{executor.name} executor with {executor.workers} worker(s) -> {sweep_dir}", file=sys.stderr)
     progress = None if quiet else Progress(len(sweep.runs), done)
-    return run_sweep(sweep, sweep_dir, executor, progress, resume=bool(resume_dir))
+    try:
+        return run_sweep(sweep, sweep_dir, executor, progress, resume=bool(resume_dir))
+    finally:
+        if progress:
+            progress.close()
 
 
 def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,
@@ -390,13 +394,15 @@ def redraw(sweep_dir: str | Path) -> SweepOutcome:
 
 
 class Progress:
-    """One line per finished run on stderr: done/total, the run, best so far, time left."""
+    """One line per finished run on stderr: done/total, the run, best so far, time left. On a terminal a
+    bar below the lines shows the same; in a log or a pipe there are only the plain lines."""
 
     def __init__(self, total: int, already_done: int = 0, stream=None):
         self.total, self.done, self.stream = total, already_done, stream or sys.stderr
         self.started = time.time()
         self.finished_here = 0
         self.best: tuple[float, str] | None = None
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def __call__(self, result) -> None:
         from .reporting.text import fmt
@@ -407,11 +413,23 @@ class Progress:
         if isinstance(value, (int, float)) and math.isfinite(value) and (self.best is None or value < self.best[0]):
             self.best = (value, result.name)
         elapsed = time.time() - self.started
-        left = (self.total - self.done) * elapsed / self.finished_here
+        left = _duration((self.total - self.done) * elapsed / self.finished_here)
         best = f"best val_loss {fmt(self.best[0])} ({self.best[1]})" if self.best else "best: -"
         width = len(str(self.total))
-        print(f"[{self.done:>{width}}/{self.total}] {result.name}: {result.status} ({fmt(result.wall_time)} s) | "
-              f"{best} | {_duration(left)} left", file=self.stream, flush=True)
+        line = (f"[{self.done:>{width}}/{self.total}] {result.name}: {result.status} ({fmt(result.wall_time)} s) | "
+                f"{best} | {left} left")
+        if self.tty:
+            filled = round(20 * self.done / max(1, self.total))
+            bar = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} runs | {best} | ~{left} left"
+            self.stream.write(f"\r\033[K{line}\n{bar}")
+            self.stream.flush()
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.tty:  # clear the bar: the leaderboard follows
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def _duration(seconds: float) -> str:

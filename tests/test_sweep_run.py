@@ -179,3 +179,21 @@ def test_redraw_rewrites_a_sweeps_results_from_its_saved_runs(tmp_path, sweep_fi
     outcome = sweeps.redraw(sweep_dir)
     assert (sweep_dir / "leaderboard.csv").read_text() == before
     assert (sweep_dir / "report.html").is_file() and outcome.rows[0]["config"] == "sgd-lr0.01"
+
+
+def test_on_a_terminal_a_bar_follows_the_lines_and_is_cleared_at_the_end():
+    import io
+
+    from lossopt_cli.sweeps import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    progress = Progress(4, stream=screen)
+    progress(executors.JobResult("adam-seed0", "completed", None, {"best": {"val_loss": 0.25}}, None, 1.0))
+    assert screen.getvalue().startswith("\r\x1b[K[1/4] adam-seed0: completed (1 s) | best val_loss 0.25 (adam-seed0)")
+    assert screen.getvalue().split("\n")[-1].startswith("[#####...............] 1/4 runs")
+    progress.close()
+    assert screen.getvalue().endswith("\r\x1b[K")
