@@ -115,13 +115,12 @@ def test_compare_groups_seeds_of_one_config_and_reads_keras_csvlogger_files(tmp_
 
 
 def test_compare_on_a_sweep_directory(tmp_path, monkeypatch):
-    import os
 
     import yaml
 
     from lossopt_cli.training import executors
 
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({
         "base": {"data": {"dataset": "iris"}, "loss": "categorical_crossentropy"},
         "vary": {"optimizer.learning_rate": [0.1, 0.01]}, "seeds": [0, 1]}))

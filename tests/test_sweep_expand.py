@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -111,9 +110,9 @@ def test_duplicate_names_get_a_suffix(tmp_path):
     ({"mode": "random", "samples": 2, "vary": {"optimizer.learning_rate": {"low": 0, "high": 1, "log": True}}},
      "a log range needs low > 0"),
 ])
-def test_invalid_sweeps_are_rejected_with_exit_2_before_any_run(tmp_path, spec, message):
+def test_invalid_sweeps_are_rejected_with_exit_2_before_any_run(tmp_path, spec, message, monkeypatch):
     path = write_sweep(tmp_path, spec)
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["sweep", str(path), "--set", f"output.dir={tmp_path / 'out'}"])
     assert result.exit_code == 2, result.output
     assert f"Error: {path}: " in result.output and message in result.output

@@ -7,7 +7,6 @@ so these tests are pure Python; ``test_sweep_end_to_end.py`` trains for real.
 from __future__ import annotations
 
 import csv
-import os
 import sys
 from pathlib import Path
 
@@ -32,8 +31,8 @@ SWEEP = {
 
 
 @pytest.fixture
-def sweep_file(tmp_path):
-    os.chdir(tmp_path)
+def sweep_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "opt.yaml"
     path.write_text(yaml.safe_dump(SWEEP, sort_keys=False))
     return path
