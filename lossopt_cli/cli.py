@@ -119,6 +119,63 @@ def catalog(kind):
     click.echo("\n".join(catalog_lines(kind)))
 
 
+@cli.command()
+@click.argument("sweep_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: one per core).")
+@click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
+              help="Run in parallel worker processes, or one run after another in this process.")
+@set_option
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
+              help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")
+@click.option("--dry-run", is_flag=True, help="List the runs and estimate the time; train nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines; print only the leaderboard.")
+@config_errors
+def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet):
+    """Run the configs a sweep file describes (a base config and the keys to vary) and rank them.
+
+    \b
+      lossopt sweep configs/sweeps/optimizers.yaml --dry-run
+      lossopt sweep configs/sweeps/optimizers.yaml --workers 2
+      lossopt sweep --resume outputs/optimizers-20261123-150000
+    """
+    from . import sweeps
+    from .training.executors import make_executor
+
+    plan = sweeps.open_sweep(sweep_file, overrides, resume_dir)
+    runner = make_executor(executor, workers)
+    if dry_run:
+        click.echo("\n".join(sweeps.dry_run_lines(plan, runner.workers)))
+        return
+    outcome = sweeps.start(plan, runner, resume_dir, quiet)
+    click.echo("\n".join(outcome.lines()))
+    if outcome.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    if outcome.failed:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to draw the overlay (default: comparison.png in the current directory).")
+@config_errors
+def compare(targets, output):
+    """Overlay finished runs (run or sweep directories, or CSVLogger files) and print a ranked table."""
+    from .reporting.sweep_report import compare as compare_runs
+
+    lines, _ = compare_runs(targets, output)
+    click.echo("\n".join(lines))
+
+
+@cli.command(name="list")
+@click.argument("directory", required=False, default="outputs", type=click.Path(file_okay=False))
+def list_(directory):
+    """List the runs and sweeps under DIRECTORY (default: outputs) with status, verdict and best metric."""
+    from .reporting.sweep_report import list_lines
+
+    click.echo("\n".join(list_lines(directory)))
+
+
 def main():
     cli(prog_name="lossopt")
 

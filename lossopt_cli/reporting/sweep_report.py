@@ -1,0 +1,208 @@
+"""Comparing runs: the leaderboard (CSV and printed table), a sweep's summary.json and report.html,
+and the plain functions behind ``lossopt compare`` and ``lossopt list``. No TensorFlow.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import time
+from pathlib import Path
+
+from .. import rundir
+from ..analysis import stats
+from ..analysis.runs import (PLAN, RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty,
+                             sweep_runs)
+from . import sweep_plots
+from ..schema import ConfigError
+from .text import fmt
+
+LEADERBOARD = "leaderboard.csv"
+COMPARISON = "comparison.png"
+LR_SENSITIVITY = "lr_sensitivity.png"
+BOXPLOT = "final_metric_boxplot.png"
+
+
+# --- the leaderboard -------------------------------------------------------------------------
+
+
+def leaderboard_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: rundir.format_number(v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def _pm(mean, std) -> str:
+    if mean is None:
+        return "-"
+    return fmt(mean) if not std else f"{fmt(mean)} ± {fmt(std)}"
+
+
+def table_columns(notes: dict) -> list[tuple[str, callable]]:
+    metric, target, rank_by = notes["final_metric"], notes["target"], notes["rank_by"]
+    goal = f"ep to {target['metric']}{'<=' if stats.lower_is_better(target['metric']) else '>='}{fmt(target.get('value'))}"
+    return [
+        ("#", lambda r: str(r["rank"])),
+        ("config", lambda r: r["config"]),
+        ("runs", lambda r: str(r["runs"])),
+        (f"best {rank_by}", lambda r: _pm(r[f"best_{rank_by}_mean"], r[f"best_{rank_by}_std"])),
+        (f"final {metric}", lambda r: _pm(r[f"final_{metric}_mean"], r[f"final_{metric}_std"])),
+        ("best ep", lambda r: fmt(r["best_epoch_mean"])),
+        (goal, lambda r: f"{fmt(r['epochs_to_target_mean'])} ({r['reached_target']})"),
+        ("val_loss AUC", lambda r: fmt(r["val_loss_auc_mean"])),
+        ("time s", lambda r: fmt(r["wall_time_mean"])),
+        ("diverged", lambda r: str(r["diverged"]) + (f" +{r['failed']} failed" if r["failed"] else "")),
+        ("verdict", lambda r: r["verdict"] or "-"),
+        ("noise~#1", lambda r: r["within_noise_of_best"] or "-"),
+    ]
+
+
+def table_lines(rows: list[dict], notes: dict) -> list[str]:
+    """The leaderboard as aligned plain text, then the seed-noise sentence."""
+    if not rows:
+        return ["no runs to compare."]
+    columns = table_columns(notes)
+    cells = [[name for name, _ in columns]] + [[cell(r) for _, cell in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(notes["noise"])
+    if notes.get("warning"):
+        lines.append(f"warning: {notes['warning']}")
+    if notes["target"].get("default"):
+        lines.append(f"target: {notes['target']['metric']} within 10% of the best configuration "
+                     f"({fmt(notes['target']['value'])}); set target: in the sweep file to choose it.")
+    return lines
+
+
+# --- the sweep directory's results ---------------------------------------------------------------
+
+
+def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool = False) -> tuple[list[dict], dict]:
+    """leaderboard.csv, the plots, summary.json and report.html of a sweep, from its saved runs."""
+    records = sweep_runs(sweep_dir)
+    on_disk = {r.name for r in records}
+    groups = {run.name: run.group for run in sweep.runs}
+    for name, result in results.items():  # runs that failed before they had a directory
+        if name not in on_disk and result.status == "failed":
+            records.append(RunRecord(name, sweep_dir, "failed", {}, {"error": result.error}, group=groups.get(name, name)))
+    rows, notes = stats.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
+        [], {"noise": "", "target": {}})
+    rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
+    plots = draw_plots(records, sweep_dir, [r["config"] for r in rows], title=sweep.name) if records else {}
+    statuses = {run.name: next((r.status for r in records if r.name == run.name), "not_run") for run in sweep.runs}
+    summary = {
+        "name": sweep.name, "sweep_file": sweep.source, "sweep_dir": str(sweep_dir),
+        "status": "interrupted" if interrupted else ("completed" if all(
+            s in ("completed", "early_stopped", "diverged") for s in statuses.values()) else "incomplete"),
+        "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "runs_total": len(sweep.runs),
+        "counts": {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))},
+        "runs": [{"name": run.name, "group": run.group, "values": run.values, "status": statuses[run.name],
+                  "run_dir": next((str(r.path) for r in records if r.name == run.name and r.path != sweep_dir), None),
+                  "error": (results.get(run.name).error if run.name in results else None)}
+                 for run in sweep.runs],
+        "final_metric": notes.get("final_metric"), "rank_by": notes.get("rank_by"), "target": notes.get("target"),
+        "noise": notes.get("noise"), "warning": notes.get("warning"),
+        "best": rows[0]["config"] if rows else None, "leaderboard": rows, "plots": sorted(plots),
+    }
+    rundir.write_json(sweep_dir / rundir.SUMMARY, summary)
+    rundir.atomic_write(sweep_dir / rundir.REPORT, render_html(summary, rows, notes, sweep_dir, plots))
+    return rows, notes
+
+
+def draw_plots(records: list[RunRecord], out_dir: Path, order: list[str], title: str = "",
+               comparison: Path | None = None) -> dict[str, Path]:
+    drawn = {COMPARISON: sweep_plots.plot_comparison(records, comparison or out_dir / COMPARISON, order, title=title)}
+    lr = sweep_plots.plot_lr_sensitivity(records, out_dir / LR_SENSITIVITY)
+    box = sweep_plots.plot_final_boxes(records, out_dir / BOXPLOT, order)
+    drawn.update({name: p for name, p in ((LR_SENSITIVITY, lr), (BOXPLOT, box)) if p is not None})
+    return drawn
+
+
+def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, plots: dict[str, Path]) -> str:
+    """One self-contained page: the counts, the leaderboard, the seed-noise note, the plots inlined."""
+    esc = html.escape
+    columns = table_columns(notes) if rows else []
+    head = "".join(f"<th>{esc(name)}</th>" for name, _ in columns)
+    body = "".join("<tr>" + "".join(f"<td>{esc(cell(r))}</td>" for _, cell in columns) + "</tr>" for r in rows)
+    images = "".join(
+        f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
+        f'{base64.b64encode(Path(path).read_bytes()).decode()}"><figcaption>{esc(name)}</figcaption></figure>'
+        for name, path in plots.items())
+    counts = ", ".join(f"{n} {s}" for s, n in summary["counts"].items())
+    failed = "".join(f"<li>{esc(r['name'])}: {esc(str(r['error']))}</li>" for r in summary["runs"] if r.get("error"))
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>sweep {esc(summary['name'])}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1300px}}table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #ccc;padding:3px 7px;text-align:left}}th{{background:#eee}}img{{max-width:100%}}
+figure{{margin:1em 0}}</style></head><body>
+<h1>Sweep {esc(summary['name'])}</h1>
+<p>{esc(str(sweep_dir))} &middot; status {esc(summary['status'])} &middot; {summary['runs_total']} runs: {esc(counts)}</p>
+<h2>Leaderboard</h2>
+<p>Ranked by the mean best {esc(str(notes.get('rank_by')))} over seeds (mean ± std); configurations whose runs all
+diverged or failed come last. {esc(notes.get('noise') or '')} {esc(notes.get('warning') or '')}</p>
+<table><tr>{head}</tr>{body}</table>
+{f'<h2>Errors</h2><ul>{failed}</ul>' if failed else ''}
+<h2>Plots</h2>{images}
+</body></html>
+"""
+
+
+# --- lossopt compare / lossopt list --------------------------------------------------------------
+
+
+def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path | None]:
+    """Overlay the runs found under ``targets`` (mean ± std over seeds) and return the printed table."""
+    records = [r for r in collect(targets) if r.history.get("epoch")]
+    if not records:
+        raise ConfigError(f"no runs with a history.csv in {', '.join(str(t) for t in targets)}: give run directories, "
+                          f"sweep directories, directories holding them, or Keras CSVLogger files.")
+    plan = {}
+    if len(targets) == 1 and is_sweep_dir(Path(targets[0])):  # a sweep keeps its own ranking metric and target
+        plan = read_json_or_empty(Path(targets[0]) / PLAN)
+    rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
+    path = Path(output or COMPARISON)  # in the current directory: saved runs are never written into
+    sweep_plots.plot_comparison(records, path, [r["config"] for r in rows])
+    return table_lines(rows, notes) + [f"plot: {path}"], path
+
+
+def list_lines(directory: str | Path = "outputs") -> list[str]:
+    """One line per run or sweep under ``directory``: name, status, verdict, best validation metric."""
+    root = Path(directory)
+    if not root.is_dir():
+        return [f"{root}: no such directory."]
+    lines = []
+    for path in sorted(p for p in root.iterdir() if p.is_dir()):
+        if is_sweep_dir(path):
+            summary = read_json_or_empty(path / rundir.SUMMARY)
+            total = len(read_json_or_empty(path / PLAN).get("runs", [])) or summary.get("runs_total", "?")
+            runs = sweep_runs(path)
+            counts = {}
+            for r in runs:
+                counts[r.status] = counts.get(r.status, 0) + 1
+            best = (summary.get("leaderboard") or [{}])[0]
+            rank_by = summary.get("rank_by") or "val_loss"
+            lines.append(f"sweep  {path.name}  {summary.get('status', 'unfinished')}  {len(runs)}/{total} runs "
+                         f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})  "
+                         + (f"best {best['config']} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}"
+                            if best.get("config") else "no leaderboard yet (--resume it)"))
+        elif is_run_dir(path):
+            record = load_run(path)
+            metric, value = _best_val_metric(record)
+            lines.append(f"run    {path.name}  {record.status}  {record.verdict or '-'}  {metric} {fmt(value)}")
+    return lines or [f"no runs or sweeps in {root}."]
+
+
+def _best_val_metric(record: RunRecord) -> tuple[str, float | None]:
+    best = record.summary.get("best") or {}
+    keys = [k for k in best if k.startswith("val_") and k != "val_loss"] or [k for k in best if k.startswith("val_")]
+    if keys:
+        return f"best {keys[0]}", best[keys[0]]
+    return "best val_loss", None

@@ -1,0 +1,505 @@
+"""Sweeps: load a sweep file, expand it into validated ``RunConfig``s, and run them into a sweep directory.
+
+A sweep file names a ``base`` config and the keys to ``vary`` (dotted paths, as ``--set``
+takes them); ``mode`` is ``grid`` (every combination), ``zip`` (the lists side by side) or
+``random`` (``samples`` draws with a ``seed``; a range ``{low, high, log}`` is sampled
+uniformly, log-uniformly with ``log: true``). Every expanded config is validated before the
+first run starts. Nothing here imports TensorFlow; the executors do, in their workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+
+from . import config as config_module
+from . import rundir
+from .analysis.runs import PLAN, RUNS, SWEEP_FILE
+from .schema import (Bool, Choice, ConfigError, Custom, Float, Int, ListOf, Mapping_, OneOf, Optional, Param, Str,
+                     describe, validate_table)
+
+DONE_STATUSES = ("completed", "early_stopped", "diverged")
+
+TARGET = {
+    "metric": Param("val_loss", Str(), "the history column to watch"),
+    "value": Param(None, Optional(Float()), "the value to reach (default: within 10% of the best configuration)"),
+}
+
+
+def _target(value):
+    return validate_table(value, TARGET, "target") if value is not None else None
+
+
+SWEEP_TABLE = {
+    "name": Param(None, Optional(Str()), "the sweep's name (default: the sweep file's stem)"),
+    "base": Param(None, OneOf((Str(), Mapping_())), "the base config: a path relative to the sweep file, or a mapping",
+                  required=True),
+    "set": Param({}, Mapping_(), "fixed changes to the base, as --set takes them, e.g. {training.epochs: 5}"),
+    "mode": Param("grid", Choice(("grid", "zip", "random")), "how the varied values combine"),
+    "vary": Param(None, Mapping_(), "dotted config keys and their values, e.g. optimizer.name: [sgd, adam]",
+                  required=True),
+    "seeds": Param(None, Optional(ListOf(Int(0), min_length=1)), "run every configuration once per seed"),
+    "samples": Param(None, Optional(Int(1)), "random mode: the number of configurations drawn"),
+    "seed": Param(0, Int(0), "random mode: the seed of the draws"),
+    "rank_by": Param(None, Optional(Str()), "the history column that ranks configurations (default: val_loss)"),
+    "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}"),
+                    "epochs-to-target: the metric and value a run must reach"),
+}
+
+
+@dataclass
+class PlannedRun:
+    """One run of a sweep: its unique name, the varied values, and the validated config."""
+
+    name: str
+    values: dict  # dotted key -> value, in the sweep file's order
+    config: config_module.RunConfig
+
+    @property
+    def group(self) -> str:
+        """The configuration this run repeats over seeds: its name without the seed."""
+        return run_name({k: v for k, v in self.values.items() if k != "seed"}) or "base"
+
+
+@dataclass
+class Sweep:
+    name: str
+    source: str | None
+    spec: dict  # the sweep file as resolved: base inlined, overrides applied
+    runs: list[PlannedRun] = field(default_factory=list)
+
+    @property
+    def target(self) -> dict | None:
+        return self.spec.get("target")
+
+
+# --- loading and expansion -----------------------------------------------------------------
+
+
+def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Sweep:
+    """Read a sweep file, apply ``--set`` to its base, expand and validate every run."""
+    path = Path(path)
+    raw = config_module.read_yaml(path)
+    try:
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"a sweep file must be a mapping with base: and vary:. Got {describe(raw)}.")
+        spec = validate_table(raw, SWEEP_TABLE, "", what="a sweep file")
+        base = spec["base"]
+        base_source = None
+        if isinstance(base, str):
+            base_source = (path.parent / base) if not Path(base).is_absolute() else Path(base)
+            if not base_source.is_file():
+                raise ConfigError(f"base {base!r}: no such config file ({base_source}); the path is relative to "
+                                  f"the sweep file.", key="base")
+            base = config_module.read_yaml(base_source)
+            if not isinstance(base, Mapping):
+                raise ConfigError(f"base {spec['base']!r} must be a config mapping. Got {describe(base)}.", key="base")
+        base = {**_selector_defaults(base), **base}
+        base = config_module.apply_overrides(base, [*as_overrides(spec["set"]), *overrides])
+        if base.get("name") is None:
+            base["name"] = Path(base_source).stem if base_source else path.stem
+        spec["base"] = base
+        name = spec["name"] or path.stem
+        values = expand(spec)
+        runs = plan_runs(base, values)
+    except ConfigError as err:
+        raise err.in_file(str(path))
+    spec["name"] = name
+    return Sweep(config_module._safe_name(name), str(path), spec, runs)
+
+
+def _selector_defaults(base: Mapping) -> dict:
+    """``optimizer: adam`` / ``model: mlp`` where the base leaves them out, so ``optimizer.learning_rate``
+    can be varied on top of the default optimizer."""
+    return {key: config_module.TOP_LEVEL[key].default for key in config_module.SELECTORS
+            if key not in base and config_module.TOP_LEVEL[key].default is not None}
+
+
+# YAML 1.1 reads 1e-4 (no dot) as a string; a range bound is always a number, so accept it.
+NUMBER = Custom(lambda v: float(v) if not isinstance(v, bool) and math.isfinite(float(v)) else float("x"),
+                "a number, e.g. 1.0e-4")
+
+
+def _check_values(key: str, values: Any, mode: str) -> Any:
+    if mode == "random" and isinstance(values, Mapping) and "low" in values:
+        table = {"low": Param(None, NUMBER, required=True), "high": Param(None, NUMBER, required=True),
+                 "log": Param(False, Bool()), "integer": Param(False, Bool())}
+        rng = validate_table(values, table, f"vary.{key}", what="a random range")
+        if rng["high"] <= rng["low"]:
+            raise ConfigError(f"vary.{key}: high must be > low. Got low {rng['low']}, high {rng['high']}.",
+                              key=f"vary.{key}")
+        if rng["log"] and rng["low"] <= 0:
+            raise ConfigError(f"vary.{key}: a log range needs low > 0. Got {rng['low']}.", key=f"vary.{key}")
+        return rng
+    if not isinstance(values, list) or not values:
+        ranges = " or a range {low: 1e-4, high: 1e-1, log: true}" if mode == "random" else ""
+        raise ConfigError(f"vary.{key} must be a non-empty list of values{ranges}. Got {describe(values)}.",
+                          key=f"vary.{key}")
+    return values
+
+
+def expand(spec: dict) -> list[dict]:
+    """The varied values of each run, as ``{dotted key: value}`` dicts, seeds last."""
+    mode, vary = spec["mode"], spec["vary"]
+    if not vary:
+        raise ConfigError("vary must name at least one key, e.g. vary: {optimizer.name: [sgd, adam]}.", key="vary")
+    checked = {str(k): _check_values(str(k), v, mode) for k, v in vary.items()}
+    keys = list(checked)
+    if mode == "grid":
+        combos = [dict(zip(keys, c)) for c in itertools.product(*checked.values())]
+    elif mode == "zip":
+        lengths = {k: len(v) for k, v in checked.items()}
+        if len(set(lengths.values())) > 1:
+            raise ConfigError("mode zip needs lists of the same length; got "
+                              + ", ".join(f"vary.{k}: {n}" for k, n in lengths.items()) + ".", key="vary")
+        combos = [dict(zip(keys, c)) for c in zip(*checked.values())]
+    else:
+        if spec["samples"] is None:
+            raise ConfigError("mode random needs samples: N, the number of configurations to draw.", key="samples")
+        rng = random.Random(spec["seed"])
+        combos = [{k: _draw(rng, v) for k, v in checked.items()} for _ in range(spec["samples"])]
+    if spec.get("seeds"):
+        if "seed" in checked:
+            raise ConfigError("give the seeds either as seeds: or as vary.seed, not both.", key="seeds")
+        combos = [{**c, "seed": s} for c in combos for s in spec["seeds"]]
+    return combos
+
+
+def _draw(rng: random.Random, values: Any) -> Any:
+    if isinstance(values, list):
+        return values[rng.randrange(len(values))]
+    low, high = values["low"], values["high"]
+    x = math.exp(rng.uniform(math.log(low), math.log(high))) if values["log"] else rng.uniform(low, high)
+    return int(round(x)) if values["integer"] else float(f"{x:.4g}")
+
+
+def inline_yaml(value: Any) -> str:
+    """A value as one line of YAML, so ``key=value`` goes through ``config.apply_overrides``."""
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip().removesuffix("...").strip()
+
+
+def as_overrides(values: Mapping[str, Any]) -> list[str]:
+    """``{dotted key: value}`` -> ``["key=value", ...]``; a whole sub-config before its own keys."""
+    ordered = sorted(values.items(), key=lambda kv: kv[0].count("."))
+    return [f"{k}={inline_yaml(v)}" for k, v in ordered]
+
+
+ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "batch", "hidden_units": "units", "epochs": "ep"}
+
+
+def _label(key: str, value: Any) -> str:
+    leaf = key.split(".")[-1]
+    if isinstance(value, Mapping):
+        head = value.get("name", value.get("type"))
+        rest = [_label(k, v) for k, v in value.items() if k not in ("name", "type")]
+        return "-".join([str(head)] * (head is not None) + rest)
+    text = ",".join(str(v) for v in value) if isinstance(value, list) else f"{value:g}" if isinstance(value, float) \
+        else str(value)
+    if leaf in ("name", "type", "dataset") or key in ("loss", "optimizer", "model"):
+        return text
+    return f"{ABBREVIATIONS.get(leaf, leaf)}{text}"
+
+
+def run_name(values: Mapping[str, Any]) -> str:
+    """A readable name from the varied values: ``{optimizer.name: sgd, ..., seed: 0}`` -> ``sgd-lr0.1-seed0``."""
+    return config_module._safe_name("-".join(_label(k, v) for k, v in values.items())) if values else ""
+
+
+def plan_runs(base: dict, combos: list[dict]) -> list[PlannedRun]:
+    """Validate every run's config; a unique, deterministic name for each."""
+    runs, seen = [], {}
+    for values in combos:
+        name = run_name(values) or "run"
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name = f"{name}-{seen[name]}"
+        raw = config_module.apply_overrides(base, [f"name={inline_yaml(name)}", *as_overrides(values)])
+        try:
+            cfg = config_module.validate(raw)
+        except ConfigError as err:
+            varied = ", ".join(f"{k}={inline_yaml(v)}" for k, v in values.items())
+            raise ConfigError(f"run {name} ({varied}): {err.message}", key=err.key) from None
+        runs.append(PlannedRun(name, dict(values), cfg))
+    _check_data_files(runs)
+    return runs
+
+
+def _check_data_files(runs: list[PlannedRun]) -> None:
+    """A data file that does not exist would fail every run that uses it: say so before the first one starts."""
+    for run in runs:
+        dataset = run.config.data["dataset"]
+        if Path(dataset).suffix.lower() in (".csv", ".npz") and not Path(dataset).is_file():
+            raise ConfigError(f"run {run.name}: data.dataset {dataset!r} does not exist (paths are relative to the "
+                              f"directory lossopt runs in, {Path.cwd()}).", key="data.dataset")
+
+
+# --- the sweep directory ----------------------------------------------------------------------
+
+
+def _output_root(sweep: Sweep) -> str:
+    """The base config's output.dir (after --set): where the sweep directory goes."""
+    output = sweep.spec["base"].get("output")
+    return output.get("dir", "outputs") if isinstance(output, Mapping) else "outputs"
+
+
+def create_sweep_dir(sweep: Sweep) -> Path:
+    """Make ``outputs/<sweep>-<time>/`` holding ``sweep.yaml`` and ``plan.json``."""
+    sweep_dir = rundir.create_run_dir(_output_root(sweep), sweep.name)
+    rundir.atomic_write(sweep_dir / SWEEP_FILE, yaml.safe_dump(sweep.spec, sort_keys=False))
+    (sweep_dir / RUNS).mkdir()
+    write_plan(sweep_dir, sweep)
+    return sweep_dir
+
+
+def write_plan(sweep_dir: Path, sweep: Sweep) -> None:
+    runs_root = str(sweep_dir / RUNS)
+    rundir.write_json(sweep_dir / PLAN, {
+        "name": sweep.name, "source": sweep.source, "target": sweep.target, "rank_by": sweep.spec.get("rank_by"),
+        "runs": [{"name": r.name, "group": r.group, "values": r.values,
+                  "overrides": as_overrides(r.values), "config": _with_output(r.config, runs_root).to_dict()}
+                 for r in sweep.runs],
+    })
+
+
+def _with_output(cfg: config_module.RunConfig, runs_root: str) -> config_module.RunConfig:
+    cfg.output = {**cfg.output, "dir": runs_root}
+    return cfg
+
+
+def load_plan(sweep_dir: str | Path) -> Sweep:
+    """The sweep recorded in a sweep directory, for ``--resume``; configs validated again."""
+    sweep_dir = Path(sweep_dir)
+    plan_path = sweep_dir / PLAN
+    if not plan_path.is_file():
+        raise ConfigError(f"--resume {sweep_dir}: not a sweep directory (no {PLAN}). Give a directory that "
+                          f"`lossopt sweep` made, e.g. outputs/optimizers-20261123-150000.", key="--resume")
+    plan = rundir.read_json(plan_path)
+    runs = []
+    for entry in plan["runs"]:
+        cfg = config_module.validate(entry["config"], source=str(plan_path))
+        cfg.output = {**cfg.output, "dir": str(sweep_dir / RUNS)}
+        runs.append(PlannedRun(entry["name"], entry["values"], cfg))
+    spec = config_module.read_yaml(sweep_dir / SWEEP_FILE) if (sweep_dir / SWEEP_FILE).exists() else {}
+    return Sweep(plan["name"], plan.get("source"), {**spec, "target": plan.get("target"),
+                                                    "rank_by": plan.get("rank_by")}, runs)
+
+
+def finished_runs(sweep_dir: Path) -> dict[str, Path]:
+    """Run name -> the run directory where it finished (status completed, early_stopped or diverged)."""
+    done = {}
+    for summary_path in sorted((sweep_dir / RUNS).glob(f"*/{rundir.SUMMARY}")):
+        try:
+            summary = rundir.read_json(summary_path)
+        except (OSError, ValueError):
+            continue
+        if summary.get("status") in DONE_STATUSES and summary.get("name"):
+            done.setdefault(summary["name"], summary_path.parent)
+    return done
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepOutcome:
+    sweep_dir: Path
+    results: dict  # run name -> JobResult, for the runs of this invocation
+    interrupted: bool
+    rows: list  # the leaderboard
+    notes: dict
+
+    @property
+    def failed(self) -> list[str]:
+        return [n for n, r in self.results.items() if r.status == "failed"]
+
+    def lines(self) -> list[str]:
+        from .reporting.sweep_report import table_lines
+
+        lines = table_lines(self.rows, self.notes) if self.rows else []
+        for name in self.failed:
+            lines.append(f"failed: {name}: {self.results[name].error}")
+        lines.append(f"sweep: {self.sweep_dir} (leaderboard.csv, comparison.png, report.html)")
+        if self.interrupted:
+            lines.append(f"interrupted: finish it with --resume {self.sweep_dir}")
+        return lines
+
+
+def open_sweep(sweep_file: str | None, overrides=(), resume_dir: str | None = None) -> Sweep:
+    """The sweep to run: expanded from the file, or (``--resume``) as recorded in the sweep directory."""
+    if resume_dir:
+        if overrides:
+            raise ConfigError("--set cannot change a sweep being resumed: its runs are recorded in "
+                              f"{Path(resume_dir) / PLAN}. Start a new sweep instead.", key="--set")
+        return load_plan(resume_dir)
+    if not sweep_file:
+        raise ConfigError("give a sweep file (e.g. configs/sweeps/optimizers.yaml) or --resume SWEEP_DIR.")
+    return load_sweep(sweep_file, overrides)
+
+
+def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = False) -> SweepOutcome:
+    """Create the sweep directory (or reuse the one resumed) and run what is missing, with progress on stderr."""
+    sweep_dir = Path(resume_dir) if resume_dir else create_sweep_dir(sweep)
+    done = len(finished_runs(sweep_dir)) if resume_dir else 0
+    if not quiet:
+        print(f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - done} to run, "
+              f"{executor.name} executor with {executor.workers} worker(s) -> {sweep_dir}", file=sys.stderr)
+    progress = None if quiet else Progress(len(sweep.runs), done)
+    try:
+        return run_sweep(sweep, sweep_dir, executor, progress, resume=bool(resume_dir))
+    finally:
+        if progress:
+            progress.close()
+
+
+def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,
+              resume: bool = False) -> SweepOutcome:
+    """Run every planned run not yet finished in ``sweep_dir``, then write the results."""
+    from .reporting import sweep_report
+    from .training.executors import Job
+
+    done = finished_runs(sweep_dir) if resume else {}
+    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
+    results: dict = {}
+
+    def on_result(result):
+        results[result.name] = result
+        if progress:
+            progress(result)
+
+    interrupted = False
+    try:
+        executor.run(jobs, on_result)
+    except KeyboardInterrupt:
+        interrupted = True
+    rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+    return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
+
+
+def redraw(sweep_dir: str | Path) -> SweepOutcome:
+    """Rewrite a sweep's leaderboard, plots, summary.json and report.html from its saved runs (no training,
+    no TensorFlow): what ``lossopt report SWEEP_DIR`` needs."""
+    from .reporting import sweep_report
+
+    sweep_dir = Path(sweep_dir)
+    rows, notes = sweep_report.write_sweep_results(sweep_dir, load_plan(sweep_dir), {})
+    return SweepOutcome(sweep_dir, {}, False, rows, notes)
+
+
+class Progress:
+    """One line per finished run on stderr: done/total, the run, best so far, time left. On a terminal a
+    bar below the lines shows the same; in a log or a pipe there are only the plain lines."""
+
+    def __init__(self, total: int, already_done: int = 0, stream=None):
+        self.total, self.done, self.stream = total, already_done, stream or sys.stderr
+        self.started = time.time()
+        self.finished_here = 0
+        self.best: tuple[float, str] | None = None
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def __call__(self, result) -> None:
+        from .reporting.text import fmt
+
+        self.done += 1
+        self.finished_here += 1
+        value = (result.summary or {}).get("best", {}).get("val_loss")
+        if isinstance(value, (int, float)) and math.isfinite(value) and (self.best is None or value < self.best[0]):
+            self.best = (value, result.name)
+        elapsed = time.time() - self.started
+        left = _duration((self.total - self.done) * elapsed / self.finished_here)
+        best = f"best val_loss {fmt(self.best[0])} ({self.best[1]})" if self.best else "best: -"
+        width = len(str(self.total))
+        line = (f"[{self.done:>{width}}/{self.total}] {result.name}: {result.status} ({fmt(result.wall_time)} s) | "
+                f"{best} | {left} left")
+        if self.tty:
+            filled = round(20 * self.done / max(1, self.total))
+            bar = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} runs | {best} | ~{left} left"
+            self.stream.write(f"\r\033[K{line}\n{bar}")
+            self.stream.flush()
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.tty:  # clear the bar: the leaderboard follows
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+# --- dry run ---------------------------------------------------------------------------------
+
+# Calibrated with benchmarks/sweep_time.py on configs/sweeps/optimizers.yaml (2 shared cores): see benchmarks/README.md.
+STEP_SECONDS = 0.01  # one training step of a small MLP (digits, batch 32)
+RUN_OVERHEAD_SECONDS = 2.0  # loading data, building and compiling the model, writing the run directory
+WORKER_START_SECONDS = 8.0  # importing TensorFlow in each worker
+
+
+def previous_wall_times(sweep: Sweep) -> dict[str, float]:
+    """Run name -> seconds of training, from earlier sweeps of the same name under the same output root."""
+    times: dict[str, float] = {}
+    for path in sorted(Path(_output_root(sweep)).glob(f"{sweep.name}-*/{RUNS}/*/{rundir.SUMMARY}")):
+        try:
+            summary = rundir.read_json(path)
+        except (OSError, ValueError):
+            continue
+        wall = summary.get("wall_time_seconds")
+        if summary.get("status") in DONE_STATUSES and isinstance(wall, (int, float)) and summary.get("name"):
+            times[summary["name"]] = float(wall)
+    return times
+
+
+def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, float] | None = None) -> float:
+    """A rough wall-time estimate: a run's earlier wall time where an earlier sweep ran it, else steps (epochs x
+    training samples / batch) x a per-step cost; plus a per-run overhead, spread over the workers.
+    Loads each dataset once to count its samples (no TensorFlow)."""
+    from .catalog.datasets import load_dataset
+
+    previous = previous or {}
+    sizes: dict = {}
+    total = 0.0
+    for run in runs:
+        if run.name in previous:
+            total += previous[run.name] + RUN_OVERHEAD_SECONDS
+            continue
+        data = run.config.data
+        key = (data["dataset"], repr(sorted(data["params"].items())), data["target"])
+        if key not in sizes:
+            try:
+                sizes[key] = len(load_dataset(data["dataset"], data["params"], data["target"], run.config.seed).x)
+            except ConfigError:
+                sizes[key] = 1000
+        n_train = max(1, int(sizes[key] * (1 - data["validation_split"] - data["test_split"])))
+        batch = run.config.training["batch_size"]
+        steps_per_epoch = 1 if batch == "full" else math.ceil(n_train / min(int(batch), n_train))
+        total += run.config.training["epochs"] * steps_per_epoch * STEP_SECONDS + RUN_OVERHEAD_SECONDS
+    return WORKER_START_SECONDS + total / max(1, workers)
+
+
+def dry_run_lines(sweep: Sweep, workers: int) -> list[str]:
+    lines = [f"sweep {sweep.name}: {len(sweep.runs)} runs ({sweep.spec['mode']} over "
+             f"{', '.join(sweep.spec['vary'])}{' x seeds' if sweep.spec.get('seeds') else ''})"]
+    for run in sweep.runs:
+        lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
+    previous = previous_wall_times(sweep)
+    seconds = estimate_seconds(sweep.runs, workers, previous)
+    known = sum(run.name in previous for run in sweep.runs)
+    how = (f"{known} run(s) from the wall time of an earlier {sweep.name} sweep, the others " if known else "")
+    lines.append(f"estimated time: about {_duration(seconds)} with {workers} worker(s) ({how}epochs x steps per epoch "
+                 f"x {STEP_SECONDS * 1000:g} ms per step; + {RUN_OVERHEAD_SECONDS:g} s per run, over the workers, "
+                 f"+ {WORKER_START_SECONDS:g} s to start TensorFlow)")
+    return lines

@@ -1,0 +1,198 @@
+"""Running a sweep: results written, failures recorded and the sweep goes on, Ctrl-C, --resume.
+
+The executor's trainer is replaced by a fake that writes run directories from synthetic curves,
+so these tests are pure Python; ``test_sweep_end_to_end.py`` trains for real.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from lossopt_cli import rundir
+from lossopt_cli.cli import cli
+from lossopt_cli.training import executors
+
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file, whatever the import mode
+from sweep_fakes import FakeTrainer  # noqa: E402
+
+SWEEP = {
+    "name": "opt",
+    "base": {"data": {"dataset": "iris"}, "loss": "categorical_crossentropy", "training": {"epochs": 4},
+             "optimizer": {"name": "adam", "learning_rate": 0.01}},
+    "vary": {"optimizer.name": ["sgd", "adam"], "optimizer.learning_rate": [0.1, 0.01]},
+    "seeds": [0, 1, 2],
+}
+
+
+@pytest.fixture
+def sweep_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "opt.yaml"
+    path.write_text(yaml.safe_dump(SWEEP, sort_keys=False))
+    return path
+
+
+def run_cli(monkeypatch, trainer, *args):
+    monkeypatch.setattr(executors, "run_job", trainer)
+    return CliRunner().invoke(cli, ["sweep", *map(str, args), "--executor", "serial"])
+
+
+def sweep_dir_of(tmp_path):
+    (found,) = (tmp_path / "outputs").iterdir()
+    return found
+
+
+def test_a_sweep_writes_its_directory_and_ranks_the_configurations(tmp_path, sweep_file, monkeypatch):
+    trainer = FakeTrainer(diverge=("sgd-lr0.1-seed2",))
+    result = run_cli(monkeypatch, trainer, sweep_file)
+    assert result.exit_code == 0, result.output  # a diverged run is a result, not a failure
+    sweep_dir = sweep_dir_of(tmp_path)
+    assert sweep_dir.name.startswith("opt-")
+    for name in ("sweep.yaml", "plan.json", "leaderboard.csv", "comparison.png", "summary.json", "report.html",
+                 "lr_sensitivity.png", "final_metric_boxplot.png"):
+        assert (sweep_dir / name).is_file(), name
+    assert len(trainer.ran) == 12 and len(list((sweep_dir / "runs").iterdir())) == 12
+    rows = list(csv.DictReader(open(sweep_dir / "leaderboard.csv")))
+    assert [r["config"] for r in rows][:2] == ["sgd-lr0.01", "adam-lr0.01"]  # the fake is best at lr 0.01
+    assert rows[0]["runs"] == "3" and rows[0]["within_noise_of_best"] == ""
+    assert {r["config"]: r["diverged"] for r in rows}["sgd-lr0.1"] == "1"
+    assert "sgd-lr0.01 and adam-lr0.01 are within seed noise" in result.output  # same curves: same seeds' spread
+    summary = rundir.read_json(sweep_dir / "summary.json")
+    assert summary["status"] == "completed" and summary["counts"] == {"completed": 11, "diverged": 1}
+    assert summary["best"] == "sgd-lr0.01"
+    html = (sweep_dir / "report.html").read_text()
+    assert "data:image/png;base64," in html and "sgd-lr0.01" in html
+    resolved = yaml.safe_load((sweep_dir / "sweep.yaml").read_text())
+    assert resolved["base"]["training"]["epochs"] == 4
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, sweep_file, monkeypatch):
+    trainer = FakeTrainer(fail=("sgd-lr0.1-seed0", "adam-lr0.01-seed1"))
+    result = run_cli(monkeypatch, trainer, sweep_file)
+    assert result.exit_code == 1
+    assert len(trainer.ran) == 12  # every run was tried
+    assert "failed: sgd-lr0.1-seed0: ValueError: boom" in result.output
+    sweep_dir = sweep_dir_of(tmp_path)
+    summary = rundir.read_json(sweep_dir / "summary.json")
+    assert summary["counts"]["failed"] == 2 and summary["counts"]["completed"] == 10
+    assert summary["status"] == "incomplete"
+    rows = {r["config"]: r for r in csv.DictReader(open(sweep_dir / "leaderboard.csv"))}
+    assert rows["sgd-lr0.1"]["failed"] == "1" and rows["sgd-lr0.1"]["runs"] == "3"
+
+
+def test_resume_runs_only_what_is_missing_and_never_overwrites(tmp_path, sweep_file, monkeypatch):
+    first = FakeTrainer()
+    assert run_cli(monkeypatch, first, sweep_file).exit_code == 0
+    sweep_dir = sweep_dir_of(tmp_path)
+    runs = sweep_dir / "runs"
+    # a killed sweep: one run was still running, one never started
+    summary_path = runs / "adam-lr0.1-seed1" / "summary.json"
+    summary = rundir.read_json(summary_path)
+    rundir.write_json(summary_path, {**summary, "status": "running"})
+    for f in (runs / "sgd-lr0.01-seed2").iterdir():
+        f.unlink()
+    (runs / "sgd-lr0.01-seed2").rmdir()
+    untouched = (runs / "adam-lr0.01-seed0" / "summary.json").stat().st_mtime_ns
+    # the sweep file changes afterwards: resume follows the recorded plan, not the file
+    sweep_file.write_text(yaml.safe_dump({**SWEEP, "seeds": [0]}))
+
+    second = FakeTrainer()
+    result = run_cli(monkeypatch, second, "--resume", sweep_dir)
+    assert result.exit_code == 0, result.output
+    assert sorted(second.ran) == ["adam-lr0.1-seed1", "sgd-lr0.01-seed2"]
+    assert (runs / "adam-lr0.1-seed1-2" / "summary.json").is_file()  # a fresh directory beside the old one
+    assert rundir.read_json(summary_path)["status"] == "running"  # the old attempt is kept as it was
+    assert (runs / "adam-lr0.01-seed0" / "summary.json").stat().st_mtime_ns == untouched
+    assert rundir.read_json(sweep_dir / "summary.json")["counts"] == {"completed": 12}
+
+    third = FakeTrainer()
+    assert run_cli(monkeypatch, third, "--resume", sweep_dir).exit_code == 0
+    assert third.ran == []  # a finished run is never run twice
+
+
+def test_ctrl_c_stops_the_sweep_with_130_and_resume_finishes_it(tmp_path, sweep_file, monkeypatch):
+    trainer = FakeTrainer(interrupt=("sgd-lr0.01-seed0",))
+    result = run_cli(monkeypatch, trainer, sweep_file)
+    assert result.exit_code == 130
+    assert trainer.ran[-1] == "sgd-lr0.01-seed0" and len(trainer.ran) == 4  # nothing started after Ctrl-C
+    sweep_dir = sweep_dir_of(tmp_path)
+    assert f"--resume outputs/{sweep_dir.name}" in result.output
+    assert rundir.read_json(sweep_dir / "summary.json")["status"] == "interrupted"
+    assert (sweep_dir / "leaderboard.csv").is_file()  # what finished is ranked already
+    rest = FakeTrainer()
+    assert run_cli(monkeypatch, rest, "--resume", sweep_dir).exit_code == 0
+    assert len(rest.ran) == 9 and rest.ran[0] == "sgd-lr0.01-seed0"
+
+
+def test_resume_refuses_set_and_non_sweep_directories(tmp_path, sweep_file, monkeypatch):
+    result = run_cli(monkeypatch, FakeTrainer(), "--resume", tmp_path)
+    assert result.exit_code == 2 and "not a sweep directory" in result.output
+    result = run_cli(monkeypatch, FakeTrainer(), "--resume", tmp_path, "--set", "seed=1")
+    assert result.exit_code == 2 and "--set cannot change a sweep being resumed" in result.output
+
+
+def test_the_progress_lines_count_runs_and_show_the_best_so_far(tmp_path, sweep_file, monkeypatch):
+    result = run_cli(monkeypatch, FakeTrainer(), sweep_file)
+    lines = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert len(lines) == 12
+    assert lines[0].startswith("[ 1/12] sgd-lr0.1-seed0: completed") and "left" in lines[0]
+    assert lines[-1].startswith("[12/12]") and "best val_loss" in lines[-1] and "(sgd-lr0.01-seed0)" in lines[-1]
+
+
+def test_a_worker_takes_ctrl_c_only_while_it_trains_and_only_once():
+    state = executors._WORKER
+    saved = dict(state)
+    try:
+        state.update(busy=False, interrupted=False)
+        executors._on_sigint(2, None)  # idle: ignored (the parent decides what to do)
+        state.update(busy=True)
+        with pytest.raises(KeyboardInterrupt):
+            executors._on_sigint(2, None)
+        executors._on_sigint(2, None)  # a second Ctrl-C does not break the run's saving of its files
+    finally:
+        state.update(saved)
+
+
+def test_executors_are_chosen_by_name():
+    assert isinstance(executors.make_executor("serial"), executors.SerialExecutor)
+    process = executors.make_executor("processes", workers=3)
+    assert isinstance(process, executors.ProcessExecutor) and process.workers == 3
+    with pytest.raises(ValueError, match="valid: processes, serial"):
+        executors.make_executor("ray")
+
+
+def test_redraw_rewrites_a_sweeps_results_from_its_saved_runs(tmp_path, sweep_file, monkeypatch):
+    from lossopt_cli import sweeps
+
+    assert run_cli(monkeypatch, FakeTrainer(), sweep_file).exit_code == 0
+    sweep_dir = sweep_dir_of(tmp_path)
+    before = (sweep_dir / "leaderboard.csv").read_text()
+    for name in ("leaderboard.csv", "comparison.png", "report.html", "summary.json"):
+        (sweep_dir / name).unlink()
+    outcome = sweeps.redraw(sweep_dir)
+    assert (sweep_dir / "leaderboard.csv").read_text() == before
+    assert (sweep_dir / "report.html").is_file() and outcome.rows[0]["config"] == "sgd-lr0.01"
+
+
+def test_on_a_terminal_a_bar_follows_the_lines_and_is_cleared_at_the_end():
+    import io
+
+    from lossopt_cli.sweeps import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    progress = Progress(4, stream=screen)
+    progress(executors.JobResult("adam-seed0", "completed", None, {"best": {"val_loss": 0.25}}, None, 1.0))
+    assert screen.getvalue().startswith("\r\x1b[K[1/4] adam-seed0: completed (1 s) | best val_loss 0.25 (adam-seed0)")
+    assert screen.getvalue().split("\n")[-1].startswith("[#####...............] 1/4 runs")
+    progress.close()
+    assert screen.getvalue().endswith("\r\x1b[K")
