@@ -29,11 +29,16 @@ REPORT = "report.html"
 STATUSES = ("running", "completed", "early_stopped", "diverged", "interrupted", "failed")
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def atomic_write(path: str | Path, data: str | bytes) -> None:
     path = Path(path)
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing like any file
         with os.fdopen(fd, mode) as f:
             f.write(data)
             f.flush()

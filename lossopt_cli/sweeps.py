@@ -102,7 +102,6 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
             base = config_module.read_yaml(base_source)
             if not isinstance(base, Mapping):
                 raise ConfigError(f"base {spec['base']!r} must be a config mapping. Got {describe(base)}.", key="base")
-        base = {**_selector_defaults(base), **base}
         base = config_module.apply_overrides(base, [*as_overrides(spec["set"]), *overrides])
         if base.get("name") is None:
             base["name"] = Path(base_source).stem if base_source else path.stem
@@ -114,13 +113,6 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
         raise err.in_file(str(path))
     spec["name"] = name
     return Sweep(config_module._safe_name(name), str(path), spec, runs)
-
-
-def _selector_defaults(base: Mapping) -> dict:
-    """``optimizer: adam`` / ``model: mlp`` where the base leaves them out, so ``optimizer.learning_rate``
-    can be varied on top of the default optimizer."""
-    return {key: config_module.TOP_LEVEL[key].default for key in config_module.SELECTORS
-            if key not in base and config_module.TOP_LEVEL[key].default is not None}
 
 
 # YAML 1.1 reads 1e-4 (no dot) as a string; a range bound is always a number, so accept it.

@@ -185,3 +185,15 @@ def test_rank_by_a_metric_ranks_highest_first_and_names_its_columns(tmp_path):
     assert notes["rank_by"] == "val_accuracy"
     rows, _ = stats.leaderboard(records)
     assert [r["config"] for r in rows] == ["b", "a"]
+
+
+def test_direction_of_every_metric_name():
+    """Ranking and best epochs depend on it: errors go down, scores go up."""
+    from lossopt_cli.analysis.stats import lower_is_better
+
+    lower = ["loss", "val_loss", "mae", "val_mae", "mse", "rmse", "mape", "msle", "mean_absolute_error",
+             "root_mean_squared_error", "hinge", "val_categorical_crossentropy", "kl_divergence", "poisson"]
+    higher = ["accuracy", "val_accuracy", "acc", "sparse_categorical_accuracy", "precision", "val_recall", "f1",
+              "val_f1", "auc", "pr_auc", "r2", "val_r2", "r2_score", "top_k_accuracy", "iou", "cosine_similarity"]
+    assert [m for m in lower if not lower_is_better(m)] == []
+    assert [m for m in higher if lower_is_better(m)] == []

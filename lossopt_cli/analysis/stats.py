@@ -25,8 +25,17 @@ def finite(values) -> list[float]:
     return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
 
 
+# Scores where more is better; everything else (loss, mae, mse, rmse, *_error, hinge, ...) is an error.
+HIGHER_IS_BETTER = ("accuracy", "acc", "precision", "recall", "f1", "auc", "r2", "iou", "top_k", "similarity")
+
+
 def lower_is_better(metric: str) -> bool:
-    return "loss" in metric or "error" in metric
+    """Whether a smaller value of a history column is better (``val_`` prefix ignored)."""
+    name = metric.removeprefix("val_").lower()
+    if "loss" in name or "error" in name:
+        return True
+    return not any(word in name.split("_") or name.startswith(word) or name.endswith(word)
+                   for word in HIGHER_IS_BETTER)
 
 
 def mean_std(values) -> tuple[float | None, float | None]:
@@ -153,10 +162,11 @@ def group_runs(records: list[RunRecord], metric: str, target: dict | None, rank_
     return list(groups.values())
 
 
-def resolve_target(records: list[RunRecord], target: dict | None) -> dict:
-    """The epochs-to-target goal: as given, or within 10% of the best configuration's mean best value."""
+def resolve_target(records: list[RunRecord], target: dict | None, default_metric: str = "val_loss") -> dict:
+    """The epochs-to-target goal: as given, or within 10% of the best configuration's mean best value
+    of ``default_metric`` (the ranking metric)."""
     target = dict(target or {})
-    metric = target.get("metric") or "val_loss"
+    metric = target.get("metric") or default_metric
     if target.get("value") is None:
         best_per_run: dict[str, list[float]] = {}
         for r in records:
@@ -179,8 +189,8 @@ def leaderboard(records: list[RunRecord], target: dict | None = None, rank_by: s
     """Rows ranked by the mean best ``rank_by`` (default: validation loss; configurations with no usable run
     last), and notes: the final metric's name, the target, whether the top two are within seed noise."""
     metric = final_metric_name(records)
-    target = resolve_target(records, target)
     rank_by = rank_by or shared_loss_key(records)
+    target = resolve_target(records, target, rank_by)
     groups = group_runs(records, metric, target, rank_by)
     sign = 1 if lower_is_better(rank_by) else -1
 

@@ -90,8 +90,9 @@ def summarize(history: dict[str, list[float]], monitor: str) -> dict:
     finite = [(v, i) for i, v in enumerate(values) if isinstance(v, float) and math.isfinite(v)]
     best_i = None
     if finite:
-        maximize = not ("loss" in key or "error" in key)
-        best_i = (max if maximize else min)(finite)[1]
+        from ..analysis.stats import lower_is_better
+
+        best_i = (min if lower_is_better(key) else max)(finite)[1]
     metrics = [k for k in history if k != "epoch"]
     return {
         "epochs_run": len(epochs),
