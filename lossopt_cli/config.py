@@ -196,8 +196,8 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
             seed=top["seed"],
             deterministic=top["deterministic"],
             data=data,
-            model=MODELS.resolve(top["model"], "model", default="mlp"),
-            loss=LOSSES.resolve(top["loss"], "loss"),
+            model=MODELS.resolve(anchor_file_reference(top["model"], "type", source), "model", default="mlp"),
+            loss=LOSSES.resolve(anchor_file_reference(top["loss"], "name", source), "loss"),
             optimizer=OPTIMIZERS.resolve(top["optimizer"], "optimizer", default="adam"),
             metrics=metrics,
             training=sections["training"],
@@ -207,6 +207,23 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
         )
     except ConfigError as err:
         raise err.in_file(source)
+
+
+def anchor_file_reference(value: Any, selector: str, source: str | None) -> Any:
+    """``iou_loss.py:iou_loss`` is looked up beside the config file first, then in the current
+    directory, and stored as an absolute path, so the resolved config.yaml trains from anywhere."""
+    name = value.get(selector) if isinstance(value, Mapping) else value
+    if not isinstance(name, str) or ".py:" not in name:
+        return value
+    file, _, function = name.rpartition(":")
+    if Path(file).is_absolute():
+        return value
+    candidates = ([Path(source).parent / file] if source else []) + [Path(file)]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        return value  # the registry reports the missing file
+    anchored = f"{found.resolve()}:{function}"
+    return {**value, selector: anchored} if isinstance(value, Mapping) else anchored
 
 
 def _safe_name(name: str) -> str:

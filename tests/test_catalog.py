@@ -156,7 +156,8 @@ def test_custom_references_are_checked_at_load_and_imported_at_build(tmp_path, m
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.py").write_text("def my_loss(y_true, y_pred):\n    return y_pred\n")
     cfg = config.validate(base(loss={"name": "mine.py:my_loss", "labels": "sparse"}))
-    assert cfg.loss == {"name": "mine.py:my_loss", "labels": "sparse", "args": {}}
+    # stored absolute, so the run directory's config.yaml trains from anywhere
+    assert cfg.loss == {"name": f"{tmp_path.resolve() / 'mine.py'}:my_loss", "labels": "sparse", "args": {}}
     assert custom_function("mine.py:my_loss", "loss").__name__ == "my_loss"
     with pytest.raises(ConfigError, match="has no function 'my_los'. Did you mean 'my_loss'?"):
         custom_function("mine.py:my_los", "loss")
@@ -171,7 +172,7 @@ def test_custom_references_are_checked_at_load_and_imported_at_build(tmp_path, m
     assert custom_function("mine:my_loss", "loss").__name__ == "my_loss"
     with pytest.raises(ConfigError, match="could not import 'nosuchmodule' for 'nosuchmodule:f'"):
         custom_function("nosuchmodule:f", "loss")
-    with pytest.raises(ConfigError, match="Unknown key loss.delta for loss 'mine.py:my_loss'"):
+    with pytest.raises(ConfigError, match=r"Unknown key loss.delta for loss '/.*mine.py:my_loss'"):
         config.validate(base(loss={"name": "mine.py:my_loss", "delta": 1}))
 
 

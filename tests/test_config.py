@@ -160,3 +160,14 @@ def test_shipped_configs_validate():
     paths = sorted(str(p) for p in (REPO / "configs").rglob("*.yaml") if "sweeps" not in p.parts)
     res = CliRunner().invoke(cli, ["validate", *paths])
     assert res.exit_code == 0, res.output
+
+
+def test_custom_file_references_are_relative_to_the_config_file(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "my_loss.py").write_text("def my_loss(y_true, y_pred):\n    return (y_true - y_pred) ** 2\n")
+    path = write_config(tmp_path / "sub", {"data": {"dataset": "diabetes"}, "loss": "my_loss.py:my_loss"})
+    monkeypatch.chdir(tmp_path)  # not the config's directory
+    cfg = config.load(path)
+    assert cfg.loss["name"] == f"{(tmp_path / 'sub' / 'my_loss.py').resolve()}:my_loss"
+    with pytest.raises(ConfigError, match="the file 'nope.py' of 'nope.py:f' does not exist"):
+        config.load(write_config(tmp_path / "sub", {"data": {"dataset": "diabetes"}, "loss": "nope.py:f"}, "b.yaml"))

@@ -183,7 +183,7 @@ def check_reference(reference: str, path: str, kind: str) -> tuple[str, str]:
     if module.endswith(".py"):
         if not Path(module).is_file():
             raise ConfigError(f"{path}: the file {module!r} of {reference!r} does not exist (paths are relative to "
-                              f"the current directory). {form}.", key=path)
+                              f"the config file or the current directory). {form}.", key=path)
     elif not _MODULE.match(module):
         raise ConfigError(f"{path}: {module!r} in {reference!r} is neither a Python module name nor a .py file. "
                           f"{form}.", key=path)
