@@ -86,24 +86,22 @@ def format_run_summary(summary: dict, run_dir) -> str:
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @set_option
 def validate(configs, overrides):
-    """Check one or more configs without training (and without importing TensorFlow): the
-    schema, then the pre-flight data checks (loss vs labels, output layer, metrics, batch size)."""
-    from . import config as config_module
-    from .training.preflight import check_data
+    """Check configs (and sweep files) without training and without importing TensorFlow: the
+    schema, then the pre-flight data checks (loss vs labels, output layer, metrics, batch size).
+    A sweep file is expanded and every run it makes is checked."""
+    from .training.preflight import check_file
 
     failed = 0
     for path in configs:
         try:
-            cfg = config_module.load(path, overrides)
-            notes = check_data(cfg, offline=True).notes
+            summary, notes = check_file(path, overrides)
         except ConfigError as err:
             failed += 1
             click.echo(f"Error: {err.in_file(path)}", err=True)
             continue
         for note in notes:
             click.echo(f"note: {path}: {note}", err=True)
-        click.echo(f"ok: {path} ({cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, "
-                   f"{cfg.loss['name']}, {cfg.optimizer['name']})")
+        click.echo(f"ok: {path} ({summary})")
     if failed:
         sys.exit(EXIT_USAGE)
 

@@ -231,3 +231,20 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
     if missing:
         raise ConfigError(f"metrics: the first training step logged {', '.join(logged)} but not "
                           f"{', '.join(missing)}; a custom metric or loss must keep its name.", key="metrics")
+
+
+def check_file(path, overrides=()) -> tuple[str, list[str]]:
+    """``lossopt validate`` on one file, without TensorFlow: a config gets the schema and data checks;
+    a sweep file (it has ``vary:``) is expanded and every run it makes is validated.
+    Returns a one-line summary and the notes; raises ConfigError."""
+    from .. import config as config_module
+    from .. import sweeps
+
+    raw = config_module.read_yaml(path)
+    if isinstance(raw, dict) and "vary" in raw:
+        sweep = sweeps.load_sweep(path, overrides)
+        return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
+    cfg = config_module.load(path, overrides)
+    notes = check_data(cfg, offline=True).notes
+    return (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
+            f"{cfg.optimizer['name']}"), notes
