@@ -228,8 +228,8 @@ def _divergence(h: _History, th: dict) -> list[dict]:
     # exploding: an absolute level, or a blow-up against the lowest earlier loss
     explode_i = next((i for i, v in enumerate(h.loss) if v >= th["explode_loss"]), None)
     blow_i, lowest = None, h.loss[0]
-    for i in range(1, h.n):
-        if lowest > 0 and h.loss[i] >= th["blowup_factor"] * lowest:
+    for i in range(1, h.n):  # up by blowup_factor, and above where training started
+        if lowest > 0 and h.loss[i] >= th["blowup_factor"] * lowest and h.loss[i] > h.loss[0]:
             blow_i = i
             break
         lowest = min(lowest, h.loss[i])
@@ -266,8 +266,12 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
         return [], onset
     up = up_strips(h.val_loss, last, k)
     train_drop = _rel_drop(h.loss[onset], h.loss[-1]) if _ok(h.loss[onset]) and _ok(h.loss[-1]) else 0.0
-    called = after >= th["overfitting_min_epochs"] and train_drop > 0 and (
-        gl >= th["overfitting_gl"] or (up >= th["up_strips"] and gl >= th["overfitting_gl"] / 2))
+    ratio = h.val_loss[-1] / h.loss[-1] if _ok(h.loss[-1]) and h.loss[-1] > 0 else math.inf
+    by_gl = gl >= th["overfitting_gl"]
+    by_up = up >= th["up_strips"] and gl >= th["overfitting_gl"] / 2
+    by_gap = (after >= k and gl > 0 and ratio >= th["overfitting_gap_ratio"]
+              and train_drop >= th["overfitting_train_fall"])
+    called = after >= th["overfitting_min_epochs"] and train_drop > 0 and (by_gl or by_up or by_gap)
     if not called:
         return [], onset
     progress = training_progress(h.loss, last, k)
@@ -276,7 +280,8 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
     evidence = {"gl_percent": gl, "onset_epoch": h.epoch(onset), "best_val_loss": h.val_loss[onset],
                 "final_val_loss": h.val_loss[-1], "train_loss_at_onset": h.loss[onset], "final_train_loss": h.loss[-1],
                 "train_loss_fall_after_onset": train_drop, "gap_at_onset": gap_onset, "final_gap": gap_end,
-                "up_strips": up, "progress_pk": progress,
+                "up_strips": up, "val_to_train_ratio": ratio if math.isfinite(ratio) else None,
+                "progress_pk": progress,
                 "pq": gl / progress if progress else None, "epochs_after_onset": after}
     es = simulate_early_stopping(h.val_loss, th["early_stopping_patience"], th["early_stopping_min_delta"])
     p = th["early_stopping_patience"]
@@ -290,9 +295,11 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
                       f"a smaller model, dropout or L2.")
     else:
         suggestion = "Stop earlier (early stopping), or regularize: more data, a smaller model, dropout or L2."
+    criteria = [name for name, hit in (("GL", by_gl), (f"UP_{th['up_strips']}", by_up), ("gap ratio", by_gap)) if hit]
     message = (f"Over-fitting from epoch {h.epoch(onset)}: validation loss rose from {_fmt(h.val_loss[onset])} to "
                f"{_fmt(h.val_loss[-1])} (GL {gl:.0f}%) while training loss kept falling "
-               f"({_fmt(h.loss[onset])} -> {_fmt(h.loss[-1])}).")
+               f"({_fmt(h.loss[onset])} -> {_fmt(h.loss[-1])}; validation/training {_fmt(ratio)}x) "
+               f"[{', '.join(criteria)}].")
     severity = "warning" if gl < 5 * th["overfitting_gl"] else "error"
     return [_finding("overfitting", severity, h.epoch(onset), message, evidence, suggestion)], onset
 

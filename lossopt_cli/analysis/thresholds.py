@@ -20,6 +20,12 @@ THRESHOLDS: dict[str, Param] = {
                                                "called (the rise must last)"),
     "up_strips": Param(2, Int(1), "s of Prechelt's UP_s: validation loss up at s successive strip ends also calls "
                                   "over-fitting when GL is at least half of overfitting_gl"),
+    "overfitting_gap_ratio": Param(3.0, Float(1, low_open=True),
+                                   "val_loss at least this many times the training loss at the end, after at least "
+                                   "strip_length epochs without a new validation minimum while the training loss "
+                                   "fell by overfitting_train_fall, also calls over-fitting (memorization)"),
+    "overfitting_train_fall": Param(0.5, _FRACTION, "fraction by which the training loss must fall after the onset "
+                                                    "for the gap-ratio criterion"),
     "early_stopping_patience": Param(3, Int(1), "patience of the simulated keras.callbacks.EarlyStopping in the "
                                                 "suggestion"),
     "early_stopping_min_delta": Param(0.0, Float(0), "min_delta of the simulated EarlyStopping"),

@@ -55,7 +55,8 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
     panels = names + (["learning_rate"] if lr_key and learning_rate_changes(history) else [])
     cols = min(len(panels), PANELS_PER_ROW)
     rows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.8 * rows + 0.6), squeeze=False)
+    # constrained layout keeps the titles, labels, legends and the suptitle from overlapping
+    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.8 * rows + 0.4), squeeze=False, layout="constrained")
     marker = "o" if len(epochs) <= 30 else None
     last_epoch = epochs[-1] if epochs else None
     for ax, name in zip(axes.flat, panels):
@@ -90,9 +91,6 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
     heading = " - ".join(part for part in (title, f"verdict: {verdict}" if verdict else "") if part)
     if heading:
         fig.suptitle(heading, fontsize=11)
-        fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (3.8 * rows + 0.6)))
-    else:
-        fig.tight_layout()
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     fig.savefig(tmp, dpi=100)
