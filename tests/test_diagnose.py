@@ -126,10 +126,25 @@ def test_loss_above_1e3_explodes_and_a_blow_up_that_stays_diverges():
     assert next(f for f in blow["findings"] if f["code"] == "exploding_loss")["epoch"] == 4
 
 
+def test_a_validation_loss_that_ends_exploded_is_divergence():
+    result = diagnose_history(history([5.0, 0.6, 0.5, 0.4, 0.3], [2e5, 3e5, 1e6, 9e5, 9e5]))
+    assert result["verdict"] == "diverged"
+    assert next(f for f in result["findings"] if f["code"] == "diverged")["epoch"] == 1
+    assert "diverged" not in codes(diagnose_history(history([5.0, 0.6, 0.5, 0.4, 0.3], [2e5, 3.0, 1.0, 0.9, 0.9])))
+
+
 def test_a_spike_that_recovers_is_unstable_not_diverged():
     result = diagnose_history(history([1.0, 0.5, 0.4, 9.0, 0.35, 0.3, 0.3, 0.29]))
     assert "exploding_loss" in codes(result) and "diverged" not in codes(result)
     assert result["verdict"] == "unstable"
+
+
+def test_a_blow_up_after_which_nothing_is_learned_is_divergence():
+    flat_after = [3e8] + [4.9, 4.5, 5.1, 4.4, 5.5] * 5           # lands near 5 and never learns again
+    assert diagnose_history(history(flat_after))["verdict"] == "diverged"
+    learns_after = [3e8] + [5.0 * 0.7 ** t for t in range(25)]  # lands, then learns
+    result = diagnose_history(history(learns_after))
+    assert result["verdict"] == "unstable" and "diverged" not in codes(result)
 
 
 def test_finite_decreasing_loss_never_diverges():

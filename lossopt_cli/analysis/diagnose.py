@@ -23,10 +23,11 @@ VERDICTS = ("healthy", "overfitting", "underfitting", "diverged", "unstable", "s
 SEVERITIES = ("info", "warning", "error")
 
 # The verdict is the first of these whose codes were found (top to bottom), else healthy.
+# Instability comes before over-fitting: with a training loss that jumps, fix the learning rate first.
 VERDICT_ORDER = (
     ("diverged", ("diverged",)),
-    ("overfitting", ("overfitting",)),
     ("unstable", ("exploding_loss", "oscillation")),
+    ("overfitting", ("overfitting",)),
     ("stalled", ("stalled", "lr_too_low")),
     ("underfitting", ("underfitting",)),
     ("not_converged", ("not_converged",)),
@@ -225,6 +226,15 @@ def _divergence(h: _History, th: dict) -> list[dict]:
             f"{h.epoch(bad_val)} while the training loss was finite.", {"loss": h.loss[bad_val]},
             "Divide the learning rate by 10; look for validation inputs outside the training range."))
         return out
+    val_end = next((v for v in reversed(h.val_loss) if _ok(v)), None)
+    if val_end is not None and val_end >= th["explode_loss"]:
+        at = next(i for i, v in enumerate(h.val_loss) if _ok(v) and v >= th["explode_loss"])
+        out.append(_finding(
+            "diverged", "error", h.epoch(at), f"The validation loss reached {_fmt(h.val_loss[at])} at epoch "
+            f"{h.epoch(at)} and ended at {_fmt(val_end)} (>= {_fmt(th['explode_loss'])}).",
+            {"val_loss_at_epoch": h.val_loss[at], "final_val_loss": val_end, "final_loss": h.loss[-1]},
+            "Divide the learning rate by 10 (or clip gradients: clipnorm: 1.0); the weights have blown up even if "
+            "the training loss looks finite."))
     # exploding: an absolute level, or a blow-up against the lowest earlier loss
     explode_i = next((i for i, v in enumerate(h.loss) if v >= th["explode_loss"]), None)
     blow_i, lowest = None, h.loss[0]
@@ -235,22 +245,29 @@ def _divergence(h: _History, th: dict) -> list[dict]:
         lowest = min(lowest, h.loss[i])
     hits = [i for i in (explode_i, blow_i) if i is not None]
     if not hits:
-        return out
+        return out  # (a validation-only blow-up above is already reported)
     at = min(hits)
-    peak = max(h.loss[at:])
+    peak_i = max(range(at, h.n), key=lambda i: h.loss[i])
+    peak = h.loss[peak_i]
     recovered = h.loss[-1] < min(h.loss[0], peak / th["blowup_factor"]) and h.loss[-1] < th["explode_loss"]
+    k = th["strip_length"]
+    after = h.loss[peak_i + 1:]
+    if recovered and len(after) >= 2 * k:  # landed lower, but did it learn again from where it landed?
+        landing, end = min(after[:k]), min(after[-k:])
+        recovered = end < (1 - th["slow_progress"]) * landing
     evidence = {"loss_at_epoch": h.loss[at], "first_loss": h.loss[0], "lowest_before": min(h.loss[: at + 1]),
                 "peak_loss": peak, "final_loss": h.loss[-1]}
     why = (f"reached {_fmt(h.loss[at])} (>= {_fmt(th['explode_loss'])})" if at == explode_i
            else f"rose to {_fmt(h.loss[at])}, {_fmt(h.loss[at] / min(h.loss[: at]))}x its lowest earlier value")
+    evidence["recovered"] = int(recovered)
     out.append(_finding("exploding_loss", "error" if not recovered else "warning", h.epoch(at),
                         f"The training loss {why} at epoch {h.epoch(at)}.", evidence,
                         "Divide the learning rate by 10, or clip gradients (clipnorm: 1.0); standardize the "
                         "inputs and, for regression, the target."))
-    if not recovered:
+    if not recovered and not any(f["code"] == "diverged" for f in out):
         out.append(_finding("diverged", "error", h.epoch(at),
-                            f"The loss blew up at epoch {h.epoch(at)} and never came back "
-                            f"(final {_fmt(h.loss[-1])}, first {_fmt(h.loss[0])}).", evidence,
+                            f"The loss blew up at epoch {h.epoch(at)} and training never recovered "
+                            f"(final {_fmt(h.loss[-1])}, first {_fmt(h.loss[0])}, peak {_fmt(peak)}).", evidence,
                             "Divide the learning rate by 10 and train again."))
     return out
 
@@ -355,7 +372,7 @@ def _progress(h: _History, th: dict, k: int, summary: dict, overfitted: bool) ->
                             f"learning rate is too low.", ev, f"Multiply the learning rate by 10{lr_hint}."))
     if stalled or overfitted:
         return out
-    # the monitored loss: validation when there is one, else training
+    # (plateau, not converged, under-fitting) the monitored loss: validation when there is one, else training
     mon = h.val_loss if h.val_loss and all(_ok(v) for v in h.val_loss) else h.loss
     mon_name = "val_loss" if mon is h.val_loss else h.loss_key
     flat = h.n > th["plateau_window"] and recent < th["plateau_min_delta"]
@@ -384,12 +401,14 @@ def _progress(h: _History, th: dict, k: int, summary: dict, overfitted: bool) ->
     poor_loss = total < th["underfit_progress"]
     gap = (_mean(h.val_loss[-k:]) or 0) - (_mean(h.loss[-k:]) or 0) if h.val_loss else 0.0
     small_gap = not h.val_loss or gap < 0.25 * abs(_mean(h.loss[-k:]) or 1.0)
-    if at_chance or (flat and small_gap and (poor_acc or (acc_end is None and poor_loss))):
+    slowing = h.n > th["plateau_window"] and recent < th["underfit_window_fall"]
+    if at_chance or (slowing and (poor_acc or (acc_end is None and poor_loss and small_gap))):
         why = (f"accuracy {_fmt(acc_end)} is at chance ({_fmt(chance)})" if at_chance else
                f"training accuracy is only {_fmt(acc_end)}" if poor_acc else
                f"the training loss fell only {total:.0%} from its first value")
         out.append(_finding("underfitting", "warning", h.epochs[-1],
-                            f"Under-fitting: the curves have flattened and {why}; validation is as poor as training.",
+                            f"Under-fitting: the training loss has nearly stopped falling ({recent:.1%} over the last {w} "
+                            f"epochs) and {why}.",
                             {**ev, "final_accuracy": acc_end, "chance": chance, "train_val_gap": gap},
                             "Use a bigger model (more units or layers), less regularization (dropout, L2), or "
                             "better features; then train longer."))
@@ -445,12 +464,10 @@ def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[
     majority = data.get("majority_class_rate", summary.get("majority_class_rate"))
     acc_strip = [v for v in h.acc[-k:] if _ok(v)]
     if acc_strip:
-        pinned = max(acc_strip) - min(acc_strip) < th["accuracy_flat"] and h.n >= k
         near = majority is not None and abs(acc_strip[-1] - majority) < th["chance_margin"]
         n_classes = data.get("n_classes")
-        above_chance = n_classes and acc_strip[-1] > 1.0 / n_classes + th["chance_margin"]
-        if near or (majority is None and pinned and above_chance and acc_strip[-1] < 0.99
-                    and _rel_drop(h.loss[-k], h.loss[-1]) > -1 and _flat_accuracy_run(h, th)):
+        above_chance = bool(n_classes) and acc_strip[-1] > 1.0 / n_classes + th["chance_margin"]
+        if near or (majority is None and above_chance and acc_strip[-1] < 0.99 and _flat_accuracy_run(h, th)):
             out.append(_finding("class_imbalance", "warning", h.epochs[-1],
                                 f"Accuracy sits at {_fmt(acc_strip[-1])}"
                                 + (f", the majority-class rate ({_fmt(majority)})" if near else

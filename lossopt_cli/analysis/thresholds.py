@@ -53,7 +53,9 @@ THRESHOLDS: dict[str, Param] = {
                                                  "which it has plateaued"),
     "not_converged_improvement": Param(0.02, _FRACTION, "relative improvement of the monitored loss over the "
                                                          "last strip above which the run had not converged"),
-    "underfit_accuracy": Param(0.8, _FRACTION, "final training accuracy below which a flattened run under-fits"),
+    "underfit_accuracy": Param(0.8, _FRACTION, "training accuracy (mean of the last strip) below which a slowing run under-fits"),
+    "underfit_window_fall": Param(0.05, _FRACTION, "relative fall of the training loss over plateau_window below "
+                                                   "which a poor run has stopped learning (under-fitting)"),
     "underfit_progress": Param(0.5, _FRACTION, "a flattened run whose training loss fell by less than this "
                                                "fraction of its first value under-fits"),
     "chance_margin": Param(0.05, _FRACTION, "accuracy within this of chance (1/classes) or of the majority-class "
