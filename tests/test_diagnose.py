@@ -209,6 +209,15 @@ def test_repeated_rises_are_oscillation_and_learning_rate_too_high():
     assert "by about 3 (to about 0.1)" in f["suggestion"]
 
 
+def test_a_zigzag_validation_loss_is_oscillation():
+    loss = decay(20, 0.6, 0.3)
+    val = [0.62, 0.5, 0.41, 0.46, 0.41, 0.48, 0.39, 0.45, 0.37, 0.44, 0.36] + [0.36] * 9
+    f = next(f for f in diagnose_history(history(loss, val))["findings"] if f["code"] == "oscillation")
+    assert f["evidence"]["validation_peaks"] == 4 and f["epoch"] == 4
+    smooth = [v + 0.05 for v in loss]
+    assert "oscillation" not in codes(diagnose_history(history(loss, smooth)))
+
+
 def test_small_noise_is_not_oscillation():
     loss = [v * (1.01 if t % 2 else 1.0) for t, v in enumerate(decay(30))]
     assert "oscillation" not in codes(diagnose_history(history(loss)))

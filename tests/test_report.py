@@ -220,7 +220,7 @@ def test_plot_survives_nan_and_a_single_epoch(tmp_path):
 def test_train_writes_the_diagnosis_and_prints_the_verdict(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(
-        "name: tiny\nseed: 1\ndata: {dataset: iris}\nmodel: {hidden_units: [8]}\nloss: categorical_crossentropy\n"
+        "name: tiny\nseed: 1\ndata: {dataset: iris}\nmodel: {type: mlp, hidden_units: [8]}\nloss: categorical_crossentropy\n"
         "training: {epochs: 4, batch_size: 16}\ndiagnostics: {overfitting_gl: 25}\n"
         f"output: {{dir: {tmp_path / 'out'}, save_model: false}}\n")
     result = CliRunner().invoke(cli, ["train", str(config), "--quiet"])
@@ -233,3 +233,21 @@ def test_train_writes_the_diagnosis_and_prints_the_verdict(tmp_path):
     assert f"verdict: {diagnosis['verdict']}" in result.output
     assert (run / rundir.CURVES).exists() and (run / rundir.REPORT).exists()
     shutil.rmtree(run)
+
+
+@pytest.mark.parametrize("status", ["failed", "interrupted", "diverged"])
+def test_finalize_diagnoses_every_ending_and_never_raises(tmp_path, status, monkeypatch, capsys):
+    from lossopt_cli.training import runner
+
+    run = make_run(tmp_path, "keras_diverged.csv" if status == "diverged" else "keras_healthy.csv")
+    summary = {**rundir.read_json(run / rundir.SUMMARY), "status": status}
+    rundir.write_json(run / rundir.SUMMARY, summary)
+    runner.finalize(run, summary)
+    assert rundir.read_json(run / rundir.SUMMARY)["verdict"] == rundir.read_json(run / rundir.DIAGNOSIS)["verdict"]
+    assert (run / rundir.CURVES).exists() and (run / rundir.REPORT).exists()
+
+    import lossopt_cli.reporting.plots as plots
+
+    monkeypatch.setattr(plots, "plot_run", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no display")))
+    runner.finalize(run, summary)  # warns, does not raise
+    assert "warning: could not write curves.png: no display" in capsys.readouterr().err

@@ -200,8 +200,10 @@ def _result(findings: list[dict], skipped: list[str], facts: dict, th: dict) -> 
     codes = {f["code"] for f in findings}
     verdict = next((v for v, needs in VERDICT_ORDER if codes & set(needs)), "healthy")
     if verdict == "healthy":
-        findings.append(_finding("healthy", "info", None, "No problem found: the loss fell and settled, and "
-                                 "validation followed training.", {}, "Nothing to change."))
+        others = sorted(codes)
+        message = ("No problem found: the loss fell and settled, and validation followed training." if not others else
+                   f"Training went well; the other findings ({', '.join(others)}) are details, not faults.")
+        findings.append(_finding("healthy", "info", None, message, {}, "Nothing to change."))
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     findings.sort(key=lambda f: (order[f["severity"]], CODES.index(f["code"])))
     return {"verdict": verdict, "findings": findings, **facts, "skipped": skipped, "thresholds": th}
@@ -322,17 +324,28 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
 
 
 def _oscillation(h: _History, th: dict) -> list[dict]:
+    """Repeated rises of the training loss, or repeated peaks (a rise then a fall) of the validation
+    loss, each beyond ``oscillation_tolerance`` of the curve's first value."""
+    tol, need = th["oscillation_tolerance"], th["oscillation_min_rises"]
     scale = abs(h.loss[0]) or 1.0
-    rises = [i for i in range(1, h.n) if h.loss[i] - h.loss[i - 1] > th["oscillation_tolerance"] * scale]
-    if len(rises) < th["oscillation_min_rises"]:
+    rises = [i for i in range(1, h.n) if h.loss[i] - h.loss[i - 1] > tol * scale]
+    val = h.val_loss if h.val_loss and all(_ok(v) for v in h.val_loss) else []
+    v_scale = abs(val[0]) if val and val[0] else 1.0
+    peaks = [i for i in range(1, len(val) - 1)
+             if val[i] - val[i - 1] > tol * v_scale and val[i] - val[i + 1] > tol * v_scale]
+    if len(rises) < need and len(peaks) < need:
         return []
-    biggest = max(rises, key=lambda i: h.loss[i] - h.loss[i - 1])
+    if len(rises) >= need:
+        curve, at, count, what = h.loss, rises, len(rises), f"The training loss rose {len(rises)} times"
+    else:
+        curve, at, count, what = val, peaks, len(peaks), f"The validation loss went up and down {len(peaks)} times"
+    biggest = max(at, key=lambda i: curve[i] - curve[i - 1])
     return [_finding(
-        "oscillation", "warning", h.epoch(rises[0]),
-        f"The training loss rose {len(rises)} times by more than {th['oscillation_tolerance']:.0%} of its first "
-        f"value (largest at epoch {h.epoch(biggest)}: {_fmt(h.loss[biggest - 1])} -> {_fmt(h.loss[biggest])}).",
-        {"rises": len(rises), "largest_rise": h.loss[biggest] - h.loss[biggest - 1], "first_loss": h.loss[0],
-         "rise_epochs": len(rises) / (h.n - 1)},
+        "oscillation", "warning", h.epoch(at[0]),
+        f"{what} by more than {tol:.0%} of its first value (largest at epoch {h.epoch(biggest)}: "
+        f"{_fmt(curve[biggest - 1])} -> {_fmt(curve[biggest])}).",
+        {"training_rises": len(rises), "validation_peaks": len(peaks), "largest_rise": curve[biggest] - curve[biggest - 1],
+         "first_loss": curve[0], "share_of_epochs": count / (h.n - 1)},
         "Divide the learning rate by about 3, or use a larger batch size; a learning-rate schedule "
         "(cosine or exponential decay) calms the later epochs.")]
 
