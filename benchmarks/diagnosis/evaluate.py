@@ -2,6 +2,7 @@
 
     /work/venv/bin/python benchmarks/diagnosis/evaluate.py            # the table of the README
     /work/venv/bin/python benchmarks/diagnosis/evaluate.py --misses   # also list each wrong call
+    /work/venv/bin/python benchmarks/diagnosis/evaluate.py --holdout  # the held-out runs (other seeds)
 
 Reads ``labels.csv`` and the committed ``runs/*.csv`` (Keras CSVLogger files) through
 ``rundir.read_history`` and runs ``diagnose_history`` with the default thresholds.
@@ -46,8 +47,8 @@ CODES = {
 ACCEPTED = {"healthy": ("healthy", "not_converged")}
 
 
-def evaluate(show_misses: bool = False) -> dict:
-    rows = list(csv.DictReader(open(HERE / "labels.csv")))
+def evaluate(show_misses: bool = False, labels: str = "labels.csv") -> dict:
+    rows = list(csv.DictReader(open(HERE / labels)))
     results = []
     for row in rows:
         diagnosis = diagnose_history(rundir.read_history(HERE / row["file"]))
@@ -93,4 +94,4 @@ def _pct(x) -> str:
 
 
 if __name__ == "__main__":
-    evaluate(show_misses="--misses" in sys.argv)
+    evaluate(show_misses="--misses" in sys.argv, labels="labels-holdout.csv" if "--holdout" in sys.argv else "labels.csv")

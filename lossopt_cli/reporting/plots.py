@@ -48,6 +48,7 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     names = metric_names(history) or ["loss"]
     epochs = history.get("epoch") or list(range(1, len(next(iter(history.values()), [])) + 1))
@@ -80,6 +81,14 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
         if best_epoch is not None:
             ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1,
                        label=f"best epoch ({best_epoch})" if name == panels[0] else None)
+        shown = [history.get(k, []) for k in ((lr_key,) if name == "learning_rate" else (name, f"val_{name}"))]
+        if not _finite([v for values in shown for v in values]):
+            ax.text(0.5, 0.5, "no finite values\n(the run diverged)", transform=ax.transAxes, ha="center",
+                    va="center", color="#b00020")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if epochs:
+            pad = 1.0 if len(epochs) < 3 else max(0.5, 0.02 * (epochs[-1] - epochs[0]))
+            ax.set_xlim(epochs[0] - pad, epochs[-1] + pad)
         ax.set_title(name.replace("_", " "), fontsize=10)
         ax.set_xlabel("epoch")
         ax.set_ylabel(name.replace("_", " "))
