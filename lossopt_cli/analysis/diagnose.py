@@ -420,8 +420,8 @@ def _progress(h: _History, th: dict, k: int, summary: dict, overfitted: bool) ->
                f"training accuracy is only {_fmt(acc_end)}" if poor_acc else
                f"the training loss fell only {total:.0%} from its first value")
         out.append(_finding("underfitting", "warning", h.epochs[-1],
-                            f"Under-fitting: the training loss has nearly stopped falling ({recent:.1%} over the last {w} "
-                            f"epochs) and {why}.",
+                            (f"Under-fitting: the training loss has nearly stopped falling ({recent:.1%} over the "
+                             f"last {w} epochs) and {why}." if slowing else f"Under-fitting: {why}."),
                             {**ev, "final_accuracy": acc_end, "chance": chance, "train_val_gap": gap},
                             "Use a bigger model (more units or layers), less regularization (dropout, L2), or "
                             "better features; then train longer."))
