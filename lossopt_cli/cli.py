@@ -49,6 +49,7 @@ def cli():
     \b
       lossopt train configs/quickstart.yaml
       lossopt validate configs/*.yaml
+      lossopt diagnose outputs/<run> --fail-on overfitting,diverged
     """
 
 
