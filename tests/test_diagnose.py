@@ -284,6 +284,16 @@ def test_odd_histories_give_a_verdict(h):
     assert result["findings"]
 
 
+def test_validation_every_other_epoch_is_not_divergence_and_still_shows_overfitting():
+    h = overfitted()
+    h["val_loss"] = [v if i % 2 else float("nan") for i, v in enumerate(h["val_loss"])]  # fit(validation_freq=2)
+    result = diagnose_history(h)
+    assert "diverged" not in codes(result)
+    assert result["verdict"] == "overfitting"
+    h["val_loss"][-6:] = [float("nan")] * 6  # but a validation loss that ends NaN for good diverged
+    assert diagnose_history(h)["verdict"] == "diverged"
+
+
 def test_one_epoch_is_too_short_to_judge():
     result = diagnose_history(history([1.0], [1.1]))
     assert result["verdict"] == "not_converged"

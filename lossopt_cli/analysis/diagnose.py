@@ -212,8 +212,11 @@ def _result(findings: list[dict], skipped: list[str], facts: dict, th: dict) -> 
 def _divergence(h: _History, th: dict) -> list[dict]:
     out = []
     bad = next((i for i, v in enumerate(h.loss) if not _ok(v)), None)
-    bad_val = next((i for i, v in enumerate(h.val_loss) if not _ok(v) and _ok(h.loss[i] if i < len(h.loss) else 1.0)),
-                   None) if h.val_loss and any(_ok(v) for v in h.val_loss) else None
+    # a validation loss that turns infinite, or NaN for good (empty cells between validations, as
+    # with fit(validation_freq=2), are not divergence)
+    bad_val = next((i for i, v in enumerate(h.val_loss)
+                    if (math.isinf(v) or not any(_ok(u) for u in h.val_loss[i:])) and i < len(h.loss)
+                    and _ok(h.loss[i])), None) if h.val_loss and any(_ok(v) for v in h.val_loss) else None
     first = next((v for v in h.loss if _ok(v)), None)
     if bad is not None:
         out.append(_finding(
@@ -278,14 +281,14 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
     if not h.val_loss or not any(_ok(v) for v in h.val_loss):
         return [], None
     onset = _argmin(h.val_loss)
-    last = h.n - 1
+    last = max(i for i, v in enumerate(h.val_loss) if _ok(v))  # validation may skip epochs (validation_freq)
     gl = generalization_loss(h.val_loss, last)
     after = last - onset
     if gl is None:
         return [], onset
     up = up_strips(h.val_loss, last, k)
-    train_drop = _rel_drop(h.loss[onset], h.loss[-1]) if _ok(h.loss[onset]) and _ok(h.loss[-1]) else 0.0
-    ratio = h.val_loss[-1] / h.loss[-1] if _ok(h.loss[-1]) and h.loss[-1] > 0 else math.inf
+    train_drop = _rel_drop(h.loss[onset], h.loss[last]) if _ok(h.loss[onset]) and _ok(h.loss[last]) else 0.0
+    ratio = h.val_loss[last] / h.loss[last] if _ok(h.loss[last]) and h.loss[last] > 0 else math.inf
     by_gl = gl >= th["overfitting_gl"]
     by_up = up >= th["up_strips"] and gl >= th["overfitting_gl"] / 2
     by_gap = (after >= k and gl > 0 and ratio >= th["overfitting_gap_ratio"]
@@ -295,9 +298,9 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
         return [], onset
     progress = training_progress(h.loss, last, k)
     gap_onset = h.val_loss[onset] - h.loss[onset]
-    gap_end = h.val_loss[-1] - h.loss[-1]
+    gap_end = h.val_loss[last] - h.loss[last]
     evidence = {"gl_percent": gl, "onset_epoch": h.epoch(onset), "best_val_loss": h.val_loss[onset],
-                "final_val_loss": h.val_loss[-1], "train_loss_at_onset": h.loss[onset], "final_train_loss": h.loss[-1],
+                "final_val_loss": h.val_loss[last], "train_loss_at_onset": h.loss[onset], "final_train_loss": h.loss[last],
                 "train_loss_fall_after_onset": train_drop, "gap_at_onset": gap_onset, "final_gap": gap_end,
                 "up_strips": up, "val_to_train_ratio": ratio if math.isfinite(ratio) else None,
                 "progress_pk": progress,
@@ -310,14 +313,14 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
         suggestion = (f"Early stopping with patience {p} (keras.callbacks.EarlyStopping(patience={p}, "
                       f"restore_best_weights=True); in the config training.early_stopping: {{patience: {p}}}) would "
                       f"have stopped at epoch {h.epoch(es['stopped'])} and kept val_loss {_fmt(es['val_loss'])} "
-                      f"(epoch {h.epoch(es['restored'])}) instead of {_fmt(h.val_loss[-1])}. Also: more data, "
+                      f"(epoch {h.epoch(es['restored'])}) instead of {_fmt(h.val_loss[last])}. Also: more data, "
                       f"a smaller model, dropout or L2.")
     else:
         suggestion = "Stop earlier (early stopping), or regularize: more data, a smaller model, dropout or L2."
     criteria = [name for name, hit in (("GL", by_gl), (f"UP_{th['up_strips']}", by_up), ("gap ratio", by_gap)) if hit]
     message = (f"Over-fitting from epoch {h.epoch(onset)}: validation loss rose from {_fmt(h.val_loss[onset])} to "
-               f"{_fmt(h.val_loss[-1])} (GL {gl:.0f}%) while training loss kept falling "
-               f"({_fmt(h.loss[onset])} -> {_fmt(h.loss[-1])}; validation/training {_fmt(ratio)}x) "
+               f"{_fmt(h.val_loss[last])} (GL {gl:.0f}%) while training loss kept falling "
+               f"({_fmt(h.loss[onset])} -> {_fmt(h.loss[last])}; validation/training {_fmt(ratio)}x) "
                f"[{', '.join(criteria)}].")
     severity = "warning" if gl < 5 * th["overfitting_gl"] else "error"
     return [_finding("overfitting", severity, h.epoch(onset), message, evidence, suggestion)], onset
