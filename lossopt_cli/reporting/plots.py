@@ -54,7 +54,7 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
     epochs = history.get("epoch") or list(range(1, len(next(iter(history.values()), [])) + 1))
     lr_key = next((k for k in ("learning_rate", "lr") if k in history), None)
     panels = names + (["learning_rate"] if lr_key and learning_rate_changes(history) else [])
-    cols = min(len(panels), PANELS_PER_ROW)
+    cols = 2 if len(panels) == 4 else min(len(panels), PANELS_PER_ROW)
     rows = math.ceil(len(panels) / cols)
     # constrained layout keeps the titles, labels, legends and the suptitle from overlapping
     fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.8 * rows + 0.4), squeeze=False, layout="constrained")
