@@ -294,6 +294,11 @@ def test_validation_every_other_epoch_is_not_divergence_and_still_shows_overfitt
     assert diagnose_history(h)["verdict"] == "diverged"
 
 
+def test_a_history_without_any_loss_is_a_clear_error():
+    with pytest.raises(ConfigError, match="no loss column .*columns: accuracy"):
+        diagnose_history({"epoch": [1, 2], "accuracy": [0.5, 0.6]})
+
+
 def test_one_epoch_is_too_short_to_judge():
     result = diagnose_history(history([1.0], [1.1]))
     assert result["verdict"] == "not_converged"

@@ -21,6 +21,7 @@ CODES = ("overfitting", "generalization_gap", "overconfidence", "diverged", "exp
          "val_better_than_train", "class_imbalance", "healthy")
 VERDICTS = ("healthy", "overfitting", "underfitting", "diverged", "unstable", "stalled", "not_converged")
 SEVERITIES = ("info", "warning", "error")
+LOSS_LIKE = ("loss", "error", "mse", "mae", "crossentropy")  # names a history's loss column may have
 
 # The verdict is the first of these whose codes were found (top to bottom), else healthy.
 # Instability comes before over-fitting: with a training loss that jumps, fix the learning rate first.
@@ -133,8 +134,11 @@ class _History:
         self.epochs = [int(e) for e in columns.pop("epoch", list(range(1, n + 1)))]
         self.n = len(self.epochs)
         self.columns = columns
-        loss_key = "loss" if "loss" in columns else next((k for k in columns if not k.startswith("val_")
-                                                          and k not in ("learning_rate", "lr")), None)
+        loss_key = "loss" if "loss" in columns else next(
+            (k for k in columns if not k.startswith("val_") and any(w in k for w in LOSS_LIKE)), None)
+        if columns and loss_key is None:
+            raise ConfigError(f"The history has no loss column (columns: {', '.join(columns)}); expected 'loss' "
+                              f"or a column named like a loss ({', '.join(LOSS_LIKE)}).", key="loss")
         self.loss_key = loss_key
         self.loss = [float(v) for v in columns.get(loss_key, [])] if loss_key else []
         self.val_loss = [float(v) for v in columns.get(f"val_{loss_key}", [])] if loss_key else []
