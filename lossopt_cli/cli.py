@@ -49,6 +49,7 @@ def cli():
     \b
       lossopt train configs/quickstart.yaml
       lossopt validate configs/*.yaml
+      lossopt diagnose outputs/<run> --fail-on overfitting,diverged
     """
 
 
@@ -70,6 +71,10 @@ def train(config, overrides, quiet):
     # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.
     result = execute(prepared, verbose=0 if quiet else (1 if sys.stdout.isatty() else 2))
     click.echo(format_run_summary(result.summary, result.run_dir))
+    from .analysis.diagnose import verdict_lines
+
+    for line in verdict_lines(result.run_dir, top=3):
+        click.echo(line)
     if result.status == "interrupted":
         sys.exit(EXIT_INTERRUPTED)
     if not result.ok:
@@ -80,6 +85,38 @@ def format_run_summary(summary: dict, run_dir) -> str:
     from .reporting.text import run_summary_lines
 
     return "\n".join(run_summary_lines(summary, run_dir))
+
+
+@cli.command()
+@click.argument("target", type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the content of diagnosis.json.")
+@click.option("--fail-on", metavar="CODE,...", help="Exit 1 when one of these codes is found, e.g. overfitting,diverged.")
+@config_errors
+def diagnose(target, as_json, fail_on):
+    """Diagnose a run directory or any Keras CSVLogger file: findings, evidence and a verdict."""
+    import json
+
+    from .analysis.diagnose import diagnose_path, finding_lines, parse_codes
+
+    gate = parse_codes(fail_on)
+    result = diagnose_path(target)
+    click.echo(json.dumps(result, indent=2) if as_json else "\n".join(finding_lines(result)))
+    hit = sorted({f["code"] for f in result["findings"]} & set(gate))
+    if hit:
+        click.echo(f"failing: found {', '.join(hit)}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("target", type=click.Path(exists=True, file_okay=False))
+@config_errors
+def report(target):
+    """Redraw curves.png, rewrite diagnosis.json and write report.html of a run (or each run of a sweep)."""
+    from .reporting.html import report_run, run_dirs_to_report
+
+    for run_dir in run_dirs_to_report(target):
+        diagnosis = report_run(run_dir)
+        click.echo(f"{run_dir / 'report.html'}: verdict {diagnosis.get('verdict')}")
 
 
 @cli.command()

@@ -1,7 +1,9 @@
-"""Curves of a run: loss and each metric, train vs validation, with the best epoch marked.
+"""Curves of a run: loss and each metric, train vs validation, with the best epoch and the
+over-fitting onset marked, the over-fitted epochs shaded and the learning rate when it changes.
 
-Reads only ``history.csv`` (and ``summary.json`` when present), so it redraws old runs,
-interrupted runs and plain Keras ``CSVLogger`` files alike. Uses matplotlib's Agg backend.
+Reads only ``history.csv`` (and ``summary.json`` / ``diagnosis.json`` when present), so it
+redraws old runs, interrupted runs and plain Keras ``CSVLogger`` files alike. Uses matplotlib's
+Agg backend.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from pathlib import Path
 
 from .. import rundir
 
-TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#d62728"
+TRAIN_COLOR, VAL_COLOR, LR_COLOR = "#1f77b4", "#d62728", "#2ca02c"
+ONSET_COLOR, SHADE_COLOR = "#ff7f0e", "#ff7f0e"
+PANELS_PER_ROW = 3
+LOG_SCALE_RATIO = 100.0  # a loss whose largest value is 100x its smallest (two decades) gets a log axis
 
 
 def metric_names(history: dict) -> list[str]:
@@ -25,34 +30,76 @@ def _finite(values):
     return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
 
 
-def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = None, title: str = "") -> Path:
+def learning_rate_changes(history: dict) -> bool:
+    lr = _finite(history.get("learning_rate") or history.get("lr") or [])
+    return len(lr) > 1 and max(lr) - min(lr) > 1e-12 * max(abs(v) for v in lr)
+
+
+def spans_decades(values: list[float]) -> bool:
+    values = _finite(values)
+    return bool(values) and min(values) > 0 and max(values) / min(values) >= LOG_SCALE_RATIO
+
+
+def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = None, title: str = "",
+                onset_epoch: int | None = None, verdict: str | None = None) -> Path:
+    """Draw the panels into ``path`` (PNG, written atomically). ``onset_epoch`` marks the start of
+    over-fitting and shades the epochs after it; ``verdict`` goes into the title."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     names = metric_names(history) or ["loss"]
     epochs = history.get("epoch") or list(range(1, len(next(iter(history.values()), [])) + 1))
-    n = len(names)
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.0), squeeze=False)
-    for ax, name in zip(axes[0], names):
-        for key, label, color in ((name, "train", TRAIN_COLOR), (f"val_{name}", "validation", VAL_COLOR)):
-            if key in history:
-                ax.plot(epochs, history[key], color=color, label=label, marker="o" if len(epochs) <= 30 else None,
-                        markersize=3, linewidth=1.6)
+    lr_key = next((k for k in ("learning_rate", "lr") if k in history), None)
+    panels = names + (["learning_rate"] if lr_key and learning_rate_changes(history) else [])
+    cols = 2 if len(panels) == 4 else min(len(panels), PANELS_PER_ROW)
+    rows = math.ceil(len(panels) / cols)
+    # constrained layout keeps the titles, labels, legends and the suptitle from overlapping
+    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 3.8 * rows + 0.4), squeeze=False, layout="constrained")
+    marker = "o" if len(epochs) <= 30 else None
+    last_epoch = epochs[-1] if epochs else None
+    for ax, name in zip(axes.flat, panels):
+        if name == "learning_rate":
+            ax.plot(epochs, history[lr_key], color=LR_COLOR, marker=marker, markersize=3, linewidth=1.6,
+                    label="learning rate")
+            if spans_decades(history[lr_key]):
+                ax.set_yscale("log")
+        else:
+            for key, label, color in ((name, "train", TRAIN_COLOR), (f"val_{name}", "validation", VAL_COLOR)):
+                if key in history:
+                    ax.plot(epochs, history[key], color=color, label=label, marker=marker, markersize=3,
+                            linewidth=1.6)
+            if name == "loss" and spans_decades(history.get("loss", []) + history.get("val_loss", [])):
+                ax.set_yscale("log")
+        if onset_epoch is not None and last_epoch is not None and onset_epoch < last_epoch:
+            ax.axvspan(onset_epoch, last_epoch, color=SHADE_COLOR, alpha=0.10, linewidth=0,
+                       label="over-fitted" if name == panels[0] else None)
+            ax.axvline(onset_epoch, color=ONSET_COLOR, linestyle=":", linewidth=1.4,
+                       label=f"over-fitting onset ({onset_epoch})" if name == panels[0] else None)
         if best_epoch is not None:
-            ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch ({best_epoch})")
-        values = _finite(history.get(name, []) + history.get(f"val_{name}", []))
-        if name == "loss" and values and min(values) > 0 and max(values) / min(values) > 100:
-            ax.set_yscale("log")
-        ax.set_title(name.replace("_", " "))
+            ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1,
+                       label=f"best epoch ({best_epoch})" if name == panels[0] else None)
+        shown = [history.get(k, []) for k in ((lr_key,) if name == "learning_rate" else (name, f"val_{name}"))]
+        if not _finite([v for values in shown for v in values]):
+            ax.text(0.5, 0.5, "no finite values\n(the run diverged)", transform=ax.transAxes, ha="center",
+                    va="center", color="#b00020")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if epochs:
+            pad = 1.0 if len(epochs) < 3 else max(0.5, 0.02 * (epochs[-1] - epochs[0]))
+            ax.set_xlim(epochs[0] - pad, epochs[-1] + pad)
+        ax.set_title(name.replace("_", " "), fontsize=10)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
+        ax.set_ylabel(name.replace("_", " "))
         ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize=7, framealpha=0.8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    heading = " - ".join(part for part in (title, f"verdict: {verdict}" if verdict else "") if part)
+    if heading:
+        fig.suptitle(heading, fontsize=11)
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     fig.savefig(tmp, dpi=100)
@@ -61,9 +108,15 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
     return path
 
 
-def plot_run(run_dir: str | Path) -> Path:
+def plot_run(run_dir: str | Path, diagnosis: dict | None = None) -> Path:
+    """Redraw ``curves.png`` of a run directory from its saved files."""
     run_dir = Path(run_dir)
     history = rundir.read_history(run_dir / rundir.HISTORY)
     summary = rundir.read_json(run_dir / rundir.SUMMARY) if (run_dir / rundir.SUMMARY).exists() else {}
+    if diagnosis is None and (run_dir / rundir.DIAGNOSIS).exists():
+        diagnosis = rundir.read_json(run_dir / rundir.DIAGNOSIS)
+    diagnosis = diagnosis or {}
+    onset = next((f["epoch"] for f in diagnosis.get("findings", []) if f["code"] == "overfitting"), None)
     title = f"{summary.get('name', run_dir.name)} ({summary.get('status', '?')})"
-    return plot_curves(history, run_dir / rundir.CURVES, best_epoch=summary.get("best_epoch"), title=title)
+    return plot_curves(history, run_dir / rundir.CURVES, best_epoch=summary.get("best_epoch"), title=title,
+                       onset_epoch=onset, verdict=diagnosis.get("verdict"))

@@ -175,13 +175,16 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
 
 
 def finalize(run_dir: Path, summary: dict) -> None:
-    """Everything drawn from the saved files: the curves (and, later, the diagnosis)."""
-    from ..reporting.plots import plot_run
-
+    """Everything drawn from the saved files, whatever the status: ``diagnosis.json`` (with the
+    thresholds of the run's ``config.yaml``) and the verdict in ``summary.json``, ``curves.png``
+    and ``report.html``. A failing step only warns: it must never lose the run."""
     try:
-        plot_run(run_dir)
-    except Exception as exc:  # a plot must never lose the run
-        print(f"warning: could not draw {rundir.CURVES}: {exc}", file=sys.stderr)
+        from ..reporting.html import report_run
+
+        report_run(run_dir, on_error=lambda what, exc: print(f"warning: could not write {what}: {exc}",
+                                                              file=sys.stderr))
+    except Exception as exc:  # an import error must not lose the run either
+        print(f"warning: could not diagnose or report the run: {exc}", file=sys.stderr)
 
 
 def save_model(model, path: Path) -> None:

@@ -1,0 +1,597 @@
+"""Diagnose a training history: findings with evidence and a suggestion, and one verdict.
+
+Pure Python on the columns ``rundir.read_history`` returns (a lossopt ``history.csv`` or any
+Keras ``CSVLogger`` file), so it works on old, interrupted and foreign runs and never imports
+TensorFlow. The rules and their thresholds (``analysis.thresholds``) are documented in the
+README section "Diagnosis and reports".
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from .. import rundir
+from ..schema import ConfigError, validate_table
+from .thresholds import THRESHOLDS
+
+CODES = ("overfitting", "generalization_gap", "overconfidence", "diverged", "exploding_loss", "underfitting",
+         "stalled", "plateau", "oscillation", "lr_too_high", "lr_too_low", "not_converged",
+         "val_better_than_train", "class_imbalance", "healthy")
+VERDICTS = ("healthy", "overfitting", "underfitting", "diverged", "unstable", "stalled", "not_converged")
+SEVERITIES = ("info", "warning", "error")
+LOSS_LIKE = ("loss", "error", "mse", "mae", "crossentropy")  # names a history's loss column may have
+
+# The verdict is the first of these whose codes were found (top to bottom), else healthy.
+# Instability comes before over-fitting: with a training loss that jumps, fix the learning rate first.
+VERDICT_ORDER = (
+    ("diverged", ("diverged",)),
+    ("unstable", ("exploding_loss", "oscillation")),
+    ("overfitting", ("overfitting",)),
+    ("stalled", ("stalled", "lr_too_low")),
+    ("underfitting", ("underfitting",)),
+    ("not_converged", ("not_converged",)),
+)
+
+
+# --- small helpers on columns with NaN ------------------------------------------------------------
+
+
+def _ok(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _mean(values: list[float]) -> float | None:
+    vals = [v for v in values if _ok(v)]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, float) and math.isfinite(v) and v != 0:
+        return float(f"{v:.4g}")
+    return v
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _argmin(values: list[float]) -> int | None:
+    finite = [(v, i) for i, v in enumerate(values) if _ok(v)]
+    return min(finite)[1] if finite else None
+
+
+def _rel_drop(first: float, last: float) -> float:
+    """Relative fall from ``first`` to ``last`` (positive when the value went down)."""
+    return (first - last) / abs(first) if first else 0.0
+
+
+def _finding(code: str, severity: str, epoch: int | None, message: str, evidence: dict, suggestion: str) -> dict:
+    return {"code": code, "severity": severity, "epoch": epoch, "message": message,
+            "evidence": {k: _round(v) for k, v in evidence.items()}, "suggestion": suggestion}
+
+
+def resolve_thresholds(thresholds: dict | None) -> dict:
+    """Defaults overridden by ``thresholds`` (validated: unknown keys raise ConfigError)."""
+    return validate_table(thresholds or {}, THRESHOLDS, "diagnostics", what="the reporter")
+
+
+# --- Prechelt's criteria ---------------------------------------------------------------------------
+
+
+def generalization_loss(val_loss: list[float], t: int) -> float | None:
+    """GL(t) = 100 * (E_va(t) / E_opt(t) - 1), E_opt the lowest validation loss up to t (0-based)."""
+    seen = [v for v in val_loss[: t + 1] if _ok(v)]
+    if not seen or not _ok(val_loss[t]):
+        return None
+    best = min(seen)
+    if best <= 0:
+        return None
+    return 100.0 * (val_loss[t] / best - 1.0)
+
+
+def training_progress(loss: list[float], t: int, k: int) -> float | None:
+    """P_k(t) = 1000 * (mean of the strip t-k+1..t / min of the strip - 1)."""
+    strip = [v for v in loss[max(0, t - k + 1): t + 1] if _ok(v)]
+    if len(strip) < 2 or min(strip) <= 0:
+        return None
+    return 1000.0 * (sum(strip) / (len(strip) * min(strip)) - 1.0)
+
+
+def up_strips(val_loss: list[float], t: int, k: int) -> int:
+    """How many successive strip ends, back from t, had a higher validation loss than k epochs before."""
+    count = 0
+    while t - k >= 0 and _ok(val_loss[t]) and _ok(val_loss[t - k]) and val_loss[t] > val_loss[t - k]:
+        count += 1
+        t -= k
+    return count
+
+
+def simulate_early_stopping(val_loss: list[float], patience: int, min_delta: float = 0.0) -> dict | None:
+    """What ``keras.callbacks.EarlyStopping(monitor='val_loss', patience, min_delta,
+    restore_best_weights=True)`` would have done: the (0-based) stop and restored epochs."""
+    best, best_i, wait = math.inf, None, 0
+    for i, v in enumerate(val_loss):
+        wait += 1
+        if _ok(v) and v < best - min_delta:
+            best, best_i, wait = v, i, 0
+            continue
+        if wait >= patience and i > 0:
+            return {"stopped": i, "restored": best_i, "val_loss": best}
+    return None
+
+
+# --- the diagnosis -----------------------------------------------------------------------------------
+
+
+class _History:
+    """The columns the rules use, with the epoch numbers, and what each rule may rely on."""
+
+    def __init__(self, history: dict[str, list[float]]):
+        columns = {k: list(v) for k, v in history.items()}
+        n = max((len(v) for v in columns.values()), default=0)
+        self.epochs = [int(e) for e in columns.pop("epoch", list(range(1, n + 1)))]
+        self.n = len(self.epochs)
+        self.columns = columns
+        loss_key = "loss" if "loss" in columns else next(
+            (k for k in columns if not k.startswith("val_") and any(w in k for w in LOSS_LIKE)), None)
+        if columns and loss_key is None:
+            raise ConfigError(f"The history has no loss column (columns: {', '.join(columns)}); expected 'loss' "
+                              f"or a column named like a loss ({', '.join(LOSS_LIKE)}).", key="loss")
+        self.loss_key = loss_key
+        self.loss = [float(v) for v in columns.get(loss_key, [])] if loss_key else []
+        self.val_loss = [float(v) for v in columns.get(f"val_{loss_key}", [])] if loss_key else []
+        acc = next((k for k in ("accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy",
+                                "binary_accuracy") if k in columns), None)
+        self.acc_key = acc
+        self.acc = columns.get(acc, []) if acc else []
+        self.val_acc = columns.get(f"val_{acc}", []) if acc else []
+        self.lr = columns.get("learning_rate") or columns.get("lr") or []
+
+    def epoch(self, i: int | None) -> int | None:
+        return self.epochs[i] if i is not None and 0 <= i < self.n else None
+
+
+def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = None,
+                     summary: dict | None = None) -> dict:
+    """Findings and a verdict for one history (columns as ``rundir.read_history`` returns them).
+
+    ``thresholds`` overrides the defaults of ``analysis.thresholds``; ``summary`` (a run's
+    ``summary.json``) adds what the history cannot say: the number of classes (chance level) and,
+    when recorded, the majority-class rate.
+    """
+    th = resolve_thresholds(thresholds)
+    h = _History(history)
+    summary = summary or {}
+    findings: list[dict] = []
+    skipped: list[str] = []
+    facts: dict[str, Any] = {"epochs": h.n, "loss_column": h.loss_key}
+
+    if h.n == 0 or not h.loss:
+        findings.append(_finding("not_converged", "warning", None, "No finished epoch in the history.", {"epochs": h.n},
+                                 "Train for at least a few epochs; nothing can be judged yet."))
+        return _result(findings, skipped + ["all rules: no finished epoch"], facts, th)
+
+    k = th["strip_length"]
+    findings += _divergence(h, th)
+    diverged = any(f["code"] == "diverged" for f in findings)
+    if h.n == 1:
+        if not diverged:
+            findings.append(_finding("not_converged", "warning", h.epochs[0], "Only one epoch: too short to judge.",
+                                     {"epochs": 1}, "Train for more epochs (with early stopping) and diagnose again."))
+        return _result(findings, skipped + ["curve rules: one epoch only"], facts, th)
+
+    if not h.val_loss or not any(_ok(v) for v in h.val_loss):
+        skipped.append("overfitting, overconfidence (validation loss), val_better_than_train: no validation loss")
+    onset = None
+    if not diverged:
+        over, onset = _overfitting(h, th, k)
+        findings += over
+        findings += _oscillation(h, th)
+        findings += _progress(h, th, k, summary, any(f["code"] == "overfitting" for f in findings))
+        findings += _accuracy_rules(h, th, k, summary, skipped)
+        findings += _val_better(h, th, k)
+    if any(f["code"] in ("diverged", "exploding_loss", "oscillation") for f in findings):
+        findings.append(_lr_too_high(h, findings))
+    facts["onset_epoch"] = h.epoch(onset)
+    best = _argmin(h.val_loss) if h.val_loss else _argmin(h.loss)
+    facts["best_epoch"] = h.epoch(best)
+    return _result(findings, skipped, facts, th)
+
+
+def _result(findings: list[dict], skipped: list[str], facts: dict, th: dict) -> dict:
+    codes = {f["code"] for f in findings}
+    verdict = next((v for v, needs in VERDICT_ORDER if codes & set(needs)), "healthy")
+    if verdict == "healthy":
+        others = sorted(codes)
+        message = ("No problem found: the loss fell and settled, and validation followed training." if not others else
+                   f"Training went well; the other findings ({', '.join(others)}) are details, not faults.")
+        findings.append(_finding("healthy", "info", None, message, {}, "Nothing to change."))
+    order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+    findings.sort(key=lambda f: (order[f["severity"]], CODES.index(f["code"])))
+    return {"verdict": verdict, "findings": findings, **facts, "skipped": skipped, "thresholds": th}
+
+
+def _divergence(h: _History, th: dict) -> list[dict]:
+    out = []
+    bad = next((i for i, v in enumerate(h.loss) if not _ok(v)), None)
+    # a validation loss that turns infinite, or NaN for good (empty cells between validations, as
+    # with fit(validation_freq=2), are not divergence)
+    bad_val = next((i for i, v in enumerate(h.val_loss)
+                    if (math.isinf(v) or not any(_ok(u) for u in h.val_loss[i:])) and i < len(h.loss)
+                    and _ok(h.loss[i])), None) if h.val_loss and any(_ok(v) for v in h.val_loss) else None
+    first = next((v for v in h.loss if _ok(v)), None)
+    if bad is not None:
+        out.append(_finding(
+            "diverged", "error", h.epoch(bad), f"The training loss became {h.loss[bad]} at epoch {h.epoch(bad)}.",
+            {"first_loss": first, "last_finite_loss": next((v for v in reversed(h.loss[:bad]) if _ok(v)), None)},
+            "Divide the learning rate by 10 (or clip gradients: optimizer clipnorm: 1.0) and check the inputs "
+            "are normalized."))
+        return out
+    if bad_val is not None:
+        out.append(_finding(
+            "diverged", "error", h.epoch(bad_val), f"The validation loss became {h.val_loss[bad_val]} at epoch "
+            f"{h.epoch(bad_val)} while the training loss was finite.", {"loss": h.loss[bad_val]},
+            "Divide the learning rate by 10; look for validation inputs outside the training range."))
+        return out
+    val_end = next((v for v in reversed(h.val_loss) if _ok(v)), None)
+    if val_end is not None and val_end >= th["explode_loss"]:
+        at = next(i for i, v in enumerate(h.val_loss) if _ok(v) and v >= th["explode_loss"])
+        out.append(_finding(
+            "diverged", "error", h.epoch(at), f"The validation loss reached {_fmt(h.val_loss[at])} at epoch "
+            f"{h.epoch(at)} and ended at {_fmt(val_end)} (>= {_fmt(th['explode_loss'])}).",
+            {"val_loss_at_epoch": h.val_loss[at], "final_val_loss": val_end, "final_loss": h.loss[-1]},
+            "Divide the learning rate by 10 (or clip gradients: clipnorm: 1.0); the weights have blown up even if "
+            "the training loss looks finite."))
+    # exploding: an absolute level, or a blow-up against the lowest earlier loss
+    explode_i = next((i for i, v in enumerate(h.loss) if v >= th["explode_loss"]), None)
+    blow_i, lowest = None, h.loss[0]
+    for i in range(1, h.n):  # up by blowup_factor, and above where training started
+        if lowest > 0 and h.loss[i] >= th["blowup_factor"] * lowest and h.loss[i] > h.loss[0]:
+            blow_i = i
+            break
+        lowest = min(lowest, h.loss[i])
+    hits = [i for i in (explode_i, blow_i) if i is not None]
+    if not hits:
+        return out  # (a validation-only blow-up above is already reported)
+    at = min(hits)
+    peak_i = max(range(at, h.n), key=lambda i: h.loss[i])
+    peak = h.loss[peak_i]
+    recovered = h.loss[-1] < min(h.loss[0], peak / th["blowup_factor"]) and h.loss[-1] < th["explode_loss"]
+    k = th["strip_length"]
+    after = h.loss[peak_i + 1:]
+    if recovered and len(after) >= 2 * k:  # landed lower, but did it learn again from where it landed?
+        landing, end = min(after[:k]), min(after[-k:])
+        recovered = end < (1 - th["slow_progress"]) * landing
+    evidence = {"loss_at_epoch": h.loss[at], "first_loss": h.loss[0], "lowest_before": min(h.loss[: at + 1]),
+                "peak_loss": peak, "final_loss": h.loss[-1]}
+    why = (f"reached {_fmt(h.loss[at])} (>= {_fmt(th['explode_loss'])})" if at == explode_i
+           else f"rose to {_fmt(h.loss[at])}, {_fmt(h.loss[at] / min(h.loss[: at]))}x its lowest earlier value")
+    evidence["recovered"] = int(recovered)
+    out.append(_finding("exploding_loss", "error" if not recovered else "warning", h.epoch(at),
+                        f"The training loss {why} at epoch {h.epoch(at)}.", evidence,
+                        "Divide the learning rate by 10, or clip gradients (clipnorm: 1.0); standardize the "
+                        "inputs and, for regression, the target."))
+    if not recovered and not any(f["code"] == "diverged" for f in out):
+        out.append(_finding("diverged", "error", h.epoch(at),
+                            f"The loss blew up at epoch {h.epoch(at)} and training never recovered "
+                            f"(final {_fmt(h.loss[-1])}, first {_fmt(h.loss[0])}, peak {_fmt(peak)}).", evidence,
+                            "Divide the learning rate by 10 and train again."))
+    return out
+
+
+def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]:
+    if not h.val_loss or not any(_ok(v) for v in h.val_loss):
+        return [], None
+    onset = _argmin(h.val_loss)
+    last = max(i for i, v in enumerate(h.val_loss) if _ok(v))  # validation may skip epochs (validation_freq)
+    gl = generalization_loss(h.val_loss, last)
+    after = last - onset
+    if gl is None:
+        return [], onset
+    up = up_strips(h.val_loss, last, k)
+    train_drop = _rel_drop(h.loss[onset], h.loss[last]) if _ok(h.loss[onset]) and _ok(h.loss[last]) else 0.0
+    ratio = h.val_loss[last] / h.loss[last] if _ok(h.loss[last]) and h.loss[last] > 0 else math.inf
+    by_gl = gl >= th["overfitting_gl"]
+    by_up = up >= th["up_strips"] and gl >= th["overfitting_gl"] / 2
+    by_gap = (after >= k and gl > 0 and ratio >= th["overfitting_gap_ratio"]
+              and train_drop >= th["overfitting_train_fall"])
+    called = after >= th["overfitting_min_epochs"] and train_drop > 0 and (by_gl or by_up or by_gap)
+    if not called:
+        return [], onset
+    progress = training_progress(h.loss, last, k)
+    gap_onset = h.val_loss[onset] - h.loss[onset]
+    gap_end = h.val_loss[last] - h.loss[last]
+    evidence = {"gl_percent": gl, "onset_epoch": h.epoch(onset), "best_val_loss": h.val_loss[onset],
+                "final_val_loss": h.val_loss[last], "train_loss_at_onset": h.loss[onset], "final_train_loss": h.loss[last],
+                "train_loss_fall_after_onset": train_drop, "gap_at_onset": gap_onset, "final_gap": gap_end,
+                "up_strips": up, "val_to_train_ratio": ratio if math.isfinite(ratio) else None,
+                "progress_pk": progress,
+                "pq": gl / progress if progress else None, "epochs_after_onset": after}
+    es = simulate_early_stopping(h.val_loss, th["early_stopping_patience"], th["early_stopping_min_delta"])
+    p = th["early_stopping_patience"]
+    if es:
+        evidence.update({"early_stopping_epoch": h.epoch(es["stopped"]), "early_stopping_restored_epoch":
+                         h.epoch(es["restored"]), "early_stopping_val_loss": es["val_loss"]})
+        suggestion = (f"Early stopping with patience {p} (keras.callbacks.EarlyStopping(patience={p}, "
+                      f"restore_best_weights=True); in the config training.early_stopping: {{patience: {p}}}) would "
+                      f"have stopped at epoch {h.epoch(es['stopped'])} and kept val_loss {_fmt(es['val_loss'])} "
+                      f"(epoch {h.epoch(es['restored'])}) instead of {_fmt(h.val_loss[last])}. Also: more data, "
+                      f"a smaller model, dropout or L2.")
+    else:
+        suggestion = "Stop earlier (early stopping), or regularize: more data, a smaller model, dropout or L2."
+    criteria = [name for name, hit in (("GL", by_gl), (f"UP_{th['up_strips']}", by_up), ("gap ratio", by_gap)) if hit]
+    message = (f"Over-fitting from epoch {h.epoch(onset)}: validation loss rose from {_fmt(h.val_loss[onset])} to "
+               f"{_fmt(h.val_loss[last])} (GL {gl:.0f}%) while training loss kept falling "
+               f"({_fmt(h.loss[onset])} -> {_fmt(h.loss[last])}; validation/training {_fmt(ratio)}x) "
+               f"[{', '.join(criteria)}].")
+    severity = "warning" if gl < 5 * th["overfitting_gl"] else "error"
+    return [_finding("overfitting", severity, h.epoch(onset), message, evidence, suggestion)], onset
+
+
+def _oscillation(h: _History, th: dict) -> list[dict]:
+    """Repeated rises of the training loss, or repeated peaks (a rise then a fall) of the validation
+    loss, each beyond ``oscillation_tolerance`` of the curve's first value."""
+    tol, need = th["oscillation_tolerance"], th["oscillation_min_rises"]
+    scale = abs(h.loss[0]) or 1.0
+    rises = [i for i in range(1, h.n) if h.loss[i] - h.loss[i - 1] > tol * scale]
+    val = h.val_loss if h.val_loss and all(_ok(v) for v in h.val_loss) else []
+    v_scale = abs(val[0]) if val and val[0] else 1.0
+    peaks = [i for i in range(1, len(val) - 1)
+             if val[i] - val[i - 1] > tol * v_scale and val[i] - val[i + 1] > tol * v_scale]
+    if len(rises) < need and len(peaks) < need:
+        return []
+    if len(rises) >= need:
+        curve, at, count, what = h.loss, rises, len(rises), f"The training loss rose {len(rises)} times"
+    else:
+        curve, at, count, what = val, peaks, len(peaks), f"The validation loss went up and down {len(peaks)} times"
+    biggest = max(at, key=lambda i: curve[i] - curve[i - 1])
+    return [_finding(
+        "oscillation", "warning", h.epoch(at[0]),
+        f"{what} by more than {tol:.0%} of its first value (largest at epoch {h.epoch(biggest)}: "
+        f"{_fmt(curve[biggest - 1])} -> {_fmt(curve[biggest])}).",
+        {"training_rises": len(rises), "validation_peaks": len(peaks), "largest_rise": curve[biggest] - curve[biggest - 1],
+         "first_loss": curve[0], "share_of_epochs": count / (h.n - 1)},
+        "Divide the learning rate by about 3, or use a larger batch size; a learning-rate schedule "
+        "(cosine or exponential decay) calms the later epochs.")]
+
+
+def _lr_too_high(h: _History, findings: list[dict]) -> dict:
+    causes = sorted({f["code"] for f in findings if f["code"] in ("diverged", "exploding_loss", "oscillation")})
+    lr = next((v for v in reversed(h.lr) if _ok(v)), None)
+    factor = 10 if ("diverged" in causes or "exploding_loss" in causes) else 3
+    target = f" (to about {_fmt(lr / factor)})" if lr else ""
+    return _finding("lr_too_high", "warning", next((f["epoch"] for f in findings if f["code"] in causes), None),
+                    f"The learning rate is too high: {', '.join(causes)}.",
+                    {"learning_rate": lr, "divide_by": factor},
+                    f"Divide the learning rate by about {factor}{target}.")
+
+
+def _progress(h: _History, th: dict, k: int, summary: dict, overfitted: bool) -> list[dict]:
+    out = []
+    loss = [v for v in h.loss if _ok(v)]
+    total = _rel_drop(loss[0], min(loss))
+    w = min(th["plateau_window"], h.n - 1)
+    recent = _rel_drop(min(loss[: -w]), min(loss[-w:])) if w >= 1 and len(loss) > w else 0.0
+    falls = sum(1 for a, b in zip(loss, loss[1:]) if b < a) / (len(loss) - 1)
+    lr = next((v for v in reversed(h.lr) if _ok(v)), None)
+    lr_hint = f" (from {_fmt(lr)} to about {_fmt(lr * 10)})" if lr else ""
+    ev = {"first_loss": loss[0], "lowest_loss": min(loss), "total_fall": total, "fall_last_window": recent,
+          "epochs_falling": falls}
+    stalled = h.n >= 3 and total < th["stall_progress"]
+    if stalled:
+        out.append(_finding("stalled", "error", h.epochs[0],
+                            f"The training loss barely moved: {_fmt(loss[0])} -> {_fmt(min(loss))} "
+                            f"({total:.2%}) in {h.n} epochs.", ev,
+                            f"Multiply the learning rate by 10-100{lr_hint}; check the data are normalized and "
+                            f"the labels match the loss."))
+    if h.n >= 3 and total < th["slow_progress"] and falls >= 0.8:
+        out.append(_finding("lr_too_low", "warning", h.epochs[0],
+                            f"The loss falls on {falls:.0%} of the epochs but only by {total:.2%} in total: the "
+                            f"learning rate is too low.", ev, f"Multiply the learning rate by 10{lr_hint}."))
+    if stalled or overfitted:
+        return out
+    # (plateau, not converged, under-fitting) the monitored loss: validation when there is one, else training
+    mon = h.val_loss if h.val_loss and all(_ok(v) for v in h.val_loss) else h.loss
+    mon_name = "val_loss" if mon is h.val_loss else h.loss_key
+    flat = h.n > th["plateau_window"] and recent < th["plateau_min_delta"]
+    if flat:
+        out.append(_finding("plateau", "info", h.epochs[-w],
+                            f"The training loss improved by less than {th['plateau_min_delta']:.1%} over the last "
+                            f"{w} epochs.", ev, "The run has converged at this learning rate; if the loss is still "
+                                                "too high, reduce the learning rate on plateau "
+                                                "(keras.callbacks.ReduceLROnPlateau) or use a larger model."))
+    m = min(k, h.n - 1)
+    mon_recent = _rel_drop(min(mon[: -m]), min(mon[-m:])) if m >= 1 else 0.0
+    best_i = _argmin(mon)
+    if mon_recent > th["not_converged_improvement"] and best_i is not None and best_i >= h.n - 2:
+        out.append(_finding("not_converged", "warning", h.epochs[-1],
+                            f"{mon_name} was still falling at the last epoch ({mon_recent:.1%} over the last {m} "
+                            f"epochs).", {"improvement_last_strip": mon_recent, "best_epoch": h.epoch(best_i),
+                                          "final": mon[-1]},
+                            "Train longer, with early stopping (training.early_stopping: {patience: 3}) to stop "
+                            "at the right time."))
+    # under-fitting: the run has flattened but the loss (or accuracy) stayed poor
+    acc_end = _mean(h.acc[-k:]) if h.acc else None
+    n_classes = (summary.get("data") or {}).get("n_classes") or summary.get("n_classes")
+    chance = 1.0 / n_classes if n_classes else None
+    poor_acc = acc_end is not None and acc_end < th["underfit_accuracy"]
+    at_chance = acc_end is not None and chance is not None and acc_end < chance + th["chance_margin"]
+    poor_loss = total < th["underfit_progress"]
+    gap = (_mean(h.val_loss[-k:]) or 0) - (_mean(h.loss[-k:]) or 0) if h.val_loss else 0.0
+    small_gap = not h.val_loss or gap < 0.25 * abs(_mean(h.loss[-k:]) or 1.0)
+    slowing = h.n > th["plateau_window"] and recent < th["underfit_window_fall"]
+    if at_chance or (slowing and (poor_acc or (acc_end is None and poor_loss and small_gap))):
+        why = (f"accuracy {_fmt(acc_end)} is at chance ({_fmt(chance)})" if at_chance else
+               f"training accuracy is only {_fmt(acc_end)}" if poor_acc else
+               f"the training loss fell only {total:.0%} from its first value")
+        out.append(_finding("underfitting", "warning", h.epochs[-1],
+                            (f"Under-fitting: the training loss has nearly stopped falling ({recent:.1%} over the "
+                             f"last {w} epochs) and {why}." if slowing else f"Under-fitting: {why}."),
+                            {**ev, "final_accuracy": acc_end, "chance": chance, "train_val_gap": gap},
+                            "Use a bigger model (more units or layers), less regularization (dropout, L2), or "
+                            "better features; then train longer."))
+    return out
+
+
+def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[str]) -> list[dict]:
+    out = []
+    if not h.acc:
+        skipped.append("generalization_gap, overconfidence (accuracy), class_imbalance: no accuracy column")
+        return out
+    acc_end, val_end = _mean(h.acc[-k:]), _mean(h.val_acc[-k:]) if h.val_acc else None
+    if acc_end is not None and val_end is not None and acc_end - val_end > th["gap_accuracy"]:
+        out.append(_finding("generalization_gap", "warning", h.epochs[-1],
+                            f"Training accuracy {_fmt(acc_end)} is {acc_end - val_end:.1%} above validation "
+                            f"accuracy {_fmt(val_end)} (mean of the last {min(k, h.n)} epochs).",
+                            {"train_accuracy": acc_end, "val_accuracy": val_end, "gap": acc_end - val_end},
+                            "Regularize (dropout, L2, data augmentation), use a smaller model, or get more data."))
+    # over-confidence (a): validation loss rising while validation accuracy holds
+    if h.val_loss and h.val_acc and any(_ok(v) for v in h.val_loss):
+        onset = _argmin(h.val_loss)
+        gl = generalization_loss(h.val_loss, h.n - 1)
+        if (gl is not None and gl >= th["overfitting_gl"] and h.n - 1 - onset >= th["overfitting_min_epochs"]
+                and _ok(h.val_acc[onset]) and _ok(h.val_acc[-1])
+                and h.val_acc[-1] >= h.val_acc[onset] - th["overconfidence_accuracy_tolerance"]):
+            out.append(_finding("overconfidence", "warning", h.epoch(onset),
+                                f"Validation loss rose {gl:.0f}% after epoch {h.epoch(onset)} while validation "
+                                f"accuracy held ({_fmt(h.val_acc[onset])} -> {_fmt(h.val_acc[-1])}): the model is "
+                                f"more confident on its mistakes, not less accurate.",
+                                {"gl_percent": gl, "val_accuracy_at_onset": h.val_acc[onset],
+                                 "final_val_accuracy": h.val_acc[-1]},
+                                "Early stopping on val_loss, label smoothing (loss: {name: "
+                                "categorical_crossentropy, label_smoothing: 0.1}) or L2 keep the probabilities "
+                                "calibrated."))
+    # over-confidence (b): training loss still falling while training accuracy is flat
+    if h.n > k:
+        strip = slice(h.n - k - 1, h.n)
+        acc_strip = [v for v in h.acc[strip] if _ok(v)]
+        loss_strip = [v for v in h.loss[strip] if _ok(v)]
+        if (acc_strip and loss_strip and max(acc_strip) - min(acc_strip) < th["accuracy_flat"]
+                and _rel_drop(loss_strip[0], loss_strip[-1]) > th["overconfidence_loss_drop"]
+                and not any(f["code"] == "overconfidence" for f in out)):
+            out.append(_finding("overconfidence", "info", h.epochs[-k],
+                                f"Training loss fell {_rel_drop(loss_strip[0], loss_strip[-1]):.0%} over the last "
+                                f"{k} epochs while training accuracy stayed at {_fmt(acc_strip[-1])}: the model "
+                                f"grows more confident on the samples it already gets right.",
+                                {"train_loss_fall": _rel_drop(loss_strip[0], loss_strip[-1]),
+                                 "train_accuracy": acc_strip[-1]},
+                                "Further epochs only sharpen the probabilities; stop here (early stopping) or add "
+                                "label smoothing."))
+    # class imbalance: accuracy pinned at the majority-class rate
+    data = summary.get("data") or {}
+    majority = data.get("majority_class_rate", summary.get("majority_class_rate"))
+    acc_strip = [v for v in h.acc[-k:] if _ok(v)]
+    if acc_strip:
+        near = majority is not None and abs(acc_strip[-1] - majority) < th["chance_margin"]
+        n_classes = data.get("n_classes")
+        above_chance = bool(n_classes) and acc_strip[-1] > 1.0 / n_classes + th["chance_margin"]
+        if near or (majority is None and above_chance and acc_strip[-1] < 0.99 and _flat_accuracy_run(h, th)):
+            out.append(_finding("class_imbalance", "warning", h.epochs[-1],
+                                f"Accuracy sits at {_fmt(acc_strip[-1])}"
+                                + (f", the majority-class rate ({_fmt(majority)})" if near else
+                                   ", unchanged for the whole run, as when the model predicts one class")
+                                + ": accuracy says little here.",
+                                {"accuracy": acc_strip[-1], "majority_class_rate": majority},
+                                "Track precision, recall, F1 and AUC (metrics: [accuracy, precision, recall, auc]), "
+                                "and weight the classes or resample."))
+    return out
+
+
+def _flat_accuracy_run(h: _History, th: dict) -> bool:
+    """Accuracy identical (within accuracy_flat) over the whole run: a constant prediction."""
+    acc = [v for v in h.acc if _ok(v)]
+    return len(acc) >= 3 and max(acc) - min(acc) < th["accuracy_flat"]
+
+
+def _val_better(h: _History, th: dict, k: int) -> list[dict]:
+    if not h.val_loss or not any(_ok(v) for v in h.val_loss):
+        return []
+    tr, va = _mean(h.loss[-k:]), _mean(h.val_loss[-k:])
+    if tr is None or va is None or tr <= 0 or va >= (1 - th["val_better_margin"]) * tr:
+        return []
+    return [_finding("val_better_than_train", "info", h.epochs[-1],
+                     f"Validation loss {_fmt(va)} is {1 - va / tr:.0%} below training loss {_fmt(tr)} "
+                     f"(mean of the last {min(k, h.n)} epochs).", {"train_loss": tr, "val_loss": va},
+                     "Expected with dropout or L2 (they act only in training) and because the training loss is "
+                     "averaged over the epoch; otherwise check that validation samples are not in training and that "
+                     "the validation set is not easier.")]
+
+
+# --- run directories -----------------------------------------------------------------------------------
+
+
+def run_thresholds(run_dir: Path) -> dict:
+    """The ``diagnostics:`` section of a run's ``config.yaml`` ({} when absent)."""
+    path = Path(run_dir) / rundir.CONFIG
+    if not path.exists():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text()) or {}
+    return dict(data.get("diagnostics") or {}) if isinstance(data, dict) else {}
+
+
+def diagnose_path(target: str | Path, thresholds: dict | None = None) -> dict:
+    """Diagnose a run directory (its history, summary and config thresholds) or a CSV history file."""
+    target = Path(target)
+    history_path = rundir.find_history(target)
+    if not history_path.exists():
+        raise ConfigError(f"No history at {history_path}: give a run directory (with {rundir.HISTORY}) or a Keras "
+                          f"CSVLogger file.", key=str(target))
+    summary, th = {}, {}
+    if target.is_dir():
+        if (target / rundir.SUMMARY).exists():
+            summary = rundir.read_json(target / rundir.SUMMARY)
+        th = run_thresholds(target)
+    th.update(thresholds or {})
+    return diagnose_history(rundir.read_history(history_path), th, summary)
+
+
+def write_diagnosis(run_dir: str | Path) -> dict:
+    """Write ``diagnosis.json`` and add ``verdict`` and ``findings`` (codes) to ``summary.json``."""
+    run_dir = Path(run_dir)
+    result = diagnose_path(run_dir)
+    rundir.write_json(run_dir / rundir.DIAGNOSIS, result)
+    summary_path = run_dir / rundir.SUMMARY
+    if summary_path.exists():
+        summary = rundir.read_json(summary_path)
+        summary["verdict"] = result["verdict"]
+        summary["findings"] = [f["code"] for f in result["findings"]]
+        rundir.write_json(summary_path, summary)
+    return result
+
+
+def parse_codes(text: str | None) -> list[str]:
+    """``overfitting,diverged`` -> codes; an unknown one raises ConfigError listing the valid codes."""
+    codes = [c.strip() for c in (text or "").split(",") if c.strip()]
+    for c in codes:
+        if c not in CODES:
+            from ..schema import suggest
+
+            raise ConfigError(f"Unknown diagnosis code '{c}' in --fail-on.{suggest(c, CODES)} "
+                              f"Valid codes: {', '.join(CODES)}.", key="--fail-on")
+    return codes
+
+
+def finding_lines(result: dict, limit: int | None = None) -> list[str]:
+    """The verdict and the findings, one line each (with the suggestion indented)."""
+    lines = [f"verdict: {result['verdict']}"]
+    for f in result["findings"][:limit]:
+        where = f" (epoch {f['epoch']})" if f.get("epoch") is not None else ""
+        lines.append(f"  {f['severity']:<7} {f['code']}{where}: {f['message']}")
+        if limit is None and f.get("suggestion"):
+            lines.append(f"          -> {f['suggestion']}")
+    return lines
+
+
+def verdict_lines(run_dir: str | Path, top: int = 3) -> list[str]:
+    """The verdict and the ``top`` findings of a run's ``diagnosis.json`` (nothing when absent)."""
+    path = Path(run_dir) / rundir.DIAGNOSIS
+    if not path.exists():
+        return []
+    lines = finding_lines(rundir.read_json(path), limit=top)
+    if (Path(run_dir) / rundir.REPORT).exists():
+        lines.append(f"report: {Path(run_dir) / rundir.REPORT}")
+    return lines

@@ -1,0 +1,134 @@
+"""``report.html``: one self-contained page per run (curves embedded as base64 PNG, the config,
+the findings and the metrics), and ``report_run``, which redraws everything from saved files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Callable
+
+from .. import rundir
+from .text import fmt
+
+STYLE = """
+body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2em auto; max-width: 1100px;
+       color: #222; padding: 0 1em; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .5em 0; } td, th { border: 1px solid #ddd; padding: .3em .6em;
+       text-align: left; vertical-align: top; font-size: .92em; }
+th { background: #f4f4f4; } pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .85em; }
+img { max-width: 100%; } .verdict { font-size: 1.2em; font-weight: 600; padding: .3em .7em; border-radius: 4px; }
+.healthy { background: #e3f4e1; } .bad { background: #fde2e1; } .warn { background: #fff3d6; }
+.error { color: #b00020; font-weight: 600; } .warning { color: #a05a00; } .info { color: #555; }
+.evidence { font-size: .85em; color: #444; }
+"""
+
+GOOD, BAD = ("healthy",), ("diverged", "overfitting", "unstable")
+
+
+def _e(value) -> str:
+    return html.escape(str(value))
+
+
+def _metrics_table(summary: dict) -> str:
+    best, final, test = summary.get("best") or {}, summary.get("final") or {}, summary.get("test") or {}
+    keys = list(dict.fromkeys(list(final) + list(best) + list(test)))
+    if not keys:
+        return "<p>No finished epoch.</p>"
+    head = "<tr><th>metric</th><th>best epoch" + (f" ({_e(summary.get('best_epoch'))})" if summary.get("best_epoch")
+                                                  else "") + "</th><th>final</th>" + ("<th>test</th>" if test else "")
+    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(fmt(best.get(k)))}</td><td>{_e(fmt(final.get(k)))}</td>"
+                   + (f"<td>{_e(fmt(test.get(k)))}</td>" if test else "") + "</tr>" for k in keys)
+    return f"<table>{head}</tr>{rows}</table>"
+
+
+def _findings_table(diagnosis: dict) -> str:
+    rows = []
+    for f in diagnosis.get("findings", []):
+        evidence = ", ".join(f"{k} {fmt(v)}" for k, v in (f.get("evidence") or {}).items() if v is not None)
+        rows.append(f"<tr><td class='{_e(f['severity'])}'>{_e(f['severity'])}</td><td><code>{_e(f['code'])}</code></td>"
+                    f"<td>{_e(f['epoch'] if f.get('epoch') is not None else '-')}</td>"
+                    f"<td>{_e(f['message'])}<div class='evidence'>{_e(evidence)}</div></td>"
+                    f"<td>{_e(f.get('suggestion', ''))}</td></tr>")
+    return ("<table><tr><th>severity</th><th>code</th><th>epoch</th><th>what and evidence</th><th>suggestion</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def render_report(run_dir: str | Path) -> str:
+    """The HTML of a run's report, from the files in its directory."""
+    run_dir = Path(run_dir)
+    summary = rundir.read_json(run_dir / rundir.SUMMARY) if (run_dir / rundir.SUMMARY).exists() else {}
+    diagnosis = rundir.read_json(run_dir / rundir.DIAGNOSIS) if (run_dir / rundir.DIAGNOSIS).exists() else {}
+    config = (run_dir / rundir.CONFIG).read_text() if (run_dir / rundir.CONFIG).exists() else ""
+    curves = run_dir / rundir.CURVES
+    name = summary.get("name", run_dir.name)
+    verdict = diagnosis.get("verdict", "?")
+    css = "healthy" if verdict in GOOD else "bad" if verdict in BAD else "warn"
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{_e(name)}: lossopt report</title><style>{STYLE}</style></head><body>",
+        f"<h1>{_e(name)}</h1>",
+        f"<p><span class='verdict {css}'>verdict: {_e(verdict)}</span></p>",
+        f"<p>status <b>{_e(summary.get('status', '?'))}</b> after {_e(summary.get('epochs_run', '?'))} of "
+        f"{_e(summary.get('epochs_requested', '?'))} epochs; wall time {_e(fmt(summary.get('wall_time_seconds')))} s; "
+        f"seed {_e(summary.get('seed', '-'))}; directory <code>{_e(run_dir)}</code></p>",
+    ]
+    if summary.get("error"):
+        parts.append(f"<p class='error'>error: {_e(summary['error'])}</p>")
+    if curves.exists():
+        data = base64.b64encode(curves.read_bytes()).decode("ascii")
+        parts.append(f"<h2>Curves</h2><img alt='loss and metric curves' src='data:image/png;base64,{data}'>")
+    parts += ["<h2>Findings</h2>", _findings_table(diagnosis), "<h2>Metrics</h2>", _metrics_table(summary)]
+    if config:
+        parts += ["<h2>Config</h2>", f"<pre>{_e(config)}</pre>"]
+    versions = summary.get("versions") or {}
+    if versions:
+        parts.append("<p class='info'>" + _e(", ".join(f"{k} {v}" for k, v in versions.items())) + "</p>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(run_dir: str | Path) -> Path:
+    path = Path(run_dir) / rundir.REPORT
+    rundir.atomic_write(path, render_report(run_dir))
+    return path
+
+
+def report_run(run_dir: str | Path, on_error: Callable[[str, Exception], None] | None = None) -> dict:
+    """Rewrite ``diagnosis.json`` (and the verdict in ``summary.json``), redraw ``curves.png`` and
+    write ``report.html``. With ``on_error``, a failing step is reported there and the next runs."""
+    from ..analysis.diagnose import write_diagnosis
+    from .plots import plot_run
+
+    run_dir = Path(run_dir)
+    diagnosis: dict = {}
+
+    def diagnose():
+        diagnosis.update(write_diagnosis(run_dir))
+
+    for what, step in ((rundir.DIAGNOSIS, diagnose), (rundir.CURVES, lambda: plot_run(run_dir, diagnosis or None)),
+                       (rundir.REPORT, lambda: write_report(run_dir))):
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - the caller decides: warn (after training) or raise
+            if on_error is None:
+                raise
+            on_error(what, exc)
+    return diagnosis
+
+
+def run_dirs_to_report(target: str | Path) -> list[Path]:
+    """A run directory -> [it]; a sweep directory (``sweep.yaml`` and ``runs/``) -> each run in it."""
+    from ..schema import ConfigError
+
+    target = Path(target)
+    if (target / "sweep.yaml").exists() and (target / "runs").is_dir():
+        runs = sorted(p for p in (target / "runs").iterdir() if (p / rundir.HISTORY).exists())
+        if runs:
+            return runs
+    if (target / rundir.HISTORY).exists():
+        return [target]
+    raise ConfigError(f"{target} is not a run directory (no {rundir.HISTORY}) nor a sweep directory "
+                      f"(sweep.yaml and runs/).", key=str(target))
