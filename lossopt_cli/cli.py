@@ -65,7 +65,10 @@ def train(config, overrides, quiet):
     cfg = config_module.load(config, overrides)
     from .training.runner import execute, prepare_run
 
-    prepared = prepare_run(cfg)
+    try:
+        prepared = prepare_run(cfg)
+    except ConfigError as err:  # found by the pre-flight: still the config file's fault
+        raise err.in_file(config)
     for note in prepared.notes:
         click.echo(f"note: {note}", err=True)
     # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.
@@ -111,12 +114,18 @@ def diagnose(target, as_json, fail_on):
 @click.argument("target", type=click.Path(exists=True, file_okay=False))
 @config_errors
 def report(target):
-    """Redraw curves.png, rewrite diagnosis.json and write report.html of a run (or each run of a sweep)."""
-    from .reporting.html import report_run, run_dirs_to_report
+    """Redraw curves.png, rewrite diagnosis.json and write report.html of a run; for a sweep, of
+    each run, then the sweep's leaderboard, comparison plots and report.html."""
+    from .reporting.html import is_sweep_dir, report_run, run_dirs_to_report
 
     for run_dir in run_dirs_to_report(target):
         diagnosis = report_run(run_dir)
         click.echo(f"{run_dir / 'report.html'}: verdict {diagnosis.get('verdict')}")
+    if is_sweep_dir(target):
+        from .sweeps import redraw
+
+        outcome = redraw(target)
+        click.echo("\n".join(outcome.lines()))
 
 
 @cli.command()

@@ -280,8 +280,9 @@ def test_custom_model_and_losses_from_files(monkeypatch, tmp_path):
     _, prepared = train(make(model={"type": f"{tmp_path}/net.py:small", "args": {"width": 3}}))
     assert prepared.model.layers[1].units == 3
     for path in ("configs/custom/iou_loss.yaml", "configs/custom/feature_loss.yaml"):
-        raw = config.read_yaml(path)
-        train({**raw, "data": {**raw["data"], "validation_split": 0.5}, "training": {"epochs": 1, "batch_size": "full"}})
+        # load (not read_yaml): the custom file is found beside the config, as a user's run would
+        resolved = config.load(path, ["data.validation_split=0.5", "training.epochs=1", "training.batch_size=full"])
+        train(resolved.to_dict())
 
 
 def test_a_failing_first_step_is_a_config_error_and_writes_nothing(tmp_path):

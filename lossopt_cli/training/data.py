@@ -40,6 +40,15 @@ class Prepared:
     def input_shape(self) -> tuple:
         return tuple(self.x_train.shape[1:])
 
+    def majority_class_rate(self) -> float | None:
+        """The accuracy of always predicting the most common training class (None for regression)."""
+        if self.task != "classification" or len(self.y_train) == 0:
+            return None
+        y = np.asarray(self.y_train)
+        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+        _, counts = np.unique(labels, return_counts=True)
+        return round(float(counts.max() / counts.sum()), 6)
+
     def sizes(self) -> dict:
         return {"train": len(self.x_train), "validation": 0 if self.x_val is None else len(self.x_val),
                 "test": 0 if self.x_test is None else len(self.x_test)}

@@ -118,7 +118,8 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
         "name": config.name, "run_dir": str(run_dir), "seed": config.seed, "status": "running",
         "epochs_requested": config.training["epochs"], "started_at": _iso(started),
         "data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
-                 "input_shape": list(data.input_shape), **data.sizes()},
+                 "input_shape": list(data.input_shape), **data.sizes(),
+                 "majority_class_rate": data.majority_class_rate()},
         "batch_size": prepared.batch_size, "versions": library_versions(), "notes": prepared.notes,
     }
 
