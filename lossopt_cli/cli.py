@@ -116,12 +116,15 @@ def diagnose(target, as_json, fail_on):
 def report(target):
     """Redraw curves.png, rewrite diagnosis.json and write report.html of a run; for a sweep, of
     each run, then the sweep's leaderboard, comparison plots and report.html."""
-    from .reporting.html import is_sweep_dir, report_run, run_dirs_to_report
+    from pathlib import Path
+
+    from .analysis.runs import PLAN
+    from .reporting.html import report_run, run_dirs_to_report
 
     for run_dir in run_dirs_to_report(target):
         diagnosis = report_run(run_dir)
         click.echo(f"{run_dir / 'report.html'}: verdict {diagnosis.get('verdict')}")
-    if is_sweep_dir(target):
+    if (Path(target) / PLAN).is_file():  # a sweep made by lossopt sweep: its own results too
         from .sweeps import redraw
 
         outcome = redraw(target)

@@ -341,3 +341,19 @@ def test_parse_codes():
     assert parse_codes(None) == []
     with pytest.raises(ConfigError, match="Unknown diagnosis code 'diverge'.*Did you mean 'diverged'"):
         parse_codes("diverge")
+
+
+def test_a_large_loss_from_the_first_epoch_is_the_target_scale_not_divergence():
+    """MSE on raw targets in the hundreds starts near 1.7e5 and falls slowly: not a blow-up."""
+    loss = [172664.0 * (1 - 0.002 * i) for i in range(30)]
+    found = codes(diagnose_history(history(loss, [1.1 * v for v in loss])))
+    assert "diverged" not in found and "exploding_loss" not in found
+
+
+def test_a_large_loss_is_divergence_for_classification_and_after_a_blow_up_inside_epoch_one():
+    # with an accuracy column the loss starts near ln(classes): 5e3 is a blow-up
+    result = diagnose_history(history([5e3] * 10, [6e3] * 10, accuracy=[0.1] * 10, val_accuracy=[0.1] * 10))
+    assert result["verdict"] == "diverged"
+    # regression that blew up inside epoch 1 (1e14) and never came back below the level
+    loss = [1.15e14, 1.07e13, 2.9e11, 2.6e10] + [3.8e7] * 26
+    assert diagnose_history(history(loss, [8e9] * 30))["verdict"] == "diverged"

@@ -235,8 +235,17 @@ def _divergence(h: _History, th: dict) -> list[dict]:
             f"{h.epoch(bad_val)} while the training loss was finite.", {"loss": h.loss[bad_val]},
             "Divide the learning rate by 10; look for validation inputs outside the training range."))
         return out
+    # The absolute level: for classification (an accuracy column) a loss starts near ln(classes), so
+    # any value above it is a blow-up; otherwise a loss that rose to it counts, or one that starts
+    # above it and spans explode_span (blew up inside epoch 1); one that merely starts above it is the
+    # scale of the target (MSE on values in the hundreds), not a blow-up, unless validation is far off
+    # the training loss' scale.
+    level = th["explode_loss"]
     val_end = next((v for v in reversed(h.val_loss) if _ok(v)), None)
-    if val_end is not None and val_end >= th["explode_loss"]:
+    val_first = next((v for v in h.val_loss if _ok(v)), None)
+    train_end = next((v for v in reversed(h.loss) if _ok(v)), None)
+    val_off_scale = train_end is not None and val_end is not None and val_end >= th["blowup_factor"] * max(train_end, 1e-12)
+    if val_end is not None and val_end >= level and (h.acc_key or val_first < level or val_off_scale):
         at = next(i for i, v in enumerate(h.val_loss) if _ok(v) and v >= th["explode_loss"])
         out.append(_finding(
             "diverged", "error", h.epoch(at), f"The validation loss reached {_fmt(h.val_loss[at])} at epoch "
@@ -245,7 +254,9 @@ def _divergence(h: _History, th: dict) -> list[dict]:
             "Divide the learning rate by 10 (or clip gradients: clipnorm: 1.0); the weights have blown up even if "
             "the training loss looks finite."))
     # exploding: an absolute level, or a blow-up against the lowest earlier loss
-    explode_i = next((i for i, v in enumerate(h.loss) if v >= th["explode_loss"]), None)
+    blew_up_in_epoch_one = max(h.loss) >= th["explode_span"] * max(min(h.loss), 1e-12)
+    explode_i = (next((i for i, v in enumerate(h.loss) if v >= level), None)
+                 if h.acc_key or h.loss[0] < level or blew_up_in_epoch_one else None)
     blow_i, lowest = None, h.loss[0]
     for i in range(1, h.n):  # up by blowup_factor, and above where training started
         if lowest > 0 and h.loss[i] >= th["blowup_factor"] * lowest and h.loss[i] > h.loss[0]:

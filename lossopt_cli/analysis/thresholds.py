@@ -41,6 +41,10 @@ THRESHOLDS: dict[str, Param] = {
     "accuracy_flat": Param(0.005, _FRACTION, "an accuracy that moves less than this over a strip is flat"),
     # --- divergence --------------------------------------------------------------------------------
     "explode_loss": Param(1e3, Float(0, low_open=True), "a loss at or above this value is exploding"),
+    "explode_span": Param(1e4, Float(1, low_open=True),
+                          "without an accuracy column, a loss above explode_loss from the first epoch counts as "
+                          "exploding only if its largest value is this many times its smallest (a blow-up "
+                          "inside epoch 1); otherwise it is the target's scale"),
     "blowup_factor": Param(10.0, Float(1, low_open=True), "a loss this many times its lowest earlier value "
                                                           "has blown up"),
     # --- progress: stalled, too-small learning rate, plateau, under-fitting ------------------------

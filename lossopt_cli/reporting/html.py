@@ -119,16 +119,13 @@ def report_run(run_dir: str | Path, on_error: Callable[[str, Exception], None] |
     return diagnosis
 
 
-def is_sweep_dir(target: str | Path) -> bool:
-    return (Path(target) / "sweep.yaml").exists() and (Path(target) / "runs").is_dir()
-
-
 def run_dirs_to_report(target: str | Path) -> list[Path]:
     """A run directory -> [it]; a sweep directory (``sweep.yaml`` and ``runs/``) -> each run in it."""
+    from ..analysis.runs import is_sweep_dir
     from ..schema import ConfigError
 
     target = Path(target)
-    if is_sweep_dir(target):
+    if is_sweep_dir(target) and (target / "runs").is_dir():
         runs = sorted(p for p in (target / "runs").iterdir() if (p / rundir.HISTORY).exists())
         if runs:
             return runs
