@@ -85,12 +85,12 @@ def read_json(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def create_run_dir(root: str | Path, name: str, now: float | None = None) -> Path:
-    """Make a new, empty run directory; an existing one is never reused."""
+def create_run_dir(root: str | Path, name: str, now: float | None = None, stamp: bool = True) -> Path:
+    """Make a new, empty ``root/<name>-<YYYYmmdd-HHMMSS>`` (without the time when ``stamp`` is false,
+    as for a sweep's runs), or the same with ``-2``, ``-3``... where taken: never reused."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    base = f"{name}-{stamp}"
+    base = f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}" if stamp else name
     for n in range(1, 10_000):
         candidate = root / (base if n == 1 else f"{base}-{n}")
         try:
@@ -98,7 +98,7 @@ def create_run_dir(root: str | Path, name: str, now: float | None = None) -> Pat
             return candidate
         except FileExistsError:
             continue
-    raise RuntimeError(f"could not create a new run directory under {root}")
+    raise RuntimeError(f"could not create a new run directory for {name} under {root}")
 
 
 # --- history.csv ------------------------------------------------------------------------

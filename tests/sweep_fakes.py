@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 
 from lossopt_cli import rundir
-from lossopt_cli.training.executors import JobResult, fresh_run_dir
+from lossopt_cli.rundir import create_run_dir
+from lossopt_cli.training.executors import JobResult
 
 
 def write_run(run_dir: Path, name: str, val_loss: list[float], *, status: str = "completed", seed: int = 0,
@@ -47,7 +48,7 @@ class FakeTrainer:
         self.ran.append(job.name)
         if job.name in self.fail:
             return JobResult(job.name, "failed", None, None, "ValueError: boom", 0.1)
-        run_dir = fresh_run_dir(Path(job.runs_root), job.name)
+        run_dir = create_run_dir(job.runs_root, job.name, stamp=False)
         lr = job.config["optimizer"].get("learning_rate", 0.01)
         level = 0.2 + abs(math.log10(lr) + 2) * 0.3 + 0.01 * job.config["seed"]
         curve = [level + 1.0 / epoch for epoch in range(1, 5)]

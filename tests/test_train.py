@@ -6,7 +6,6 @@ import json
 import math
 
 import numpy as np
-import pytest
 import yaml
 from click.testing import CliRunner
 

@@ -15,6 +15,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+
+from .. import rundir
 from typing import Callable, Iterable
 
 @dataclass
@@ -36,19 +38,6 @@ class JobResult:
     wall_time: float
 
 
-def fresh_run_dir(root: Path, name: str) -> Path:
-    """``root/name``, or ``name-2``, ``name-3``... where taken: a re-run never overwrites an earlier attempt."""
-    root.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 10_000):
-        candidate = root / (name if n == 1 else f"{name}-{n}")
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"could not create a new run directory for {name} under {root}")
-
-
 def run_job(job: Job) -> JobResult:
     """Validate, prepare and train one job; never raises (a crash becomes status ``failed``)."""
     from ..config import validate
@@ -62,7 +51,7 @@ def run_job(job: Job) -> JobResult:
         from .runner import execute, prepare_run
 
         prepared = prepare_run(validate(job.config))
-        run_dir = fresh_run_dir(Path(job.runs_root), job.name)
+        run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
         result = execute(prepared, verbose=0, run_dir=run_dir)
         return JobResult(job.name, result.status, str(result.run_dir), result.summary, result.summary.get("error"),
                          time.time() - started)
@@ -78,8 +67,6 @@ def run_job(job: Job) -> JobResult:
 
 
 def _saved_summary(run_dir: Path | None) -> dict:
-    from .. import rundir
-
     try:
         summary = rundir.read_json(run_dir / rundir.SUMMARY) if run_dir is not None else {}
     except (OSError, ValueError):
