@@ -68,7 +68,7 @@ def train(config, overrides, quiet):
     try:
         prepared = prepare_run(cfg)
     except ConfigError as err:  # found by the pre-flight: still the config file's fault
-        raise err.in_file(config)
+        raise err.in_file(config) from None
     for note in prepared.notes:
         click.echo(f"note: {note}", err=True)
     # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.

@@ -16,8 +16,23 @@ from typing import Any, Mapping
 import yaml
 
 from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
-from .schema import (Any_, Bool, Choice, ConfigError, Custom, Float, Int, ListOf, Mapping_, OneOf, Optional, Param,
-                     Str, describe, validate_table)
+from .schema import (
+    Any_,
+    Bool,
+    Choice,
+    ConfigError,
+    Custom,
+    Float,
+    Int,
+    ListOf,
+    Mapping_,
+    OneOf,
+    Optional,
+    Param,
+    Str,
+    describe,
+    validate_table,
+)
 
 
 def _table_or_flag(table: dict[str, Param], what: str) -> Custom:
@@ -206,7 +221,7 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
             source=str(source) if source else None,
         )
     except ConfigError as err:
-        raise err.in_file(source)
+        raise err.in_file(source) from None
 
 
 def anchor_file_reference(value: Any, selector: str, source: str | None) -> Any:
@@ -296,7 +311,7 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunCo
             raise ConfigError(f"the config must be a mapping of keys (data, loss, optimizer, ...). Got {describe(raw)}.")
         return validate(apply_overrides(raw, overrides), source=str(path))
     except ConfigError as err:
-        raise err.in_file(str(path))
+        raise err.in_file(str(path)) from None
 
 
 def dump(config: RunConfig) -> str:

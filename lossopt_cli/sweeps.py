@@ -23,8 +23,22 @@ import yaml
 from . import config as config_module
 from . import rundir
 from .analysis.runs import PLAN, RUNS, SWEEP_FILE
-from .schema import (Bool, Choice, ConfigError, Custom, Float, Int, ListOf, Mapping_, OneOf, Optional, Param, Str,
-                     describe, validate_table)
+from .schema import (
+    Bool,
+    Choice,
+    ConfigError,
+    Custom,
+    Float,
+    Int,
+    ListOf,
+    Mapping_,
+    OneOf,
+    Optional,
+    Param,
+    Str,
+    describe,
+    validate_table,
+)
 
 DONE_STATUSES = ("completed", "early_stopped", "diverged")
 
@@ -110,7 +124,7 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
         values = expand(spec)
         runs = plan_runs(base, values)
     except ConfigError as err:
-        raise err.in_file(str(path))
+        raise err.in_file(str(path)) from None
     spec["name"] = name
     return Sweep(config_module._safe_name(name), str(path), spec, runs)
 

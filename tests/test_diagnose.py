@@ -6,8 +6,15 @@ import math
 
 import pytest
 
-from lossopt_cli.analysis.diagnose import (CODES, VERDICTS, diagnose_history, generalization_loss, parse_codes,
-                                           simulate_early_stopping, up_strips)
+from lossopt_cli.analysis.diagnose import (
+    CODES,
+    VERDICTS,
+    diagnose_history,
+    generalization_loss,
+    parse_codes,
+    simulate_early_stopping,
+    up_strips,
+)
 from lossopt_cli.analysis.thresholds import THRESHOLDS
 from lossopt_cli.schema import ConfigError
 

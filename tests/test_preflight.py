@@ -3,7 +3,6 @@ nothing written) or a note with the fix. Data-level checks need no TensorFlow.""
 
 from __future__ import annotations
 
-
 import pytest
 import yaml
 from click.testing import CliRunner

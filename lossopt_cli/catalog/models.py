@@ -12,8 +12,21 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ..schema import (Bool, Choice, ConfigError, Constraint, Float, Int, ListOf, Mapping_, Optional, Param, Str,
-                      describe, suggest)
+from ..schema import (
+    Bool,
+    Choice,
+    ConfigError,
+    Constraint,
+    Float,
+    Int,
+    ListOf,
+    Mapping_,
+    Optional,
+    Param,
+    Str,
+    describe,
+    suggest,
+)
 from .registry import Registry, custom_function
 
 MODELS = Registry("model", selector="type")

@@ -13,10 +13,9 @@ from pathlib import Path
 
 from .. import rundir
 from ..analysis import stats
-from ..analysis.runs import (PLAN, RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty,
-                             sweep_runs)
-from . import sweep_plots
+from ..analysis.runs import PLAN, RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty, sweep_runs
 from ..schema import ConfigError
+from . import sweep_plots
 from .text import fmt
 
 LEADERBOARD = "leaderboard.csv"

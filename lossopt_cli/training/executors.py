@@ -15,9 +15,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable
 
 from .. import rundir
-from typing import Callable, Iterable
+
 
 @dataclass
 class Job:
