@@ -47,9 +47,14 @@ def cli():
     """Train Keras models from YAML configs, and diagnose their curves.
 
     \b
-      lossopt train configs/quickstart.yaml
-      lossopt validate configs/*.yaml
+      lossopt train configs/quickstart.yaml          one run -> outputs/<run>/
+      lossopt validate configs/*.yaml                check configs, no training
+      lossopt catalog losses                         names a config may use
       lossopt diagnose outputs/<run> --fail-on overfitting,diverged
+      lossopt report outputs/<run or sweep>          redraw plots and report.html
+      lossopt sweep configs/sweeps/optimizers.yaml   many runs, ranked over seeds
+      lossopt compare outputs/<a> outputs/<b>        overlay curves, ranked table
+      lossopt list                                   runs and sweeps under outputs/
     """
 
 
