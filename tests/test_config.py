@@ -152,7 +152,8 @@ def test_cli_train_data_error_exits_2_and_writes_nothing(tmp_path):
                                    "output": {"dir": str(out)}})
     res = CliRunner().invoke(cli, ["train", str(path)])
     assert res.exit_code == 2, res.output
-    assert "binary_crossentropy' needs two classes, but the dataset has 3" in res.output
+    assert res.output.startswith(f"Error: {path}: ")  # found by the pre-flight, still names the file
+    assert "needs two classes" in res.output and "has 3" in res.output
     assert not out.exists()
 
 
