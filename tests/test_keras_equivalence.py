@@ -27,7 +27,6 @@ def plain_keras_history(x_train, y_train, x_val, y_val, seed, epochs):
 
 def test_lossopt_matches_plain_keras(tmp_path):
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     seed, epochs = 3, 3
     cfg = config.validate({
@@ -41,12 +40,12 @@ def test_lossopt_matches_plain_keras(tmp_path):
     })
     ours = rundir.read_history(run(cfg, verbose=0).run_dir / "history.csv")
 
-    # The same split and scaling, written out by hand: stratified, seeded, standardized on train.
+    # The same split (lossopt's seeded, stratified split_indices) and scaling, written out by hand.
+    from lossopt_cli.training.data import split_indices
+
     digits = load_digits()
     x, y = digits.data.astype("float32"), digits.target
-    idx = np.arange(len(y))
-    keep, val = train_test_split(idx, test_size=int(round(len(y) * 0.25)), random_state=seed + 1, stratify=y)
-    keep, val = np.sort(keep), np.sort(val)
+    keep, val = split_indices(y, 0.25, seed + 1, stratify=True)
     mean, std = x[keep].mean(axis=0), x[keep].std(axis=0)
     std = np.where(std > 0, std, 1.0)
     scale = lambda a: ((a - mean) / std).astype("float32")  # noqa: E731

@@ -61,11 +61,20 @@ def split_indices(y: np.ndarray, fraction: float, seed: int, stratify: bool) -> 
     n_out = int(round(n * fraction))
     if n_out == 0:
         return idx, idx[:0]
-    from sklearn.model_selection import train_test_split
-
-    strat = y if stratify and len(np.unique(y)) <= n_out and np.min(np.bincount(y)) >= 2 else None
-    kept, out = train_test_split(idx, test_size=n_out, random_state=seed, shuffle=True, stratify=strat)
-    return np.sort(kept), np.sort(out)
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(y, return_counts=True) if stratify else (None, None)
+    if stratify and 1 < len(classes) <= n_out and counts.min() >= 2:
+        # each class gives its share of n_out (largest remainders round up), drawn at random
+        quota = counts * n_out / n
+        take = np.floor(quota).astype(int)
+        order = np.lexsort((rng.random(len(classes)), -(quota - take)))
+        take[order[: n_out - take.sum()]] += 1
+        out = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take)])
+    else:
+        out = rng.permutation(n)[:n_out]
+    held = np.zeros(n, dtype=bool)
+    held[out] = True
+    return idx[~held], idx[held]
 
 
 class Scaler:
