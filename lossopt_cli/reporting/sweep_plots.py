@@ -68,7 +68,8 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
                             color=color, alpha=0.18, linewidth=0)
             all_values += means
         values = finite(all_values)
-        if "loss" in key and values and min(values) > 0 and max(values) / min(values) > 100:
+        # a log scale once the configurations span 1.5 decades: the good ones are not squashed flat
+        if "loss" in key and values and min(values) > 0 and max(values) / min(values) > 30:
             ax.set_yscale("log")
         ax.set_title(f"{key.replace('_', ' ')} (mean ± std over seeds)")
         ax.set_xlabel("epoch")
