@@ -357,7 +357,7 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
     if not quiet:
         print(f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - done} to run, "
               f"{executor.name} executor with {executor.workers} worker(s) -> {sweep_dir}", file=sys.stderr)
-    progress = None if quiet else Progress(len(sweep.runs), done)
+    progress = None if quiet else Progress(len(sweep.runs), done, metric=sweep.spec.get("rank_by") or "val_loss")
     try:
         return run_sweep(sweep, sweep_dir, executor, progress, resume=bool(resume_dir))
     finally:
@@ -403,8 +403,9 @@ class Progress:
     """One line per finished run on stderr: done/total, the run, best so far, time left. On a terminal a
     bar below the lines shows the same; in a log or a pipe there are only the plain lines."""
 
-    def __init__(self, total: int, already_done: int = 0, stream=None):
+    def __init__(self, total: int, already_done: int = 0, stream=None, metric: str = "val_loss"):
         self.total, self.done, self.stream = total, already_done, stream or sys.stderr
+        self.metric = metric  # the sweep's ranking metric (rank_by), at each run's best epoch
         self.started = time.time()
         self.finished_here = 0
         self.best: tuple[float, str] | None = None
@@ -415,12 +416,16 @@ class Progress:
 
         self.done += 1
         self.finished_here += 1
-        value = (result.summary or {}).get("best", {}).get("val_loss")
-        if isinstance(value, (int, float)) and math.isfinite(value) and (self.best is None or value < self.best[0]):
+        from .analysis.stats import lower_is_better
+
+        value = (result.summary or {}).get("best", {}).get(self.metric)
+        sign = 1 if lower_is_better(self.metric) else -1
+        if isinstance(value, (int, float)) and math.isfinite(value) and (
+                self.best is None or sign * value < sign * self.best[0]):
             self.best = (value, result.name)
         elapsed = time.time() - self.started
         left = _duration((self.total - self.done) * elapsed / self.finished_here)
-        best = f"best val_loss {fmt(self.best[0])} ({self.best[1]})" if self.best else "best: -"
+        best = f"best {self.metric} {fmt(self.best[0])} ({self.best[1]})" if self.best else "best: -"
         width = len(str(self.total))
         line = (f"[{self.done:>{width}}/{self.total}] {result.name}: {result.status} ({fmt(result.wall_time)} s) | "
                 f"{best} | {left} left")

@@ -37,3 +37,17 @@ def test_every_command_has_help_and_is_in_the_readme():
     for name, command in cli.commands.items():
         assert command.help and command.help.strip(), name
         assert f"lossopt {name}" in readme, f"`lossopt {name}` is not documented in README.md"
+
+
+def test_tensorflow_start_up_lines_do_not_reach_the_user():
+    """The C++ lines TensorFlow writes to stderr while loading (CUDA probes on CPU machines) are
+    kept off the terminal; Python output to stderr afterwards still arrives."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = ("import sys; from lossopt_cli.training import import_tensorflow; tf = import_tensorflow(); "
+            "print('tensorflow', tf.__version__, file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip().startswith("tensorflow "), out.stderr
+    assert "cuda" not in out.stderr.lower() and "absl" not in out.stderr

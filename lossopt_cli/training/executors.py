@@ -128,7 +128,9 @@ def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    import tensorflow as tf
+    from . import import_tensorflow
+
+    tf = import_tensorflow()
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)

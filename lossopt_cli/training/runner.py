@@ -55,9 +55,10 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 def prepare_run(config: RunConfig) -> PreparedRun:
     """Pre-flight, load data, build + compile the model, one checked step. Raises ConfigError; writes nothing."""
-    from . import preflight
+    from . import import_tensorflow, preflight
 
-    checked = preflight.check_data(config)
+    checked = preflight.check_data(config)  # data-level errors come before TensorFlow's import
+    import_tensorflow()
     data, batch_size, notes = checked.data, checked.batch_size, list(checked.notes)
     context = {"task": data.task, "encoding": data.encoding, "n_classes": data.n_classes,
                "from_logits": bool(config.loss.get("from_logits"))}
