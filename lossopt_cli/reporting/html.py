@@ -10,19 +10,21 @@ from pathlib import Path
 from typing import Callable
 
 from .. import rundir
+from ..analysis.runs import read_json_or_empty
 from .text import fmt
 
 STYLE = """
-body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2em auto; max-width: 1100px;
+body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2em auto; max-width: 1320px;
        color: #222; padding: 0 1em; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: .5em 0; } td, th { border: 1px solid #ddd; padding: .3em .6em;
        text-align: left; vertical-align: top; font-size: .92em; }
 th { background: #f4f4f4; } pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .85em; }
-img { max-width: 100%; } .verdict { font-size: 1.2em; font-weight: 600; padding: .3em .7em; border-radius: 4px; }
+img { max-width: 100%; } figure { margin: 1em 0; } .verdict { font-size: 1.2em; font-weight: 600; padding: .3em .7em; border-radius: 4px; }
 .healthy { background: #e3f4e1; } .bad { background: #fde2e1; } .warn { background: #fff3d6; }
 .error { color: #b00020; font-weight: 600; } .warning { color: #a05a00; } .info { color: #555; }
 .evidence { font-size: .85em; color: #444; }
+table.numbers td { white-space: nowrap; } .scroll { overflow-x: auto; }
 """
 
 GOOD, BAD = ("healthy",), ("diverged", "overfitting", "unstable")
@@ -30,6 +32,19 @@ GOOD, BAD = ("healthy",), ("diverged", "overfitting", "unstable")
 
 def _e(value) -> str:
     return html.escape(str(value))
+
+
+def embedded_png(path: str | Path, alt: str, caption: str | None = None) -> str:
+    """A PNG file as an <img> that carries its own bytes, so the page is one self-contained file."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    img = f"<img alt='{_e(alt)}' src='data:image/png;base64,{data}'>"
+    return f"<figure>{img}<figcaption>{_e(caption)}</figcaption></figure>" if caption else img
+
+
+def page(title: str, body: list[str]) -> str:
+    """The HTML page shared by the run and sweep reports: one style, no outside files."""
+    return "\n".join(["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+                      f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>", *body, "</body></html>\n"])
 
 
 def _metrics_table(summary: dict) -> str:
@@ -59,16 +74,14 @@ def _findings_table(diagnosis: dict) -> str:
 def render_report(run_dir: str | Path) -> str:
     """The HTML of a run's report, from the files in its directory."""
     run_dir = Path(run_dir)
-    summary = rundir.read_json(run_dir / rundir.SUMMARY) if (run_dir / rundir.SUMMARY).exists() else {}
-    diagnosis = rundir.read_json(run_dir / rundir.DIAGNOSIS) if (run_dir / rundir.DIAGNOSIS).exists() else {}
+    summary = read_json_or_empty(run_dir / rundir.SUMMARY)
+    diagnosis = read_json_or_empty(run_dir / rundir.DIAGNOSIS)
     config = (run_dir / rundir.CONFIG).read_text() if (run_dir / rundir.CONFIG).exists() else ""
     curves = run_dir / rundir.CURVES
     name = summary.get("name", run_dir.name)
     verdict = diagnosis.get("verdict", "?")
     css = "healthy" if verdict in GOOD else "bad" if verdict in BAD else "warn"
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{_e(name)}: lossopt report</title><style>{STYLE}</style></head><body>",
         f"<h1>{_e(name)}</h1>",
         f"<p><span class='verdict {css}'>verdict: {_e(verdict)}</span></p>",
         f"<p>status <b>{_e(summary.get('status', '?'))}</b> after {_e(summary.get('epochs_run', '?'))} of "
@@ -78,16 +91,14 @@ def render_report(run_dir: str | Path) -> str:
     if summary.get("error"):
         parts.append(f"<p class='error'>error: {_e(summary['error'])}</p>")
     if curves.exists():
-        data = base64.b64encode(curves.read_bytes()).decode("ascii")
-        parts.append(f"<h2>Curves</h2><img alt='loss and metric curves' src='data:image/png;base64,{data}'>")
+        parts.append("<h2>Curves</h2>" + embedded_png(curves, "loss and metric curves"))
     parts += ["<h2>Findings</h2>", _findings_table(diagnosis), "<h2>Metrics</h2>", _metrics_table(summary)]
     if config:
         parts += ["<h2>Config</h2>", f"<pre>{_e(config)}</pre>"]
     versions = summary.get("versions") or {}
     if versions:
         parts.append("<p class='info'>" + _e(", ".join(f"{k} {v}" for k, v in versions.items())) + "</p>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return page(f"{name}: lossopt report", parts)
 
 
 def write_report(run_dir: str | Path) -> Path:

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 from .. import rundir
+from ..analysis.stats import finite
 
 TRAIN_COLOR, VAL_COLOR, LR_COLOR = "#1f77b4", "#d62728", "#2ca02c"
 ONSET_COLOR, SHADE_COLOR = "#ff7f0e", "#ff7f0e"
@@ -26,17 +27,13 @@ def metric_names(history: dict) -> list[str]:
     return sorted(names, key=lambda k: (k != "loss", list(history).index(k) if k in history else 0))
 
 
-def _finite(values):
-    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
-
-
 def learning_rate_changes(history: dict) -> bool:
-    lr = _finite(history.get("learning_rate") or history.get("lr") or [])
+    lr = finite(history.get("learning_rate") or history.get("lr") or [])
     return len(lr) > 1 and max(lr) - min(lr) > 1e-12 * max(abs(v) for v in lr)
 
 
 def spans_decades(values: list[float]) -> bool:
-    values = _finite(values)
+    values = finite(values)
     return bool(values) and min(values) > 0 and max(values) / min(values) >= LOG_SCALE_RATIO
 
 
@@ -82,7 +79,7 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
             ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1,
                        label=f"best epoch ({best_epoch})" if name == panels[0] else None)
         shown = [history.get(k, []) for k in ((lr_key,) if name == "learning_rate" else (name, f"val_{name}"))]
-        if not _finite([v for values in shown for v in values]):
+        if not finite([v for values in shown for v in values]):
             ax.text(0.5, 0.5, "no finite values\n(the run diverged)", transform=ax.transAxes, ha="center",
                     va="center", color="#b00020")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -4,7 +4,6 @@ and the plain functions behind ``lossopt compare`` and ``lossopt list``. No Tens
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
@@ -127,31 +126,25 @@ def draw_plots(records: list[RunRecord], out_dir: Path, order: list[str], title:
 
 def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, plots: dict[str, Path]) -> str:
     """One self-contained page: the counts, the leaderboard, the seed-noise note, the plots inlined."""
+    from .html import embedded_png, page
+
     esc = html.escape
     columns = table_columns(notes) if rows else []
     head = "".join(f"<th>{esc(name)}</th>" for name, _ in columns)
     body = "".join("<tr>" + "".join(f"<td>{esc(cell(r))}</td>" for _, cell in columns) + "</tr>" for r in rows)
-    images = "".join(
-        f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
-        f'{base64.b64encode(Path(path).read_bytes()).decode()}"><figcaption>{esc(name)}</figcaption></figure>'
-        for name, path in plots.items())
     counts = ", ".join(f"{n} {s}" for s, n in summary["counts"].items())
     failed = "".join(f"<li>{esc(r['name'])}: {esc(str(r['error']))}</li>" for r in summary["runs"] if r.get("error"))
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>sweep {esc(summary['name'])}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1300px}}table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:3px 7px;text-align:left}}th{{background:#eee}}img{{max-width:100%}}
-figure{{margin:1em 0}}</style></head><body>
-<h1>Sweep {esc(summary['name'])}</h1>
-<p>{esc(str(sweep_dir))} &middot; status {esc(summary['status'])} &middot; {summary['runs_total']} runs: {esc(counts)}</p>
-<h2>Leaderboard</h2>
-<p>Ranked by the mean best {esc(str(notes.get('rank_by')))} over seeds (mean ± std); configurations whose runs all
-diverged or failed come last. {esc(notes.get('noise') or '')} {esc(notes.get('warning') or '')}</p>
-<table><tr>{head}</tr>{body}</table>
-{f'<h2>Errors</h2><ul>{failed}</ul>' if failed else ''}
-<h2>Plots</h2>{images}
-</body></html>
-"""
+    return page(f"sweep {summary['name']}", [
+        f"<h1>Sweep {esc(summary['name'])}</h1>",
+        f"<p>{esc(str(sweep_dir))} &middot; status {esc(summary['status'])} &middot; {summary['runs_total']} runs: "
+        f"{esc(counts)}</p>",
+        "<h2>Leaderboard</h2>",
+        f"<p>Ranked by the mean best {esc(str(notes.get('rank_by')))} over seeds (mean ± std); configurations whose "
+        f"runs all diverged or failed come last. {esc(notes.get('noise') or '')} {esc(notes.get('warning') or '')}</p>",
+        f"<div class='scroll'><table class='numbers'><tr>{head}</tr>{body}</table></div>",
+        f"<h2>Errors</h2><ul>{failed}</ul>" if failed else "",
+        "<h2>Plots</h2>" + "".join(embedded_png(path, name, caption=name) for name, path in plots.items()),
+    ])
 
 
 # --- lossopt compare / lossopt list --------------------------------------------------------------
