@@ -174,27 +174,32 @@ def catalog(kind):
 @cli.command()
 @click.argument("sweep_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: one per core).")
-@click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
-              help="Run in parallel worker processes, or one run after another in this process.")
+@click.option("--executor", type=click.Choice(["processes", "serial", "ray"]), default="processes", show_default=True,
+              help="Run in parallel worker processes, one run after another in this process, or as Ray tasks.")
+@click.option("--address", help="--executor ray: the Ray cluster (auto, ray://HEAD:10001); default: a local Ray "
+              "instance started for the sweep.")
 @set_option
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
               help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")
 @click.option("--dry-run", is_flag=True, help="List the runs and estimate the time; train nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines; print only the leaderboard.")
 @config_errors
-def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet):
+def sweep(sweep_file, workers, executor, address, overrides, resume_dir, dry_run, quiet):
     """Run the configs a sweep file describes (a base config and the keys to vary) and rank them.
 
     \b
       lossopt sweep configs/sweeps/optimizers.yaml --dry-run
       lossopt sweep configs/sweeps/optimizers.yaml --workers 2
       lossopt sweep --resume outputs/optimizers-20261123-150000
+      lossopt sweep configs/sweeps/optimizers.yaml --executor ray --address auto
     """
     from . import sweeps
     from .training.executors import make_executor
 
+    if address and executor != "ray":
+        raise click.UsageError("--address is for --executor ray.")
     plan = sweeps.open_sweep(sweep_file, overrides, resume_dir)
-    runner = make_executor(executor, workers)
+    runner = make_executor(executor, workers, address=address)
     if dry_run:
         click.echo("\n".join(sweeps.dry_run_lines(plan, runner.workers)))
         return

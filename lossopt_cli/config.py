@@ -108,6 +108,8 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "epochs": Param(10, Int(1), "passes over the training data"),
         "batch_size": Param(32, OneOf((Int(1), Choice(("full",)))), "samples per step; full = batch gradient descent, 1 = per-example SGD"),
         "shuffle": Param(True, Bool(), "shuffle the training data every epoch"),
+        "gpus": Param(0, OneOf((Int(0), Float(0, 1, low_open=True, high_open=True))),
+                      "GPUs the run needs on a Ray cluster (a fraction shares one GPU between runs)"),
         "early_stopping": Param(None, _table_or_flag(EARLY_STOPPING, "training.early_stopping"),
                                 "stop when the monitored metric stops improving (Keras EarlyStopping)"),
         "reduce_lr_on_plateau": Param(None, _table_or_flag(REDUCE_LR_ON_PLATEAU, "training.reduce_lr_on_plateau"),
@@ -117,6 +119,8 @@ SECTIONS: dict[str, dict[str, Param]] = {
     "output": {
         "dir": Param("outputs", Str(), "where run directories are created"),
         "save_model": Param(True, Bool(), "write model.keras"),
+        "shared": Param(False, Bool(), "--executor ray: every node mounts dir at the same path, so Ray tasks write "
+                        "there directly instead of sending run directories back"),
     },
 }
 

@@ -87,6 +87,10 @@ class Executor:
     def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None]) -> None:
         raise NotImplementedError
 
+    def start(self) -> None:
+        """Acquire what ``run`` needs (e.g. a cluster connection) before the sweep directory is made, so a
+        bad address is a ConfigError with nothing written. Optional: ``run`` starts what is missing itself."""
+
     @property
     def workers(self) -> int:
         return 1
@@ -215,10 +219,18 @@ class ProcessExecutor(Executor):
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-EXECUTORS = {"processes": ProcessExecutor, "serial": SerialExecutor}  # --executor NAME; a new executor adds a line
+def _ray_executor(**options) -> Executor:
+    from .ray_executor import RayExecutor  # imports Ray only when a sweep runs
+
+    return RayExecutor(**options)
 
 
-def make_executor(name: str, workers: int | None = None) -> Executor:
+EXECUTORS = {"processes": ProcessExecutor, "serial": SerialExecutor,
+             "ray": _ray_executor}  # --executor NAME; a new executor adds a line
+
+
+def make_executor(name: str, workers: int | None = None, **options) -> Executor:
+    """The executor NAME; ``options`` (e.g. ``address`` for ray) only where given."""
     if name not in EXECUTORS:
         raise ValueError(f"unknown executor {name!r}; valid: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](workers=workers)
+    return EXECUTORS[name](workers=workers, **{k: v for k, v in options.items() if v is not None})
