@@ -17,7 +17,7 @@ from ..schema import ConfigError
 from . import sweep_plots
 from .text import fmt
 
-LEADERBOARD = "leaderboard.csv"
+LEADERBOARD = rundir.LEADERBOARD
 COMPARISON = "comparison.png"
 LR_SENSITIVITY = "lr_sensitivity.png"
 BOXPLOT = "final_metric_boxplot.png"
@@ -98,7 +98,7 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
     summary = {
         "name": sweep.name, "sweep_file": sweep.source, "sweep_dir": str(sweep_dir),
         "status": "interrupted" if interrupted else ("completed" if all(
-            s in ("completed", "early_stopped", "diverged") for s in statuses.values()) else "incomplete"),
+            s in rundir.FINISHED for s in statuses.values()) else "incomplete"),
         "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "runs_total": len(sweep.runs),
         "counts": {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))},
