@@ -117,7 +117,7 @@ def test_compare_groups_seeds_of_one_config_and_reads_keras_csvlogger_files(tmp_
 def test_compare_on_a_sweep_directory(tmp_path, monkeypatch):
     import yaml
 
-    from lossopt_cli.training import executors
+    from lossopt_cli.sweeps.executors import base as executors
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({
