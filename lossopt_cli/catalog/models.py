@@ -24,7 +24,6 @@ from ..schema import (
     Optional,
     Param,
     Str,
-    describe,
     must_be,
     suggest,
 )

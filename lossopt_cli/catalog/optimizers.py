@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..schema import Bool, ConfigError, Constraint, Float, Int, ListOf, Number, Optional, Param, describe, must_be
+from ..schema import Bool, ConfigError, Constraint, Float, Int, ListOf, Number, Optional, Param, must_be
 from .registry import Registry, keras_class
 
 OPTIMIZERS = Registry("optimizer")
