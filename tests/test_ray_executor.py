@@ -14,7 +14,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lossopt_cli import rundir, sweeps
+from lossopt_cli import rundir
+from lossopt_cli.sweeps import plan as sweeps_plan
+from lossopt_cli.sweeps import run as sweeps_run
 from lossopt_cli.cli import cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -46,7 +48,7 @@ def ray_instance():
 
 
 def executor(**options):
-    from lossopt_cli.training.ray_executor import RayExecutor
+    from lossopt_cli.sweeps.executors.ray import RayExecutor
 
     return RayExecutor(workers=2, **options)
 
@@ -60,7 +62,7 @@ def test_a_sweep_on_ray_lands_in_the_sweep_directory_as_a_local_sweep_does(ray_i
     (tmp_path / "broken.csv").write_text("x,label\nnot-a-number,0\n1.5,1\n")
     path = sweep_file(tmp_path, {"optimizer.name": ["sgd", "adam", "adam"],
                                  "data.dataset": ["iris", "iris", str(tmp_path / "broken.csv")]})
-    outcome = sweeps.start(sweeps.load_sweep(path), executor(), quiet=True)
+    outcome = sweeps_run.start(sweeps_plan.load_sweep(path), executor(), quiet=True)
 
     runs = outcome.sweep_dir / "runs"
     (failed,) = outcome.failed  # the run whose data cannot be read: failed before it made a directory
@@ -83,7 +85,7 @@ def test_a_ray_worker_that_dies_mid_sweep_is_retried_once_then_recorded_as_faile
     models = [{"type": f"{FIXTURES / 'crashing_model.py'}:build", "args": {"crash": crash, "marker": marker}}
               for crash in ("never", "once", "always")]
     path = sweep_file(tmp_path, {"model": models, "seed": [0, 1, 2]})
-    outcome = sweeps.start(sweeps.load_sweep(path), executor(), quiet=True)
+    outcome = sweeps_run.start(sweeps_plan.load_sweep(path), executor(), quiet=True)
 
     by_seed = {r.name.rsplit("seed", 1)[1]: r for r in outcome.results.values()}
     assert by_seed["0"].status == "completed"
@@ -98,8 +100,8 @@ def test_a_ray_worker_that_dies_mid_sweep_is_retried_once_then_recorded_as_faile
 def test_ctrl_c_drops_queued_runs_and_the_running_ones_save_what_finished(ray_instance, tmp_path):
     # 2 CPUs: the short run and a long one start; when the short one ends a third starts; the fourth waits
     path = sweep_file(tmp_path, {"training.epochs": [1, 400, 400, 400], "seed": [0, 1, 2, 3]})
-    plan = sweeps.load_sweep(path)
-    sweep_dir = sweeps.create_sweep_dir(plan)
+    plan = sweeps_plan.load_sweep(path)
+    sweep_dir = sweeps_plan.create_sweep_dir(plan)
     seen = []
 
     def ctrl_c_after_the_first_result(result):
@@ -107,9 +109,9 @@ def test_ctrl_c_drops_queued_runs_and_the_running_ones_save_what_finished(ray_in
         if len(seen) == 1:
             raise KeyboardInterrupt
 
-    from lossopt_cli.training.ray_executor import RayExecutor
+    from lossopt_cli.sweeps.executors.ray import RayExecutor
 
-    outcome = sweeps.run_sweep(plan, sweep_dir, RayExecutor(workers=2), ctrl_c_after_the_first_result)
+    outcome = sweeps_run.run_sweep(plan, sweep_dir, RayExecutor(workers=2), ctrl_c_after_the_first_result)
     assert outcome.interrupted
     assert seen[0].name == "ep1-seed0" and seen[0].status == "completed"
     assert 2 <= len(seen) <= 3  # the queued run never started (nor, maybe, one still starting): --resume trains them
@@ -121,7 +123,7 @@ def test_ctrl_c_drops_queued_runs_and_the_running_ones_save_what_finished(ray_in
 @pytest.mark.slow
 def test_a_shared_output_dir_is_written_by_the_tasks_themselves(ray_instance, tmp_path):
     path = sweep_file(tmp_path, {"seed": [0]}, output={"shared": True})
-    outcome = sweeps.start(sweeps.load_sweep(path), executor(), quiet=True)
+    outcome = sweeps_run.start(sweeps_plan.load_sweep(path), executor(), quiet=True)
     (result,) = outcome.results.values()
     assert result.status == "completed" and Path(result.run_dir).parent == outcome.sweep_dir / "runs"
     assert summary(Path(result.run_dir))["run_dir"] == result.run_dir

@@ -27,9 +27,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import rundir
-from ..schema import ConfigError
-from .executors import Executor, Job, JobResult, cores, run_job
+from ... import rundir
+from ...schema import ConfigError
+from .base import Executor, Job, JobResult, run_job
+from .processes import cores
 
 INSTALL = "pip install 'lossopt[ray]'  (from a clone: pip install -e '.[ray]')"
 RETRIES_WHEN_PRIVATE = 1  # a task that wrote only to its own temporary directory can start again from scratch
@@ -69,8 +70,9 @@ def limit_threads(threads: int) -> None:
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    from . import import_tensorflow
+    from ...training import import_tensorflow, quiet_tensorflow
 
+    quiet_tensorflow()
     tf = import_tensorflow()
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)

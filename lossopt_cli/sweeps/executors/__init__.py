@@ -1,0 +1,27 @@
+"""Executors: how a sweep's runs are carried out. One file per executor, one registry of names.
+
+``EXECUTORS`` maps each ``--executor`` name to its class (the CLI's choices come from it);
+``make_executor(name, workers)`` builds one. A new executor is a new file here with an
+``Executor`` subclass (``base.py`` has the interface) and one line in ``EXECUTORS``.
+"""
+
+from __future__ import annotations
+
+from .base import Executor, Job, JobResult, run_job  # noqa: F401 - the interface, importable from here
+from .processes import ProcessExecutor
+from .ray import RayExecutor
+from .serial import SerialExecutor
+
+EXECUTORS: dict[str, type[Executor]] = {
+    "processes": ProcessExecutor,  # the default: parallel worker processes, one per core
+    "serial": SerialExecutor,
+    "ray": RayExecutor,  # Ray tasks on a local instance or a cluster (the ray extra)
+}
+DEFAULT_EXECUTOR = "processes"
+
+
+def make_executor(name: str, workers: int | None = None, **options) -> Executor:
+    """The executor NAME; ``options`` (e.g. ``address`` for ray) passed on where given."""
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; valid: {', '.join(EXECUTORS)}")
+    return EXECUTORS[name](workers=workers, **{k: v for k, v in options.items() if v is not None})
