@@ -110,6 +110,9 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "epochs": Param(10, Int(1), "passes over the training data"),
         "batch_size": Param(32, OneOf((Int(1), Choice(("full",)))), "samples per step; full = batch gradient descent, 1 = per-example SGD"),
         "shuffle": Param(True, Bool(), "shuffle the training data every epoch"),
+        "distribute": Param("none", Choice(("none", "mirrored", "multi_worker")),
+                            "replicate the model: mirrored = every GPU (else every CPU device) of this machine, "
+                            "multi_worker = the workers TF_CONFIG names; batch_size is the global batch"),
         "gpus": Param(0, OneOf((Int(0), Float(0, 1, low_open=True, high_open=True))),
                       "GPUs the run needs on a Ray cluster (a fraction shares one GPU between runs)"),
         "early_stopping": Param(None, _table_or_flag(EARLY_STOPPING, "training.early_stopping"),

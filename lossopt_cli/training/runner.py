@@ -27,6 +27,8 @@ class PreparedRun:
     batch_size: int
     monitor: str
     notes: list[str]
+    replicas: int = 1  # training.distribute: the model's replicas
+    chief: bool = True  # False on a multi_worker worker that is not the chief: it writes no run directory
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
@@ -41,21 +43,24 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 def prepare_run(config: RunConfig) -> PreparedRun:
     """Pre-flight, load data, build + compile the model, one checked step. Raises ConfigError; writes nothing."""
-    from . import import_tensorflow, preflight
+    from . import distribute, import_tensorflow, preflight
 
     checked = preflight.check_data(config)  # data-level errors come before TensorFlow's import
     import_tensorflow()
+    strategy = distribute.make_strategy(config)  # before any TensorFlow op
     data, batch_size, notes = checked.data, checked.batch_size, list(checked.notes)
     context = {"task": data.task, "encoding": data.encoding, "n_classes": data.n_classes,
                "from_logits": bool(config.loss.get("from_logits"))}
     seed_everything(config.seed, config.deterministic)
-    model = config.model_spec().build(input_shape=data.input_shape, output_units=data.output_units,
-                                      default_activation=data.output_activation)
-    model.compile(optimizer=config.optimizer_spec().build(), loss=config.loss_spec().build(),
-                  metrics=[m.build(**context) for m in config.metric_specs(data.task)])
-    preflight.check_training_step(model, config, data, batch_size)
+    with distribute.scope(strategy):  # training.distribute: variables made here are replicated
+        model = config.model_spec().build(input_shape=data.input_shape, output_units=data.output_units,
+                                          default_activation=data.output_activation)
+        model.compile(optimizer=config.optimizer_spec().build(), loss=config.loss_spec().build(),
+                      metrics=[m.build(**context) for m in config.metric_specs(data.task)])
+        preflight.check_training_step(model, config, data, batch_size)
     monitor = "val_loss" if data.x_val is not None else "loss"
-    return PreparedRun(config, data, model, batch_size, monitor, notes)
+    return PreparedRun(config, data, model, batch_size, monitor, notes, replicas=distribute.replicas(strategy),
+                       chief=config.training["distribute"] != "multi_worker" or distribute.is_chief())
 
 
 def library_versions() -> dict:
@@ -73,7 +78,8 @@ def run_info(prepared: PreparedRun) -> dict:
     return {"data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
                      "input_shape": list(data.input_shape), **data.sizes(),
                      "majority_class_rate": data.majority_class_rate()},
-            "batch_size": prepared.batch_size, "versions": library_versions(), "notes": prepared.notes}
+            "batch_size": prepared.batch_size, "replicas": prepared.replicas, "versions": library_versions(),
+            "notes": prepared.notes}
 
 
 def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None) -> RunResult:
@@ -81,6 +87,10 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     from .callbacks import build_callbacks, outcome
 
     config, data, model = prepared.config, prepared.data, prepared.model
+    if not prepared.chief:  # multi_worker: only the chief's run directory is kept
+        from .distribute import scratch_run_dir
+
+        run_dir = scratch_run_dir()
     recorder = RunRecorder.create(config, monitor=prepared.monitor, info=run_info(prepared), run_dir=run_dir,
                                   on_epoch=on_epoch)
     callbacks = build_callbacks(config, recorder)
