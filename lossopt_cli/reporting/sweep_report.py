@@ -118,6 +118,11 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
     for name, result in results.items():  # runs that failed before they had a directory
         if name not in on_disk and result.status == "failed":
             records.append(RunRecord(name, sweep_dir, "failed", {}, {"error": result.error}, group=groups.get(name, name)))
+    from ..analysis.reference import apply_references
+    from .html import write_report
+
+    for record in apply_references(records):  # under-fitting judged against the best run on the same data
+        write_report(record.path)
     rows, notes = stats.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
         [], {"noise": "", "target": {}})
     rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
