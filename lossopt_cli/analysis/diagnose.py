@@ -205,6 +205,12 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
             over, onset = _overfitting(h, th, k, ctx)
         findings += over
         findings += _oscillation(h, th, over)
+        unstable = [f for f in findings if f["code"] in ("oscillation", "lr_too_high", "exploding_loss")
+                    and f["severity"] != "info"]
+        for f in over if unstable else []:  # fix the learning rate first; then judge generalization
+            if f["severity"] != "info":
+                f["severity"] = "info"
+                f["message"] += " (A note while the training itself is unstable: fix the learning rate first.)"
         overfitted = any(f["code"] == "overfitting" and f["severity"] != "info" for f in over)
         findings += _progress(h, th, k, summary, overfitted or untrained, ctx,
                               skip_stall=any(f["code"] == "stalled" for f in lr_findings))
@@ -422,13 +428,16 @@ def _overfitting(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[dic
 
 def _oscillation(h: _History, th: dict, over: list[dict]) -> list[dict]:
     """Oscillation (below); on a run that clearly over-fitted (validation-only zig-zags, or GL at least
-    twice ``overfitting_gl``) it is a note: the over-fitting is what the user must act on."""
+    twice ``overfitting_gl`` while the training loss kept falling by ``overfitting_train_fall`` and never
+    jumped by a quarter of its first value) it is a note: the over-fitting is what to act on."""
     found = _oscillation_rule(h, th)
     clear = next((f for f in over if f["code"] == "overfitting" and f["severity"] != "info"), None)
     if found and clear:
         ev = found[0]["evidence"]
         val_only = ev["training_rises"] < th["oscillation_min_rises"]
-        if val_only or (clear["evidence"]["gl_percent"] or 0) >= 2 * th["overfitting_gl"]:
+        mild = ev["largest_rise"] < 0.25 * abs(h.loss[0] or 1.0)  # the training loss itself never jumps far
+        learning = (clear["evidence"]["train_loss_fall_after_onset"] or 0) >= th["overfitting_train_fall"]
+        if val_only or ((clear["evidence"]["gl_percent"] or 0) >= 2 * th["overfitting_gl"] and mild and learning):
             found[0]["severity"] = "info"
             found[0]["message"] += (" The validation loss climbs far above its minimum at the same time: over-fitting "
                                     "is the problem to fix first; a small validation set or label noise makes it "
@@ -509,7 +518,16 @@ def _learning_rate(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[d
                                      f"clipping (clipnorm: 1.0) also tames the first epochs.")], above
         return [_finding("lr_too_high", "info", h.epoch(i), f"Early on {rise}, then the run learned.", ev,
                          "A slightly lower learning rate (or a warm-up) may train more smoothly.")], False
-    if above and _rel_drop(loss[0], min(v for v in loss if _ok(v))) >= th["stall_progress"]:
+    fell = _rel_drop(loss[0], min(v for v in loss if _ok(v)))
+    if above and fell >= th["slow_progress"] and end <= 1.05 * ctx.baseline:
+        # it learned down to the constant model's loss and settled there: too small or too regularized
+        return [_finding("underfitting", "warning", h.epochs[-1],
+                         f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at the "
+                         f"loss of a model that ignores its input ({ctx.baseline_what}: {_fmt(ctx.baseline)}): "
+                         f"the model predicts a constant.", ev,
+                         "Use a bigger model (more units or layers) or much less regularization (dropout, L2); "
+                         "check the inputs carry signal.")], True
+    if above and fell >= th["stall_progress"]:
         return [_finding("stalled", "error", h.epochs[0],
                          f"The training loss moved ({_fmt(loss[0])} -> {_fmt(end)}) but never got below the loss of "
                          f"a model that ignores its input ({ctx.baseline_what}: {_fmt(ctx.baseline)}): nothing "
@@ -594,7 +612,9 @@ def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool
     poor_acc = acc_end is not None and acc_end < th["underfit_accuracy"] and acc_gap_small
     near_constant = ctx.baseline is not None and end is not None and end >= th["underfit_baseline_ratio"] * ctx.baseline
     behind = (ctx.reference is not None and val_end is not None
-              and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference and small_gap)
+              and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference and small_gap
+              and (ctx.baseline is None or ctx.baseline <= ctx.reference or (val_end - ctx.reference)
+                   >= th["underfit_reference_share"] * (ctx.baseline - ctx.reference)))
     why = None
     if at_chance:
         why = f"accuracy {_fmt(acc_end)} is at chance ({_fmt(chance)})"

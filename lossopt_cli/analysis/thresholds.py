@@ -69,6 +69,8 @@ THRESHOLDS: dict[str, Param] = {
                                        "a flattened run whose validation loss ends this fraction above the best of "
                                        "the runs on the same data (a sweep) and close to its training loss "
                                        "under-fits"),
+    "underfit_reference_share": Param(0.1, _FRACTION, "and that excess is at least this share of what separates the "
+                                                      "best run from the constant model (when its loss is known)"),
     "not_converged_share": Param(0.1, _FRACTION, "still falling at the end is a warning (not a note) when the last "
                                                  "strip brought more than this share of the loss' whole fall"),
     "early_rise": Param(0.1, _FRACTION, "the training loss rising by this fraction over the previous epoch within "
