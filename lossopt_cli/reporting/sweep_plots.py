@@ -109,7 +109,9 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
     fig.text(0.99, 0.01, f"{note}bold: top {min(TOP, len(shown))} (band: ± 1 std over seeds)", fontsize=7, ha="right")
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0.22 if handles else 0.0, 0.03, 1.0, 0.95 if title else 1.0))
+    width = fig.get_size_inches()[0]
+    left = min(0.35, (0.7 + 0.06 * max(map(len, handles))) / width) if handles else 0.0  # room for the legend
+    fig.tight_layout(rect=(left, 0.03, 1.0, 0.95 if title else 1.0))
     return _save(fig, path, layout=False)
 
 
