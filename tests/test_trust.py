@@ -319,3 +319,14 @@ def test_a_sweep_judges_under_fitting_against_the_best_run_on_the_same_data(tmp_
     diagnosis = rundir.read_json(tmp_path / "linear" / rundir.DIAGNOSIS)
     assert diagnosis["verdict"] == "underfitting" and diagnosis["reference_val_loss"] == pytest.approx(min(mlp))
     assert rundir.read_json(tmp_path / "linear" / rundir.SUMMARY)["verdict"] == "underfitting"
+
+
+def test_the_default_target_of_a_score_near_1_is_not_reached_by_everyone_at_epoch_1(tmp_path):
+    """rank_by: val_auc with AUCs of 0.99: 'within 10% of the best' was 0.89, reached at epoch 1."""
+    records = sweep(tmp_path, {"a": [([0.5, 0.3, 0.2], None)], "b": [([0.5, 0.4, 0.3], None)]})
+    for r in records:
+        r.history["val_auc"] = [0.95, 0.985, 0.99] if r.group == "a" else [0.94, 0.97, 0.98]
+    target = stats.resolve_target(records, None, "val_auc")
+    assert target["value"] == pytest.approx(0.99 - 0.001)
+    rows, _ = stats.leaderboard(records, rank_by="val_auc")
+    assert [r["reached_target"] for r in rows] == ["1/1", "0/1"]

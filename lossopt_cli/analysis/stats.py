@@ -218,7 +218,8 @@ def group_runs(records: list[RunRecord], metric: str, target: dict | None, rank_
 
 def resolve_target(records: list[RunRecord], target: dict | None, default_metric: str = "val_loss") -> dict:
     """The epochs-to-target goal: as given, or within 10% of the best configuration's mean best value
-    of ``default_metric`` (the ranking metric)."""
+    of ``default_metric`` (the ranking metric); for a score bounded by 1 (accuracy, AUC), within 10% of
+    its error 1 - score, so that a goal of AUC 0.89 is not reached by everyone at epoch 1."""
     target = dict(target or {})
     metric = target.get("metric") or default_metric
     if target.get("value") is None:
@@ -232,7 +233,12 @@ def resolve_target(records: list[RunRecord], target: dict | None, default_metric
         means = [mean_std(v)[0] for v in best_per_run.values()]
         if means:
             best = min(means) if lower_is_better(metric) else max(means)
-            value = best + 0.1 * abs(best) if lower_is_better(metric) else best - 0.1 * abs(best)
+            if lower_is_better(metric):
+                value = best + 0.1 * abs(best)
+            elif noise.metric_range(metric)[1] == 1.0:  # a score up to 1: within 10% of the best one's error
+                value = best - 0.1 * (1.0 - best)
+            else:
+                value = best - 0.1 * abs(best)
             target["value"] = float(f"{value:.4g}")
             target["default"] = True
     target["metric"] = metric
