@@ -250,7 +250,8 @@ class _Context:
                                 or (isinstance(loss, dict) and loss.get("label_smoothing")))
         self.config_known = bool(config)
         self.output_activation = model.get("output_activation")
-        self.reference = reference.get("val_loss") if _ok(reference.get("val_loss")) else None
+        ref = reference.get("val_loss")
+        self.reference = ref if _ok(ref) and ref > 0 else None  # a zero loss gives no scale to compare with
         self.reference_run = reference.get("run")
         self.status = summary.get("status")
 
@@ -707,8 +708,10 @@ def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[
 
 
 def _flat_accuracy_run(h: _History, th: dict) -> bool:
-    """Accuracy identical (within accuracy_flat) over the whole run: a constant prediction."""
+    """Accuracy identical (within accuracy_flat) over the run after its first epoch (Keras' epoch-1
+    accuracy is a mean taken while the first steps move the weights): a constant prediction."""
     acc = [v for v in h.acc if _ok(v)]
+    acc = acc[1:] if len(acc) > 3 else acc
     return len(acc) >= 3 and max(acc) - min(acc) < th["accuracy_flat"]
 
 
