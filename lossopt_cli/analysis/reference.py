@@ -49,7 +49,7 @@ def references(records: list[RunRecord]) -> dict[str, dict]:
 
 def apply_references(records: list[RunRecord]) -> list[RunRecord]:
     """Re-diagnose each run with its reference; return the runs whose verdict or findings changed."""
-    from .diagnose import write_diagnosis
+    from .diagnose import diagnose_path, write_diagnosis
 
     changed = []
     refs = references(records)
@@ -58,9 +58,10 @@ def apply_references(records: list[RunRecord]) -> list[RunRecord]:
         if not ref:
             continue
         before = (record.summary.get("verdict"), record.summary.get("findings"))
-        result = write_diagnosis(record.path, reference=ref)
+        result = diagnose_path(record.path, reference=ref)
         codes = [f["code"] for f in result["findings"]]
-        if (result["verdict"], codes) != before:
+        if (result["verdict"], codes) != before:  # a run's files are rewritten only when its diagnosis changes
+            write_diagnosis(record.path, reference=ref)
             record.summary["verdict"], record.summary["findings"] = result["verdict"], codes
             changed.append(record)
     return changed
