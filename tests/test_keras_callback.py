@@ -76,6 +76,9 @@ def test_plain_fit_with_the_callback_makes_a_run_the_cli_reads(tmp_path):
     assert "my-model" in (run / rundir.REPORT).read_text()
     listed = runner.invoke(cli, ["list", str(tmp_path / "outputs")])
     assert listed.exit_code == 0 and f"run    {run.name}  completed" in listed.output
+    compared = runner.invoke(cli, ["compare", str(run), "--output", str(tmp_path / "comparison.png")])
+    assert compared.exit_code == 0, compared.output
+    assert "my-model" in compared.output and (tmp_path / "comparison.png").is_file()
 
 
 def test_early_stopping_in_the_users_list_without_validation(tmp_path):
@@ -126,3 +129,38 @@ def test_ctrl_c_leaves_a_valid_interrupted_run(tmp_path):
     summary = rundir.read_summary(callback.run_dir)
     assert summary["status"] == "interrupted" and summary["epochs_run"] == 2
     assert (callback.run_dir / rundir.REPORT).is_file() and summary["verdict"]
+
+
+SCRIPT = """
+import keras, numpy as np
+from lossopt_cli.keras import LossoptCallback
+
+class Boom(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("boom")
+
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+x = np.random.default_rng(0).normal(size=(64, 4))
+model.fit(x, x.sum(axis=1), epochs=5, verbose=0, callbacks=[LossoptCallback(output_dir={out!r}), Boom()])
+"""
+
+
+def test_an_exception_that_escapes_the_script_leaves_a_failed_run(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    script = tmp_path / "train_script.py"
+    script.write_text(SCRIPT.format(out=str(tmp_path / "outputs")))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1 and "RuntimeError: boom" in out.stderr  # the script's traceback, as without lossopt
+    run = only_run(tmp_path / "outputs")
+    assert run.name.startswith("train_script-")  # named after the script
+    summary = rundir.read_summary(run)
+    assert summary["status"] == "failed" and summary["error"] == "RuntimeError: boom" and summary["epochs_run"] == 2
+    assert rundir.read_config(run)["script"] == str(script.resolve())
+    assert (run / rundir.REPORT).is_file()

@@ -149,3 +149,17 @@ def test_a_sweep_without_tensorboard_writes_no_event_files(tmp_path, monkeypatch
     monkeypatch.setattr(base, "run_job", FakeTrainer())
     assert CliRunner().invoke(cli, ["sweep", str(path), "--executor", "serial"]).exit_code == 0
     assert not list((tmp_path / "outputs").rglob("*tfevents*"))
+
+
+def test_validating_the_tensorboard_examples_imports_neither_tensorboard_nor_tensorflow():
+    """The package check looks for tensorboard without importing it; the callback module stays out of the CLI."""
+    import subprocess
+
+    from .conftest import REPO
+
+    probe = ("import sys; from click.testing import CliRunner; from lossopt_cli.cli import cli; "
+             "r = CliRunner().invoke(cli, ['validate', 'configs/tensorboard.yaml', 'configs/sweeps/hparams.yaml']); "
+             "print(r.exit_code, [m for m in ('tensorflow', 'tensorboard', 'keras', 'lossopt_cli.keras') "
+             "if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stderr[-2000:]
