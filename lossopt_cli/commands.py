@@ -178,7 +178,7 @@ def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path 
         plan = read_json_or_empty(Path(targets[0]) / PLAN)
     rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
     path = Path(output) if output else default_comparison_path(targets)
-    sweep_plots.plot_comparison(records, path, [r["config"] for r in rows])
+    sweep_plots.plot_comparison(records, path, [r["config"] for r in rows], rank_by=notes["rank_by"])
     return table_lines(rows, notes) + [f"plot: {path}"], path
 
 
@@ -218,7 +218,8 @@ def list_runs(directory: str | Path = "outputs") -> list[str]:
             rank_by = summary.get("rank_by") or "val_loss"
             lines.append(f"sweep  {path.name}  {summary.get('status', 'unfinished')}  {len(runs)}/{total} runs "
                          f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})  "
-                         + (f"best {best['config']} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}"
+                         + (f"best {best['config']} final {rank_by} "
+                            f"{fmt(best.get('final_' + rank_by + '_mean', best.get('best_' + rank_by + '_mean')))}"
                             if best.get("config") else "no leaderboard yet (--resume it)"))
         elif is_run_dir(path):
             record = load_run(path)

@@ -72,6 +72,31 @@ REDUCE_LR_ON_PLATEAU = {
 }
 
 
+TENSORBOARD = {  # keras.callbacks.TensorBoard's arguments; log_dir is always <run directory>/tensorboard
+    "histogram_freq": Param(0, Int(0), "epochs between weight histograms (0: none)"),
+    "write_graph": Param(True, Bool(), "write the model's graph"),
+    "write_images": Param(False, Bool(), "write the weights as images"),
+    "write_steps_per_second": Param(False, Bool(), "log the training speed"),
+    "update_freq": Param("epoch", OneOf((Choice(("epoch", "batch")), Int(1))), "epoch, batch, or every N batches"),
+    "profile_batch": Param(0, OneOf((Int(0), ListOf(Int(0), min_length=2))),
+                           "the batch (or [first, last] batches) to profile; 0: no profiling"),
+    "embeddings_freq": Param(0, Int(0), "epochs between embedding-layer visualizations (0: none)"),
+}
+
+
+def _tensorboard(value):
+    """``training.tensorboard``: off, ``true`` or the callback's arguments; the tensorboard package must be there."""
+    options = _table_or_flag(TENSORBOARD, "training.tensorboard").check(value)
+    if options is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ConfigError("training.tensorboard needs the tensorboard package, which is not installed. Install it "
+                              "(pip install tensorboard, or pip install 'lossopt[tensorboard]'), or set "
+                              "training.tensorboard: false.", key="training.tensorboard")
+    return options
+
+
 def _class_weight(value):
     """null, ``balanced`` (inverse class frequency, as scikit-learn computes it) or {class id: weight}."""
     if value is None or value == "balanced":
@@ -120,6 +145,9 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "reduce_lr_on_plateau": Param(None, _table_or_flag(REDUCE_LR_ON_PLATEAU, "training.reduce_lr_on_plateau"),
                                       "lower the learning rate when the monitored metric stalls (Keras "
                                       "ReduceLROnPlateau)"),
+        "tensorboard": Param(None, Custom(_tensorboard, f"null, true, or a mapping with keys {', '.join(TENSORBOARD)}"),
+                             "TensorBoard logs in <run directory>/tensorboard (Keras TensorBoard); a sweep adds "
+                             "the HParams dashboard"),
     },
     "output": {
         "dir": Param("outputs", Str(), "where run directories are created"),

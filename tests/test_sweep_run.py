@@ -63,7 +63,7 @@ def test_a_sweep_writes_its_directory_and_ranks_the_configurations(tmp_path, swe
     assert [r["config"] for r in rows][:2] == ["sgd-lr0.01", "adam-lr0.01"]  # the fake is best at lr 0.01
     assert rows[0]["runs"] == "3" and rows[0]["within_noise_of_best"] == ""
     assert {r["config"]: r["diverged"] for r in rows}["sgd-lr0.1"] == "1"
-    assert "sgd-lr0.01 and adam-lr0.01 are within seed noise" in result.output  # same curves: same seeds' spread
+    assert "sgd-lr0.01 and adam-lr0.01 score the same on all 3 paired seeds: within seed noise" in result.output
     summary = rundir.read_json(sweep_dir / "summary.json")
     assert summary["status"] == "completed" and summary["counts"] == {"completed": 11, "diverged": 1}
     assert summary["best"] == "sgd-lr0.01"

@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 from ..rundir import PLAN, RUNS
 from ..schema import ConfigError
+from .hparams import write_sweep_hparams
 from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep
 from .progress import Progress
 
@@ -89,6 +90,7 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
     except KeyboardInterrupt:
         interrupted = True
     rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+    write_sweep_hparams(sweep_dir, sweep)  # with training.tensorboard: the HParams dashboard
     return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
 
 
@@ -98,5 +100,7 @@ def redraw(sweep_dir: str | Path) -> SweepOutcome:
     from ..reporting import sweep_report
 
     sweep_dir = Path(sweep_dir)
-    rows, notes = sweep_report.write_sweep_results(sweep_dir, load_plan(sweep_dir), {})
+    sweep = load_plan(sweep_dir)
+    rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, {})
+    write_sweep_hparams(sweep_dir, sweep)
     return SweepOutcome(sweep_dir, {}, False, rows, notes)

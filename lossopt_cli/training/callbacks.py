@@ -2,7 +2,7 @@
 
 ``build_callbacks(config, recorder)`` is the list ``model.fit`` gets: ``RecorderCallback`` (feeds
 the run recorder each epoch, with the learning rate in force, and stops on divergence), then
-Keras' ``EarlyStopping`` and ``ReduceLROnPlateau`` where the config turns them on. A user's own
+Keras' ``EarlyStopping``, ``ReduceLROnPlateau`` and ``TensorBoard`` where the config turns them on. A user's own
 ``model.fit`` can take the same list; ``outcome`` reads the run's ending from it after ``fit``.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keras
 
+from .. import rundir
 from .recorder import RunRecorder
 
 
@@ -54,7 +55,10 @@ def build_callbacks(config, recorder: RunRecorder) -> list[keras.callbacks.Callb
         callbacks.append(keras.callbacks.EarlyStopping(**training["early_stopping"], verbose=0))
     if training["reduce_lr_on_plateau"]:  # after the recorder: a cut shows from the next epoch on
         callbacks.append(keras.callbacks.ReduceLROnPlateau(**training["reduce_lr_on_plateau"], verbose=0))
-    # TensorBoard and checkpoints go here, writing under recorder.run_dir.
+    if training.get("tensorboard"):  # <run>/tensorboard/{train,validation}: tensorboard --logdir <run>
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(recorder.run_dir / rundir.TENSORBOARD),
+                                                     **training["tensorboard"]))
+    # Checkpoints go here, writing under recorder.run_dir.
     return callbacks
 
 

@@ -56,6 +56,9 @@ def check_data(config, offline: bool = False) -> Preflight:
     if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
         config.metrics = [{"name": s.name, **s.params} for s in config.metric_specs(data.task)]
     _check_output(config, data)
+    from .output_layer import check_output_activation
+
+    notes += check_output_activation(config, data)
     notes += _check_metrics(config, data)
     notes += _check_class_weight(config, data)
     batch_size, batch_notes = _batch_size(config, len(data.x_train))

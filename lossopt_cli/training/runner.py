@@ -77,7 +77,7 @@ def run_info(prepared: PreparedRun) -> dict:
     config, data = prepared.config, prepared.data
     return {"data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
                      "input_shape": list(data.input_shape), **data.sizes(),
-                     "majority_class_rate": data.majority_class_rate()},
+                     "majority_class_rate": data.majority_class_rate(), "constant_model": data.constant_model},
             "batch_size": prepared.batch_size, "replicas": prepared.replicas, "versions": library_versions(),
             "notes": prepared.notes}
 
