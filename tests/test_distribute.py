@@ -75,3 +75,33 @@ def test_multi_worker_without_tf_config_is_a_clear_config_error(monkeypatch, sma
     config = validate({**small_config, "training": {"distribute": "multi_worker"}})
     with pytest.raises(ConfigError, match="TF_CONFIG is not set"):
         distribute.make_strategy(config)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_multi_worker_processes_train_one_run_and_only_the_chief_writes_it(tmp_path, small_config):
+    import yaml
+
+    small_config["training"] = {"epochs": 2, "batch_size": 16, "distribute": "multi_worker"}
+    config = tmp_path / "cfg.yaml"
+    config.write_text(yaml.safe_dump(small_config))
+    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
+    workers = [subprocess.Popen([sys.executable, "-m", "lossopt_cli", "train", str(config), "--quiet"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT),
+                                     "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker",
+                                                                                          "index": index}})})
+               for index in (0, 1)]
+    outputs = [worker.communicate(timeout=600) for worker in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err[-3000:]
+    (run_dir,) = (tmp_path / "outputs").iterdir()  # the chief's; the other worker's was temporary
+    summary = rundir.read_json(run_dir / "summary.json")
+    assert summary["status"] == "completed" and summary["replicas"] == 2 and summary["epochs_run"] == 2

@@ -10,7 +10,7 @@ A run that fails is a result like any other (status ``failed``, as with the loca
 task whose worker process or node dies is retried once when that is safe (it wrote only into its
 private directory), else recorded as a failed run; the sweep goes on. Ctrl-C cancels the tasks: a
 queued run never starts, a running one saves what finished (status ``interrupted``) and is sent back.
-Ray is an optional extra (``pip install 'lossopt[ray]'``); nothing here imports it before ``run``.
+Ray is an optional extra (``pip install 'lossopt[ray]'``), imported only when a ``RayExecutor`` is made.
 """
 
 from __future__ import annotations
