@@ -155,7 +155,8 @@ def validate(configs, overrides):
             continue
         for note in notes:
             click.echo(f"note: {path}: {note}", err=True)
-        click.echo(f"ok: {path} ({summary})")
+        first, _, inferred = summary.partition("\n")  # a CSV file: what was inferred, one line each
+        click.echo(f"ok: {path} ({first})" + (f"\n{inferred}" if inferred else ""))
     if failed:
         sys.exit(EXIT_USAGE)
 

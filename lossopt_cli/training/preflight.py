@@ -28,6 +28,7 @@ class Preflight:
     data: Prepared | None  # None when the data could not be checked without TensorFlow
     batch_size: int | None
     notes: list[str] = field(default_factory=list)
+    inference: dict | None = None  # a CSV file: its columns, types, classes and dropped rows
 
 
 def data_checkable(config) -> str | None:
@@ -50,8 +51,18 @@ def check_data(config, offline: bool = False) -> Preflight:
         if reason:
             return Preflight(None, None, [reason])
     d = config.data
-    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, features=d["features"],
-                           categorical=d["categorical"], image_size=d["image_size"], color_mode=d["color_mode"])
+    from ..catalog.losses import label_mode
+
+    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, task=d["task"],
+                           features=d["features"], categorical=d["categorical"], image_size=d["image_size"],
+                           color_mode=d["color_mode"], exclude=d["exclude"], missing=d["missing"],
+                           header=d["header"], comment=d["comment"], delimiter=d["delimiter"],
+                           max_categories=d["max_categories"],
+                           regression_loss=label_mode(config.loss_spec()) == "regression")
+    if dataset.inference:  # config.yaml records what was inferred, so the run repeats exactly
+        d.update(dataset.inference["resolved"])
+    elif d["task"] == "auto":
+        d["task"] = dataset.task
     data = prepare(dataset, d, config.loss_spec(), config.seed)
     notes += data.notes
     if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
@@ -62,13 +73,16 @@ def check_data(config, offline: bool = False) -> Preflight:
     batch_size, batch_notes = _batch_size(config, len(data.x_train))
     notes += batch_notes
     _check_monitors(config, data)
-    return Preflight(data, batch_size, notes)
+    return Preflight(data, batch_size, notes, dataset.inference)
 
 
 def _check_config_only(config) -> None:
     """Combinations that fail whatever the data."""
-    for key in ("features", "categorical"):
-        if config.data[key] and not config.data["dataset"].lower().endswith(".csv"):
+    from ..catalog.tables import is_table_file
+
+    for key, unset in (("features", None), ("categorical", []), ("exclude", []), ("delimiter", None),
+                       ("header", True)):
+        if config.data[key] != unset and not is_table_file(config.data["dataset"]):
             raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
                               f"Remove data.{key}.", key=f"data.{key}")
     opt = config.optimizer
@@ -236,7 +250,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
 def check_file(path, overrides=()) -> tuple[str, list[str]]:
     """``lossopt validate`` on one file, without TensorFlow: a config gets the schema and data checks;
     a sweep file (it has ``vary:``) is expanded and every run it makes is validated.
-    Returns a one-line summary and the notes; raises ConfigError."""
+    Returns a summary (one line; for a CSV file, then what was inferred from it) and the notes;
+    raises ConfigError."""
     from .. import config as config_module
     from .. import sweeps
 
@@ -245,6 +260,11 @@ def check_file(path, overrides=()) -> tuple[str, list[str]]:
         sweep = sweeps.load_sweep(path, overrides)
         return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
     cfg = config_module.load(path, overrides)
-    notes = check_data(cfg, offline=True).notes
-    return (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
-            f"{cfg.optimizer['name']}"), notes
+    checked = check_data(cfg, offline=True)
+    summary = (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
+               f"{cfg.optimizer['name']}")
+    if checked.inference:  # a CSV file: what was inferred from it, under the ok line
+        from ..catalog.tables import inference_lines
+
+        summary += "\n" + "\n".join(f"  {line}" for line in inference_lines(checked.inference))
+    return summary, checked.notes

@@ -120,7 +120,8 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
         "epochs_requested": config.training["epochs"], "started_at": _iso(started),
         "data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
                  "input_shape": list(data.input_shape), **data.sizes(),
-                 "majority_class_rate": data.majority_class_rate()},
+                 "majority_class_rate": data.majority_class_rate(), "class_names": data.class_names,
+                 "class_counts": data.class_counts},
         "batch_size": prepared.batch_size, "versions": library_versions(), "notes": prepared.notes,
     }
 
