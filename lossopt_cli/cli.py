@@ -229,6 +229,17 @@ def list_(directory):
     click.echo("\n".join(list_lines(directory)))
 
 
+@cli.command()
+@click.option("--sweep", is_flag=True, help="The schema of a sweep file instead of a run config.")
+def schema(sweep):
+    """Print the JSON Schema of a config (or of a sweep file) for editors, generated from the same
+    constraints lossopt validate checks. VS Code (YAML extension): start a config with
+    # yaml-language-server: $schema=<path or URL of the schema>."""
+    from .json_schema import render
+
+    click.echo(render(sweep), nl=False)
+
+
 def main():
     cli(prog_name="lossopt")
 

@@ -48,7 +48,12 @@ def _table_or_flag(table: dict[str, Param], what: str) -> Custom:
             raise ValueError
         return validate_table(value, table, what)
 
-    return Custom(check, f"null, true, or a mapping with keys {', '.join(table)}")
+    def json_schema():
+        from .json_schema import table_schema
+
+        return {"anyOf": [{"type": ["null", "boolean"]}, table_schema(table)]}
+
+    return Custom(check, f"null, true, or a mapping with keys {', '.join(table)}", json_schema)
 
 
 EARLY_STOPPING = {
@@ -80,6 +85,10 @@ def _delimiter(value):
     return value
 
 
+CLASS_WEIGHT_SCHEMA = {"anyOf": [{"type": "null"}, {"const": "balanced"}, {
+    "type": "object", "minProperties": 1, "additionalProperties": {"type": "number", "minimum": 0}}]}
+
+
 def _class_weight(value):
     """null, ``balanced`` (inverse class frequency, as scikit-learn computes it) or {class id: weight}."""
     if value is None or value == "balanced":
@@ -109,7 +118,8 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "validation_split": Param(0.2, Float(0, 1, high_open=True), "fraction of the data held out for validation"),
         "test_split": Param(0.0, Float(0, 1, high_open=True), "fraction held out for a final test evaluation"),
         "normalize": Param("auto", Choice(("auto", "standard", "minmax", "none")), "feature scaling, fitted on the training split"),
-        "class_weight": Param(None, Custom(_class_weight, "null, 'balanced', or a mapping {class id: weight >= 0}"),
+        "class_weight": Param(None, Custom(_class_weight, "null, 'balanced', or a mapping {class id: weight >= 0}",
+                                                     CLASS_WEIGHT_SCHEMA),
                               "weight the training loss per class: balanced = inverse class frequency"),
         "features": Param(None, Optional(ListOf(COLUMN, min_length=1, allow_scalar=True)),
                           "CSV only: the feature columns (default: every column but the target)"),
@@ -121,7 +131,8 @@ SECTIONS: dict[str, dict[str, Param]] = {
                          "frequent, fitted on the training split), or stop with an error"),
         "header": Param(True, Bool(), "CSV only: the first row names the columns (false: columns are numbered from 0)"),
         "comment": Param("#", Optional(Str()), "CSV only: lines starting with this are skipped (null: none)"),
-        "delimiter": Param(None, Optional(Custom(_delimiter, "one character, e.g. ';' or '\\t'")),
+        "delimiter": Param(None, Optional(Custom(_delimiter, "one character, e.g. ';' or '\\t'",
+                                                         {"type": "string", "minLength": 1, "maxLength": 1})),
                            "CSV only: the field separator (default: sniffed from the file)"),
         "max_categories": Param(50, Int(2), "CSV only: a text column with more distinct values is dropped "
                                 "(an id, free text); list it in categorical to keep it"),

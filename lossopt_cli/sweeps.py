@@ -48,6 +48,12 @@ TARGET = {
 }
 
 
+def _table_schema(table):
+    from .json_schema import table_schema
+
+    return table_schema(table)
+
+
 def _target(value):
     return validate_table(value, TARGET, "target") if value is not None else None
 
@@ -64,7 +70,8 @@ SWEEP_TABLE = {
     "samples": Param(None, Optional(Int(1)), "random mode: the number of configurations drawn"),
     "seed": Param(0, Int(0), "random mode: the seed of the draws"),
     "rank_by": Param(None, Optional(Str()), "the history column that ranks configurations (default: val_loss)"),
-    "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}"),
+    "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}",
+                                 lambda: {"anyOf": [{"type": "null"}, _table_schema(TARGET)]}),
                     "epochs-to-target: the metric and value a run must reach"),
 }
 

@@ -310,7 +310,9 @@ def test_every_example_config_validates_and_is_documented(monkeypatch):
     for path in EXAMPLES:
         assert f"`{path}`" in section, f"{path} is not described in README's ## Example configs"
         assert yaml.safe_load((REPO / path).read_text())  # not empty
-        assert (REPO / path).read_text().startswith("#"), f"{path} should start with a comment saying what it teaches"
+        first, second = (REPO / path).read_text().splitlines()[:2]
+        assert first.startswith("# yaml-language-server: $schema="), f"{path} should start with the schema modeline"
+        assert second.startswith("# "), f"{path} should then say, in a comment, what it teaches"
         if "vary" in yaml.safe_load((REPO / path).read_text()):
             continue  # a sweep file: validate expanded and checked each of its runs above
         resolved = config.load(REPO / path)  # the run's config.yaml (every default filled in) loads as is

@@ -30,6 +30,7 @@ def test_help_and_validate_do_not_import_tensorflow():
     under a second (timed in the README's notes, not here)."""
     assert run_probe(["--help"]) == "0 []"
     assert run_probe(["validate", "configs/quickstart.yaml"]) == "0 []"
+    assert run_probe(["schema"]) == "0 []"
 
 
 def test_validate_imports_pandas_only_for_a_csv_file():
