@@ -344,7 +344,12 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunCo
         raw = read_yaml(path)
         if not isinstance(raw, Mapping):
             raise ConfigError(f"the config must be a mapping of keys (data, loss, optimizer, ...). Got {describe(raw)}.")
-        return validate(apply_overrides(raw, overrides), source=str(path))
+        config = validate(apply_overrides(raw, overrides), source=str(path))
+        if overrides:  # five --set variants of one config are five names (outputs/, list, compare)
+            from .naming import name_with_overrides
+
+            config.name = name_with_overrides(config.name, overrides)
+        return config
     except ConfigError as err:
         raise err.in_file(str(path)) from None
 
