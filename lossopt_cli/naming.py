@@ -17,6 +17,7 @@ ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "batch", "hidden_units": "
                  "validation_split": "val", "test_split": "test", "early_stopping": "es", "dropout": "drop",
                  "activation": "act", "label_smoothing": "ls", "weight_decay": "wd", "momentum": "mom"}
 NAMED_BY_VALUE = ("name", "type", "dataset")  # optimizer.name=sgd -> "sgd", not "namesgd"
+UNNAMED_SECTIONS = ("output", "diagnostics")  # where the run goes and how it is judged: not what was trained
 MAX_LENGTH = 48  # of the suffix; longer ones keep a prefix and a hash of the whole
 
 
@@ -70,7 +71,10 @@ def name_with_overrides(name: str, overrides: list[str] | tuple[str, ...]) -> st
     from .config import parse_override
 
     pairs = [(".".join(keys), value) for keys, value in map(parse_override, overrides)]
-    if not pairs or any(key == "name" for key, _ in pairs):
+    if any(key == "name" for key, _ in pairs):
+        return name
+    pairs = [(key, value) for key, value in pairs if key.split(".")[0] not in UNNAMED_SECTIONS]
+    if not pairs:
         return name
     suffix = override_suffix(pairs)
     return f"{name}-{suffix}" if suffix else name

@@ -18,6 +18,8 @@ def test_set_overrides_name_the_run():
                                                          "optimizer={name: rmsprop, learning_rate: 0.01}"])
     assert cfg.name == "quickstart-ep30-units512x512-rmsprop-lr0.01"
     assert config.load(REPO / "configs/quickstart.yaml").name == "quickstart"
+    assert config.load(REPO / "configs/quickstart.yaml", ["output.dir=/tmp/x", "diagnostics.overfitting_gl=5"]
+                       ).name == "quickstart"  # where it goes and how it is judged are not what was trained
     assert config.load(REPO / "configs/quickstart.yaml", ["name=mine", "training.epochs=3"]).name == "mine"
 
 
