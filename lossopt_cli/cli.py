@@ -116,13 +116,23 @@ def diagnose(target, as_json, fail_on):
 
 
 @cli.command()
-@click.argument("target", type=click.Path(exists=True, file_okay=False))
+@click.argument("target", type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="For a CSVLogger file: the directory to write into (default: beside the file).")
 @config_errors
-def report(target):
+def report(target, output):
     """Redraw curves.png, rewrite diagnosis.json and write report.html of a run; for a sweep, of
-    each run, then the sweep's leaderboard, comparison plots and report.html."""
+    each run, then the sweep's leaderboard, comparison plots and report.html. For a Keras CSVLogger
+    file, the same beside it (<name>-curves.png, ...) or in --output."""
     from pathlib import Path
 
+    if Path(target).is_file():
+        from .reporting.history_file import report_history_file
+
+        click.echo("\n".join(report_history_file(target, output)))
+        return
+    if output:
+        raise click.UsageError("--output applies to a CSVLogger file; a run's report is written into its directory.")
     from .analysis.runs import PLAN
     from .reporting.html import report_run, run_dirs_to_report
 

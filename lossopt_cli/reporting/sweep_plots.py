@@ -55,6 +55,8 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
     panels = [loss] + ([metric] if metric != loss else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.4), squeeze=False)
     colors = plt.get_cmap("tab10")  # ten distinct colours, then the same colours dashed, then dotted
+    single = all(len(runs) == 1 for runs in shown.values()) and len(shown) <= 10  # no seeds: one run each
+    onsets = {group: overfitting_onset(runs[0]) for group, runs in shown.items()} if single else {}
     for ax, key in zip(axes[0], panels):
         all_values = []
         for i, (group, runs) in enumerate(shown.items()):
@@ -63,15 +65,29 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
                 continue
             color = colors(i % 10)
             label = f"{group} (n={len(runs)})" if len(runs) > 1 else group
+            if onsets.get(group) is not None:
+                label += f", over-fits from {onsets[group]}"
             ax.plot(epochs, means, color=color, label=label, linewidth=1.6, linestyle=("-", "--", ":")[i // 10 % 3])
             ax.fill_between(epochs, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)],
                             color=color, alpha=0.18, linewidth=0)
             all_values += means
+            if single:  # single runs: their training curves too (dashed, thin) and the over-fitting onset
+                train_key = key.removeprefix("val_")
+                if train_key != key and train_key in runs[0].history:
+                    train_epochs, train, _ = mean_curve(runs, train_key)
+                    ax.plot(train_epochs, train, color=color, linewidth=1.0, linestyle="--", alpha=0.8)
+                    all_values += train
+                onset = onsets.get(group)
+                if onset in epochs:
+                    ax.plot([onset], [means[epochs.index(onset)]], marker="o", markersize=9, markerfacecolor="none",
+                            markeredgecolor=color, markeredgewidth=1.8, linestyle="none")
         values = finite(all_values)
         # a log scale once the configurations span 1.5 decades: the good ones are not squashed flat
         if "loss" in key and values and min(values) > 0 and max(values) / min(values) > 30:
             ax.set_yscale("log")
-        ax.set_title(f"{key.replace('_', ' ')} (mean ± std over seeds)")
+        ax.set_title(f"{key.removeprefix('val_').replace('_', ' ')}: validation solid, training dashed, "
+                     f"o over-fitting onset" if single
+                     else f"{key.replace('_', ' ')} (mean ± std over seeds)", fontsize=10 if single else None)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(key)
@@ -83,6 +99,17 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
     if title:
         fig.suptitle(title)
     return _save(fig, path)
+
+
+def overfitting_onset(record: RunRecord) -> int | None:
+    """The epoch a run starts to over-fit (the diagnosis' onset), or None."""
+    from ..analysis.diagnose import diagnose_history
+
+    try:
+        result = diagnose_history(record.history, (record.config or {}).get("diagnostics"), record.summary)
+    except Exception:  # noqa: BLE001 - a history the rules cannot read draws without the marker
+        return None
+    return next((f["epoch"] for f in result["findings"] if f["code"] == "overfitting"), None)
 
 
 def plot_lr_sensitivity(records: list[RunRecord], path: str | Path) -> Path | None:

@@ -162,7 +162,21 @@ def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path 
     rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
     path = Path(output or COMPARISON)  # in the current directory: saved runs are never written into
     sweep_plots.plot_comparison(records, path, [r["config"] for r in rows])
-    return table_lines(rows, notes) + [f"plot: {path}"], path
+    return table_lines(rows, notes) + single_run_lines(records) + [f"plot: {path}"], path
+
+
+def single_run_lines(records: list[RunRecord]) -> list[str]:
+    """Runs compared one by one (no seeds): each run's over-fitting onset, and how a CSVLogger file's
+    epochs are numbered."""
+    from ..analysis.history_files import epoch_note
+
+    groups = {r.group for r in records}
+    if len(groups) != len(records) or len(records) > 10:
+        return []
+    onsets = [(r.group, sweep_plots.overfitting_onset(r)) for r in records]
+    lines = ["over-fitting onset: " + ", ".join(f"{g} epoch {e}" if e is not None else f"{g} none" for g, e in onsets)]
+    note = epoch_note(*[r.path for r in records if r.path.is_file()])
+    return lines + ([f"note: {note}"] if note else [])
 
 
 def list_lines(directory: str | Path = "outputs") -> list[str]:
