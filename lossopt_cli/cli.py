@@ -35,15 +35,24 @@ def config_errors(fn):
     return wrapper
 
 
+def _complete_set(ctx, param, incomplete):
+    from click.shell_completion import CompletionItem
+
+    from .completion import complete_set
+
+    return [CompletionItem(value, help=text or None) for value, text in complete_set(incomplete)]
+
+
 set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", shell_complete=_complete_set,
     help="Override a config key, e.g. --set optimizer.name=sgd (the value is read as YAML). Repeatable.",
 )
 
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="lossopt", prog_name="lossopt")
-def cli():
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's own log lines (C++ start-up, absl), in sweep workers too.")
+def cli(verbose):
     """Train Keras models from YAML configs, and diagnose their curves.
 
     \b
@@ -56,6 +65,10 @@ def cli():
       lossopt compare outputs/<a> outputs/<b>        overlay curves, ranked table
       lossopt list                                   runs and sweeps under outputs/
     """
+    if verbose:  # read when lossopt_cli.training is first imported; inherited by sweep workers
+        import os
+
+        os.environ["LOSSOPT_VERBOSE"] = "1"
 
 
 @cli.command()

@@ -5,16 +5,22 @@ import os
 import sys
 
 # TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) is not for our users;
-# set TF_CPP_MIN_LOG_LEVEL yourself to see it.
-# (A marker tells our own default, inherited by sweep workers, from a user's setting.)
-_USER_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL" in os.environ and "LOSSOPT_TF_LOG_DEFAULT" not in os.environ
+# `lossopt --verbose` (LOSSOPT_VERBOSE=1, inherited by sweep workers) or a TF_CPP_MIN_LOG_LEVEL of
+# your own shows it. (A marker tells our own default, inherited by sweep workers, from a user's setting.)
+VERBOSE = os.environ.get("LOSSOPT_VERBOSE") == "1"
+_USER_LOG_LEVEL = VERBOSE or ("TF_CPP_MIN_LOG_LEVEL" in os.environ and "LOSSOPT_TF_LOG_DEFAULT" not in os.environ)
 if not _USER_LOG_LEVEL:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     os.environ["LOSSOPT_TF_LOG_DEFAULT"] = "1"
+elif VERBOSE and os.environ.pop("LOSSOPT_TF_LOG_DEFAULT", None):
+    os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)  # our own quiet default, inherited: verbose wins
 
 # Training several models in one process (sweeps) makes tf.function warn about retracing;
-# that is expected there and says nothing about the user's model.
-logging.getLogger("tensorflow").setLevel(logging.ERROR)
+# that is expected there and says nothing about the user's model. absl's Python warnings
+# (through the logging module) are TensorFlow's too.
+if not VERBOSE:
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
 
 
 def import_tensorflow():
