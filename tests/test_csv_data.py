@@ -169,4 +169,19 @@ def test_training_on_a_real_world_shaped_csv(tmp_path):
     assert any("imputed" in note for note in summary["notes"])
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())["data"]
     assert saved["task"] == "classification" and "date" in saved["exclude"]
-    assert "Adelie" in (run_dir / "report.html").read_text()
+    per_class = summary["per_class"]
+    assert per_class["split"] == "validation" and per_class["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert sum(per_class["support"]) == summary["data"]["validation"] == sum(map(sum, per_class["confusion"]))
+    page = (run_dir / "report.html").read_text()
+    assert "Adelie" in page and "Per class, on the validation split" in page
+
+
+def test_per_class_scores_and_label_decoding():
+    from lossopt_cli.training.per_class import labels_from, scores
+
+    assert labels_from(np.array([[0.1, 0.9], [0.8, 0.2]]), "one_hot", 0.5).tolist() == [1, 0]
+    assert labels_from(np.array([[0.7], [0.2]]), "binary", 0.5).tolist() == [1, 0]
+    assert labels_from(np.array([[-0.3], [2.0]]), "signed", 0.0).tolist() == [0, 1]
+    out = scores(np.array([0, 0, 1, 2, 2]), np.array([0, 1, 1, 2, 0]), 3)
+    assert out["confusion"] == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
+    assert out["precision"] == [0.5, 0.5, 1.0] and out["recall"] == [0.5, 1.0, 0.5] and out["support"] == [2, 1, 2]

@@ -71,7 +71,25 @@ def _data_section(summary: dict) -> list[str]:
         names = names or [str(i) for i in range(len(counts))]
         rows = "".join(f"<tr><td>{i}</td><td>{_e(n)}</td><td>{_e(c)}</td></tr>" for i, (n, c) in enumerate(zip(names, counts)))
         parts.append(f"<table><tr><th>class</th><th>name</th><th>training samples</th></tr>{rows}</table>")
+    parts += _per_class_section(summary.get("per_class"))
     return parts
+
+
+def _per_class_section(per_class: dict | None) -> list[str]:
+    """Precision, recall and support per class by name, and the confusion matrix (rows: true class)."""
+    if not per_class:
+        return []
+    names = per_class["classes"]
+    rows = "".join(f"<tr><td>{_e(n)}</td><td>{_e(fmt(p))}</td><td>{_e(fmt(r))}</td><td>{_e(s)}</td></tr>"
+                   for n, p, r, s in zip(names, per_class["precision"], per_class["recall"], per_class["support"]))
+    head = "".join(f"<th>{_e(n)}</th>" for n in names)
+    matrix = "".join(f"<tr><th>{_e(n)}</th>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>"
+                     for n, row in zip(names, per_class["confusion"]))
+    return [f"<h3>Per class, on the {_e(per_class['split'])} split (the model as saved)</h3>",
+            f"<table class='numbers'><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>{rows}"
+            "</table>",
+            f"<p>Confusion (rows: true class, columns: predicted)</p><table class='numbers'><tr><th></th>{head}</tr>"
+            f"{matrix}</table>"]
 
 
 def _findings_table(diagnosis: dict) -> str:

@@ -164,6 +164,8 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
             scores = prepared.model.evaluate(data.x_test, data.y_test, batch_size=max(prepared.batch_size, 256),
                                              verbose=0, return_dict=True)
             extra["test"] = {k: float(v) for k, v in scores.items()}
+        if status != "diverged":
+            extra["per_class"] = _per_class(prepared)
         if config.output["save_model"]:
             save_model(prepared.model, run_dir / rundir.MODEL)
     except KeyboardInterrupt:
@@ -175,6 +177,17 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     summary = write_summary(status, {**extra, "finished_at": _iso(time.time())})
     finalize(run_dir, summary)
     return RunResult(run_dir, status, rundir.read_json(run_dir / rundir.SUMMARY), prepared.notes)
+
+
+def _per_class(prepared: PreparedRun) -> dict | None:
+    """Per-class precision, recall and confusion (``training.per_class``); a failure only warns."""
+    try:
+        from .per_class import per_class_scores
+
+        return per_class_scores(prepared.model, prepared.data, prepared.batch_size)
+    except Exception as exc:  # noqa: BLE001 - extra detail must never lose the run
+        print(f"warning: could not compute per-class scores: {exc}", file=sys.stderr)
+        return None
 
 
 def finalize(run_dir: Path, summary: dict) -> None:
