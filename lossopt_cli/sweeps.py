@@ -23,6 +23,7 @@ import yaml
 from . import config as config_module
 from . import rundir
 from .analysis.runs import PLAN, RUNS, SWEEP_FILE
+from .catalog.tables import is_table_file
 from .schema import (
     Bool,
     Choice,
@@ -249,7 +250,7 @@ def _check_data_files(runs: list[PlannedRun]) -> None:
     """A data file that does not exist would fail every run that uses it: say so before the first one starts."""
     for run in runs:
         dataset = run.config.data["dataset"]
-        if Path(dataset).suffix.lower() in (".csv", ".npz") and not Path(dataset).is_file():
+        if (is_table_file(dataset) or Path(dataset).suffix.lower() == ".npz") and not Path(dataset).is_file():
             raise ConfigError(f"run {run.name}: data.dataset {dataset!r} does not exist (paths are relative to the "
                               f"directory lossopt runs in, {Path.cwd()}).", key="data.dataset")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,7 @@ class TableOptions:
 @dataclass
 class _Text:
     lines: list[str]  # the lines pandas reads: no comment lines, no blank lines
-    line_numbers: list[int]  # their 1-based line numbers in the file
+    line_numbers: list[int] | range  # their 1-based line numbers in the file
     notes: list[str]
 
 
@@ -79,14 +80,18 @@ def read_text(path: Path) -> tuple[str, list[str]]:
 
 
 def _clean_lines(text: str, comment: str | None) -> _Text:
-    lines, numbers = [], []
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        stripped = line.strip()
-        if not stripped or (comment and stripped.startswith(comment)):
-            continue
-        lines.append(line if line.endswith(("\n", "\r")) else line + "\n")
-        numbers.append(number)
-    return _Text(lines, numbers, [])
+    """Drop blank lines and lines starting with ``comment``, keeping each kept line's number in the file."""
+    body = text.rstrip("\r\n") + "\n"
+    lines = io.StringIO(body, newline="").readlines()  # splits at \n, \r\n and \r only, as csv does
+    skip = re.compile(r"^[ \t]*(?:[\r\n]|$" + (f"|{re.escape(comment)}" if comment else "") + ")", re.MULTILINE)
+    found = [m.start() for m in skip.finditer(body)]
+    if not found:  # the common case: nothing to skip
+        return _Text(lines, range(1, len(lines) + 1), [])
+    ends = np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)))
+    starts = np.concatenate([[0], ends[:-1]])  # where each line begins in body
+    drop = set(np.searchsorted(starts, found).tolist())
+    kept = [i for i in range(len(lines)) if i not in drop]
+    return _Text([lines[i] for i in kept], [i + 1 for i in kept], [])
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -102,6 +107,9 @@ def sniff_delimiter(lines: list[str]) -> str:
 
 def _records(text: _Text, delimiter: str, path: Path, header: bool) -> list[int]:
     """The file line where each record starts; raises when a row's field count differs from the header's."""
+    lengths = list(map(len, csv.reader(text.lines, delimiter=delimiter, skipinitialspace=True)))  # fast, in C
+    if len(set(lengths)) <= 1 and len(lengths) == len(text.lines):  # one record per line, all alike
+        return list(text.line_numbers)
     reader = csv.reader(text.lines, delimiter=delimiter, skipinitialspace=True)
     starts, expected, first = [], None, None
     consumed = 0
@@ -263,6 +271,8 @@ def _check_missing(frame, rows, used: list[str], options: TableOptions, target: 
 
 def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"):
     """Read a CSV file into a ``Dataset`` (features encoded, labels as class indices or values)."""
+    import pandas as pd
+
     from .datasets import Dataset
 
     frame, rows, delimiter, notes = _frame(path, options)
@@ -326,13 +336,10 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
         start = len(names)
         if kinds[column] == "category":
             levels = _levels(series)
-            codes = {level: i for i, level in enumerate(levels)}
+            codes = pd.Categorical(series, categories=levels).codes  # -1: a missing cell
             block = np.zeros((len(series), len(levels)), dtype="float32")
-            for i, value in enumerate(series.tolist()):
-                if value is None or (isinstance(value, float) and np.isnan(value)) or value not in codes:
-                    block[i, :] = np.nan
-                else:
-                    block[i, codes[value]] = 1.0
+            block[np.flatnonzero(codes >= 0), codes[codes >= 0]] = 1.0
+            block[codes < 0] = np.nan  # imputed on the training split (data.missing: impute)
             blocks.append(block)
             names += [f"{column}={level_name(v)}" for v in levels]
         else:
@@ -354,8 +361,7 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
                               f"more than data.max_categories ({limit}) classes: is it the right column? Raise "
                               f"data.max_categories or set data.task: classification to train on them all.",
                               key="data.target")
-        codes = {level: i for i, level in enumerate(levels)}
-        y = np.array([codes[v] for v in labels.tolist()], dtype="int64")
+        y = pd.Categorical(labels, categories=levels).codes.astype("int64")
         class_names = [level_name(v) for v in levels]
     else:
         y = labels.to_numpy(dtype="float32")
