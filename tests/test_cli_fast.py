@@ -31,6 +31,8 @@ def test_help_and_validate_do_not_import_tensorflow():
     assert run_probe(["--help"]) == "0 []"
     assert run_probe(["validate", "configs/quickstart.yaml"]) == "0 []"
     assert run_probe(["schema"]) == "0 []"
+    assert run_probe(["diagnose", "tests/fixtures/keras_healthy.csv"]) == "0 []"
+    assert run_probe(["list", "tests/fixtures"]) == "0 []"
 
 
 def test_validate_imports_pandas_only_for_a_csv_file():
