@@ -29,7 +29,7 @@ from .schema import (
 )
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-BASE_URL = "https://github.com/lossopt/lossopt/blob/main/docs/schema/"  # the schema's $id; editors use the path
+ID = "urn:lossopt:schema:"  # the schema's $id (a name, not a place): editors find it by the modeline's path
 REFERENCE = r"^[^:\s][^:]*:[A-Za-z_][A-Za-z0-9_]*$"  # module:function or path/to/file.py:function
 
 
@@ -158,7 +158,7 @@ def config_schema() -> dict:
     out = table_schema(TOP_LEVEL, overrides=sections)
     learning_rate = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, registry_schema(SCHEDULES)],
                      "description": "a number > 0 or a schedule {name: cosine_decay, initial: 0.01, ...}"}
-    return {"$schema": DRAFT, "$id": BASE_URL + "config.schema.json", "title": "lossopt run config",
+    return {"$schema": DRAFT, "$id": ID + "config", "title": "lossopt run config",
             "description": "A lossopt config: data.dataset and loss are required; every other key has a default. "
                            "`lossopt validate` also checks the config against its data.", **out,
             "$defs": {"learning_rate": learning_rate}}
@@ -177,7 +177,7 @@ def sweep_schema() -> dict:
     out = table_schema(SWEEP_TABLE, overrides={"vary": vary, "base": {"anyOf": [
         {"type": "string", "minLength": 1, "description": "a config file, relative to the sweep file"},
         {"type": "object", "description": "an inline config"}]}})
-    return {"$schema": DRAFT, "$id": BASE_URL + "sweep.schema.json", "title": "lossopt sweep file",
+    return {"$schema": DRAFT, "$id": ID + "sweep", "title": "lossopt sweep file",
             "description": "A lossopt sweep: a base config and the dotted keys to vary.", **out}
 
 
