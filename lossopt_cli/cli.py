@@ -36,15 +36,24 @@ def config_errors(fn):
     return wrapper
 
 
+def _complete_set(ctx, param, incomplete):
+    from click.shell_completion import CompletionItem
+
+    from .completion import complete_set
+
+    return [CompletionItem(value, help=text or None) for value, text in complete_set(incomplete)]
+
+
 set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", shell_complete=_complete_set,
     help="Override a config key, e.g. --set optimizer.name=sgd (the value is read as YAML). Repeatable.",
 )
 
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="lossopt", prog_name="lossopt")
-def cli():
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's own log lines (C++ start-up, absl), in sweep workers too.")
+def cli(verbose):
     """Train Keras models from YAML configs, and diagnose their curves.
 
     \b
@@ -57,6 +66,15 @@ def cli():
       lossopt compare outputs/<a> outputs/<b>        overlay curves, ranked table
       lossopt list                                   runs and sweeps under outputs/
     """
+    if verbose:  # inherited by sweep workers, which call quiet_tensorflow too
+        import os
+
+        from .training import quiet_tensorflow
+
+        os.environ["LOSSOPT_VERBOSE"] = "1"
+        quiet_tensorflow()  # undoes main's quiet default before TensorFlow loads
+
+        os.environ["LOSSOPT_VERBOSE"] = "1"
 
 
 def _overrides(texts) -> dict:
@@ -102,12 +120,15 @@ def diagnose(target, as_json, fail_on):
 
 
 @cli.command()
-@click.argument("target", type=click.Path(exists=True, file_okay=False))
+@click.argument("target", type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="For a CSVLogger file: the directory to write into (default: beside the file).")
 @config_errors
-def report(target):
+def report(target, output):
     """Redraw curves.png, rewrite diagnosis.json and write report.html of a run; for a sweep, of
-    each run, then the sweep's leaderboard, comparison plots and report.html."""
-    click.echo("\n".join(commands.report(target)))
+    each run, then the sweep's leaderboard, comparison plots and report.html. For a Keras CSVLogger
+    file, the same beside it (<name>-curves.png, ...) or in --output."""
+    click.echo("\n".join(commands.report(target, output)))
 
 
 @cli.command()
@@ -129,7 +150,8 @@ def validate(configs, overrides):
             continue
         for note in notes:
             click.echo(f"note: {path}: {note}", err=True)
-        click.echo(f"ok: {path} ({summary})")
+        first, _, inferred = summary.partition("\n")  # a CSV file: what was inferred, one line each
+        click.echo(f"ok: {path} ({first})" + (f"\n{inferred}" if inferred else ""))
     if failed:
         sys.exit(EXIT_USAGE)
 
@@ -191,6 +213,15 @@ def compare(targets, output):
 def list_(directory):
     """List the runs and sweeps under DIRECTORY (default: outputs) with status, verdict and best metric."""
     click.echo("\n".join(commands.list_runs(directory)))
+
+
+@cli.command()
+@click.option("--sweep", is_flag=True, help="The schema of a sweep file instead of a run config.")
+def schema(sweep):
+    """Print the JSON Schema of a config (or of a sweep file) for editors, generated from the same
+    constraints lossopt validate checks. VS Code (YAML extension): start a config with
+    # yaml-language-server: $schema=<path or URL of the schema>."""
+    click.echo(commands.render_schema(sweep), nl=False)
 
 
 def main():

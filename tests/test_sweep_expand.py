@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lossopt_cli.sweeps import plan as sweeps
 from lossopt_cli.cli import cli
 from lossopt_cli.schema import ConfigError
+from lossopt_cli.sweeps import plan as sweeps
 
 BASE = {"data": {"dataset": "iris"}, "loss": "categorical_crossentropy",
         "optimizer": {"name": "adam", "learning_rate": 0.001}, "training": {"epochs": 2}}
