@@ -368,9 +368,12 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
 def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,
               resume: bool = False) -> SweepOutcome:
     """Run every planned run not yet finished in ``sweep_dir``, then write the results."""
+    from .insight.lr_find import resolve_sweep
     from .reporting import sweep_report
     from .training.executors import Job
 
+    if resolve_sweep(sweep, sweep_dir, echo=(lambda line: print(line, file=sys.stderr)) if progress else None):
+        write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
     done = finished_runs(sweep_dir) if resume else {}
     jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
     results: dict = {}
