@@ -70,7 +70,13 @@ def train(config, overrides, quiet):
     from . import config as config_module
 
     cfg = config_module.load(config, overrides)
+    from .insight.lr_find import resolve as resolve_lr_find
     from .training.runner import execute, prepare_run
+
+    try:  # optimizer.learning_rate: lr_find -> the range test's recommended rate, recorded in config.yaml
+        cfg, _ = resolve_lr_find(cfg, cfg.output["dir"], echo=lambda line: click.echo(line, err=True))
+    except ConfigError as err:
+        raise err.in_file(config) from None
 
     try:
         prepared = prepare_run(cfg)

@@ -372,10 +372,6 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
     from .reporting import sweep_report
     from .training.executors import Job
 
-    if resolve_sweep(sweep, sweep_dir, echo=(lambda line: print(line, file=sys.stderr)) if progress else None):
-        write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
-    done = finished_runs(sweep_dir) if resume else {}
-    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
     results: dict = {}
 
     def on_result(result):
@@ -385,6 +381,10 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
 
     interrupted = False
     try:
+        if resolve_sweep(sweep, sweep_dir, echo=(lambda line: print(line, file=sys.stderr)) if progress else None):
+            write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
+        done = finished_runs(sweep_dir) if resume else {}
+        jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
         executor.run(jobs, on_result)
     except KeyboardInterrupt:
         interrupted = True

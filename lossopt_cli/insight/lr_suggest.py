@@ -31,7 +31,7 @@ DESCRIPTIONS = {
 }
 BURN_IN = 0.10  # fraction of the points skipped at the start by valley and steepest
 MIN_POINTS = 10
-VALLEY_START = 0.10  # the descent starts where the loss has fallen 10% of the way to its lowest
+VALLEY_START = 0.25  # the descent starts where the loss has fallen a quarter of the way to its lowest
 
 
 @dataclass
@@ -50,13 +50,14 @@ class Suggestions:
 
 
 def running_median(values: np.ndarray, window: int) -> np.ndarray:
-    """Centred running median; the window shrinks symmetrically at the ends."""
-    half = window // 2
+    """Running median over ``window`` points, centred where it can be; at the ends the window keeps its
+    width and slides inwards, so a spike in the first few batches is still outvoted."""
     n = len(values)
+    window = min(window, n)
     out = np.empty(n)
     for i in range(n):
-        h = min(half, i, n - 1 - i)
-        out[i] = np.median(values[i - h:i + h + 1])
+        lo = min(max(0, i - window // 2), n - window)
+        out[i] = np.median(values[lo:lo + window])
     return out
 
 
@@ -99,7 +100,7 @@ def valley_index(smoothed: np.ndarray, begin: int, lowest: int) -> int | None:
     """Half-way along the descent: from the last point before the lowest loss that is still within
     ``VALLEY_START`` of the total drop from the highest loss, to the lowest loss. fastai takes the
     longest decreasing subsequence instead, which also counts the tiny, noisy decreases of a flat
-    start and then moves with the noise; a drop of 10% of the way down does not."""
+    start and then moves with the noise; a quarter of the way down is clear of that noise."""
     if lowest - begin < 2:
         return None
     top = float(np.max(smoothed[begin:lowest + 1]))
