@@ -77,8 +77,8 @@ def _grid(surface, params, n: int = 240):
     return X, Y, surface.value(X, Y, np, **params)
 
 
-def _contours(ax, surface, params):
-    X, Y, Z = _grid(surface, params)
+def _contours(ax, surface, params, n: int = 240):
+    X, Y, Z = _grid(surface, params, n)
     if surface.minimum_value is not None:
         floor = surface.minimum_value
         gap = Z - floor
@@ -137,7 +137,7 @@ def plot_trajectories(surface, params: dict, record: dict, path: str | Path) -> 
 
 
 def animate_trajectories(surface, params: dict, record: dict, path: str | Path, kind: str = "gif",
-                         frames: int = 60) -> Path:
+                         frames: int = 50) -> Path:
     """The paths drawn step by step: a GIF (Pillow, which matplotlib already needs) or an HTML page
     with the animation embedded (matplotlib's JavaScript player)."""
     plt = _pyplot()
@@ -146,7 +146,7 @@ def animate_trajectories(surface, params: dict, record: dict, path: str | Path, 
     from .. import rundir
 
     fig, ax = plt.subplots(figsize=(6.4, 5.0), layout="constrained")
-    _contours(ax, surface, params)
+    _contours(ax, surface, params, n=120)
     ax.set_title(f"{surface.name}", fontsize=10)
     paths = [np.asarray(t["path"], dtype=float) for t in record["trajectories"]]
     lines, heads = [], []
