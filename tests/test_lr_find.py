@@ -160,3 +160,25 @@ def test_lr_find_as_a_learning_rate_in_a_sweep_is_found_once_per_configuration(t
     assert len(configs) == 2 and {c["optimizer"]["learning_rate"] for c in configs} == {found}
     plan_json = json.loads((outcome.sweep_dir / "plan.json").read_text())
     assert {r["config"]["optimizer"]["learning_rate"] for r in plan_json["runs"]} == {found}  # --resume keeps it
+
+
+def test_lr_find_is_a_valid_learning_rate_and_a_typo_is_not(tmp_path, small_config):
+    small_config["optimizer"]["learning_rate"] = "lr_find"
+    ok = CliRunner().invoke(cli, ["validate", str(write_config(tmp_path, small_config))])
+    assert ok.exit_code == 0, ok.output
+    small_config["optimizer"]["learning_rate"] = "lr_fnd"
+    bad = CliRunner().invoke(cli, ["validate", str(write_config(tmp_path, small_config, "bad.yaml"))])
+    assert bad.exit_code == 2 and "optimizer.learning_rate must be a number > 0, lr_find, or a schedule" in bad.output
+
+
+@pytest.mark.slow
+def test_train_with_lr_find_records_the_rate_it_found(tmp_path, small_config):
+    small_config["training"]["epochs"] = 1
+    small_config["output"]["save_model"] = False
+    path = write_config(tmp_path, small_config)
+    result = CliRunner().invoke(cli, ["train", str(path), "--quiet", "--set", "optimizer.learning_rate=lr_find"])
+    assert result.exit_code == 0, result.output
+    (test_dir,) = (tmp_path / "outputs").glob("small-lrfind-*")
+    found = json.loads((test_dir / LR_FIND_JSON).read_text())["learning_rate"]
+    (run_dir,) = [p for p in (tmp_path / "outputs").iterdir() if "lrfind" not in p.name]
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["optimizer"]["learning_rate"] == found

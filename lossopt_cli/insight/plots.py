@@ -138,8 +138,8 @@ def plot_trajectories(surface, params: dict, record: dict, path: str | Path) -> 
 
 def animate_trajectories(surface, params: dict, record: dict, path: str | Path, kind: str = "gif",
                          frames: int = 50) -> Path:
-    """The paths drawn step by step: a GIF (Pillow, which matplotlib already needs) or an HTML page
-    with the animation embedded (matplotlib's JavaScript player)."""
+    """The paths drawn step by step: a GIF (Pillow, which matplotlib already needs), or an HTML page
+    with that GIF embedded."""
     plt = _pyplot()
     from matplotlib import animation
 
@@ -169,12 +169,17 @@ def animate_trajectories(surface, params: dict, record: dict, path: str | Path, 
 
     anim = animation.FuncAnimation(fig, draw, frames=len(stops), interval=80, blit=True)
     path = Path(path)
-    if kind == "html":
-        rundir.atomic_write(path, "<!doctype html><meta charset='utf-8'><title>trajectories</title>\n"
-                            + anim.to_jshtml(default_mode="once"))
+    gif = path.with_name(f".{path.stem}.tmp.gif")
+    anim.save(gif, writer=animation.PillowWriter(fps=12), dpi=70)
+    if kind == "html":  # the GIF embedded in one self-contained page (a few hundred KB, not 10 MB of PNG frames)
+        import base64
+
+        encoded = base64.b64encode(gif.read_bytes()).decode("ascii")
+        gif.unlink()
+        rundir.atomic_write(path, f"<!doctype html><meta charset='utf-8'><title>{surface.name}: optimizer trajectories"
+                                  f"</title>\n<h1>{surface.name}: f = {surface.formula}</h1>\n"
+                                  f"<img alt='optimizer trajectories' src='data:image/gif;base64,{encoded}'>\n")
     else:
-        tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-        anim.save(tmp, writer=animation.PillowWriter(fps=12), dpi=70)
-        tmp.replace(path)
+        gif.replace(path)
     plt.close(fig)
     return path
