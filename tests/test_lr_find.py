@@ -83,6 +83,15 @@ def test_a_curve_that_never_falls_gives_no_suggestion():
     assert short.learning_rate is None and "at least" in short.notes[0]
 
 
+def test_a_shallow_curve_is_flagged_as_a_weak_signal():
+    """Spirals with RMSprop: the loss fell 6% during the test, and the best rate for 40 epochs was 30x the
+    suggestion (benchmarks/README.md). Such a curve still gives a suggestion, with a warning."""
+    shallow = 2.3 - (curve(X) - 2.3) * -0.05
+    s = lr_suggest.suggest(RATES, shallow)
+    assert s.learning_rate is not None and any("weak signal" in note for note in s.notes)
+    assert not any("weak signal" in note for note in lr_suggest.suggest(RATES, curve(X)).notes)
+
+
 def test_non_finite_losses_end_the_curve():
     losses = curve(X)
     losses[90:] = np.nan

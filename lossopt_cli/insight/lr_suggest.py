@@ -31,6 +31,7 @@ DESCRIPTIONS = {
 }
 BURN_IN = 0.10  # fraction of the points skipped at the start by valley and steepest
 MIN_POINTS = 10
+WEAK_SIGNAL = 0.2  # a test in which the loss fell less than 20% says little about a full training
 VALLEY_START = 0.25  # the descent starts where the loss has fallen a quarter of the way to its lowest
 
 
@@ -154,6 +155,12 @@ def suggest(rates, losses) -> Suggestions:
     if indices["minimum/10"] is None:
         notes.append("the loss did not fall after the burn-in: no suggestion from this range; start lower "
                      "(--start) or check the model and data")
+    top = float(np.max(smoothed[begin:lowest + 1]))
+    fell = (top - float(smoothed[lowest])) / abs(top) if top else 0.0
+    if indices["minimum/10"] is not None and fell < WEAK_SIGNAL:
+        notes.append(f"the smoothed loss fell only {100 * fell:.0f}% during the test: a weak signal (the task needs "
+                     f"more than {len(smoothed)} batches to learn much), and the best rate for a full training may "
+                     f"be well above the suggestion; compare a few rates with a sweep (lr_find beside a grid)")
     if lowest >= len(smoothed) - 2:
         notes.append("the loss was still falling at the last step: the best rate may be above --end")
     return Suggestions([float(v) for v in smoothed], found, indices, recommend(found), notes)
