@@ -59,13 +59,14 @@ def test_the_leaderboard_ranks_groups_over_seeds_and_says_when_they_are_within_n
     rows, notes = stats.leaderboard(records)
     assert [r["config"] for r in rows] == ["adam", "rmsprop", "sgd"]
     assert rows[0]["best_val_loss_mean"] == pytest.approx(0.52) and rows[0]["best_val_loss_std"] == pytest.approx(0.02)
-    assert rows[1]["within_noise_of_best"] == "yes" and rows[2]["within_noise_of_best"] == "no"
-    assert notes["noise"].startswith("adam and rmsprop are within seed noise")
+    # adam beat rmsprop on each of the 3 paired seeds, but 3 seeds cannot prove it (smallest p 0.25)
+    assert rows[1]["within_noise_of_best"] == "probably not" and rows[1]["seeds_won_by_best"] == "3/3"
+    assert notes["noise"].startswith("adam beat rmsprop on 3 of 3 paired seeds") and "run more seeds" in notes["noise"]
     assert notes["target"]["value"] == pytest.approx(0.572) and rows[0]["reached_target"] == "3/3"
     assert rows[2]["epochs_to_target_mean"] is None and rows[2]["reached_target"] == "0/3"
 
     apart, notes = stats.leaderboard(runs_of(tmp_path / "apart", {"a": [[0.10], [0.11]], "b": [[0.50], [0.52]]}))
-    assert notes["noise"].startswith("a is ahead of b beyond seed noise")
+    assert notes["noise"].startswith("a beat b on 2 of 2 paired seeds") and "probably ahead" in notes["noise"]
     one_seed, notes = stats.leaderboard(runs_of(tmp_path / "one", {"a": [[0.1]], "b": [[0.5]]}))
     assert "cannot tell" in notes["noise"]
 
@@ -117,7 +118,7 @@ def test_compare_groups_seeds_of_one_config_and_reads_keras_csvlogger_files(tmp_
 def test_compare_on_a_sweep_directory(tmp_path, monkeypatch):
     import yaml
 
-    from lossopt_cli.training import executors
+    from lossopt_cli.sweeps.executors import base as executors
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({
@@ -197,3 +198,21 @@ def test_direction_of_every_metric_name():
               "val_f1", "auc", "pr_auc", "r2", "val_r2", "r2_score", "top_k_accuracy", "iou", "cosine_similarity"]
     assert [m for m in lower if not lower_is_better(m)] == []
     assert [m for m in higher if lower_is_better(m)] == []
+
+
+def test_compare_without_output_writes_beside_the_sweep_or_under_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sweep_dir = tmp_path / "outputs" / "opt-20261123-100000"
+    write_run(sweep_dir / "runs" / "a", "a", [0.5, 0.3])
+    (sweep_dir / "sweep.yaml").write_text("name: opt\n")
+    result = CliRunner().invoke(cli, ["compare", str(sweep_dir)])
+    assert result.exit_code == 0, result.output
+    beside = tmp_path / "outputs" / "opt-20261123-100000-comparison.png"
+    assert beside.is_file() and f"plot: {beside}" in result.output
+
+    run = write_run(tmp_path / "elsewhere" / "r", "r", [1.0, 0.5])
+    result = CliRunner().invoke(cli, ["compare", str(run)])
+    assert result.exit_code == 0, result.output
+    (plot,) = (tmp_path / "outputs").glob("comparison-*.png")
+    assert f"plot: {Path('outputs') / plot.name}" in result.output
+    assert not list(tmp_path.glob("*.png"))  # nothing in the current directory

@@ -153,15 +153,15 @@ def test_lr_find_writes_its_own_directory_and_prints_the_command(tmp_path, small
 
 @pytest.mark.slow
 def test_lr_find_as_a_learning_rate_in_a_sweep_is_found_once_per_configuration(tmp_path, small_config):
-    from lossopt_cli import sweeps
-    from lossopt_cli.training.executors import SerialExecutor
+    from lossopt_cli.sweeps.executors.serial import SerialExecutor
+    from lossopt_cli.sweeps.run import open_sweep, start
 
     small_config["training"]["epochs"] = 1
     small_config["output"]["save_model"] = False
     sweep_file = write_config(tmp_path, {"base": small_config, "vary": {"optimizer.learning_rate": ["lr_find"]},
                                          "seeds": [0, 1]}, "sweep.yaml")
-    plan = sweeps.open_sweep(str(sweep_file))
-    outcome = sweeps.start(plan, SerialExecutor(), quiet=True)
+    plan = open_sweep(str(sweep_file))
+    outcome = start(plan, SerialExecutor(), quiet=True)
     tests = list((outcome.sweep_dir / "lr_find").glob(f"*/{LR_FIND_JSON}"))
     assert len(tests) == 1  # one test for the configuration, not one per seed
     found = json.loads(tests[0].read_text())["learning_rate"]

@@ -184,7 +184,7 @@ class LrFindOutcome:
     test: RangeTest
     directory: Path
     config_path: str
-    overrides: tuple
+    overrides: dict  # {dotted key: value}, repeated in the printed command
     optimizer: dict
     notes: list[str]
 
@@ -194,8 +194,8 @@ class LrFindOutcome:
             return None
         key = "optimizer.learning_rate.initial" if is_schedule(self.optimizer.get("learning_rate")) \
             else "optimizer.learning_rate"
-        kept = [o for o in self.overrides if not o.startswith("optimizer.learning_rate")]
-        sets = "".join(f" --set {_quote(o)}" for o in kept)
+        kept = {k: v for k, v in self.overrides.items() if not k.startswith("optimizer.learning_rate")}
+        sets = "".join(f" --set {_quote(f'{k}={_inline(v)}')}" for k, v in kept.items())
         return f"lossopt train {self.config_path}{sets} --set {key}={lr:g}"
 
     def lines(self) -> list[str]:
@@ -233,9 +233,17 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def run_lr_find(config_path: str, overrides=(), start: float = 1e-7, end: float = 10.0, steps: int = 100,
+def _inline(value) -> str:
+    """A value as ``--set`` reads it back (one line of YAML)."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+
+
+def run_lr_find(config_path: str, overrides=None, start: float = 1e-7, end: float = 10.0, steps: int = 100,
                 diverge: float = 4.0, output_dir: str | None = None) -> LrFindOutcome:
-    """``lossopt lr-find CONFIG``: load, test, write ``outputs/<name>-lrfind-<time>/``."""
+    """``lossopt lr-find CONFIG`` (``overrides``: ``{dotted key: value}``): load, test, write
+    ``outputs/<name>-lrfind-<time>/``."""
     from .. import config as config_module
 
     check_range(start, end, steps, diverge)
@@ -246,7 +254,7 @@ def run_lr_find(config_path: str, overrides=(), start: float = 1e-7, end: float 
         raise err.in_file(config_path) from None
     directory = rundir.create_run_dir(output_dir or config.output["dir"], f"{config.name}-lrfind")
     write_result(test, config, directory)
-    return LrFindOutcome(test, directory, config_path, tuple(overrides), config.optimizer, notes)
+    return LrFindOutcome(test, directory, str(config_path), dict(overrides or {}), config.optimizer, notes)
 
 
 # --- optimizer.learning_rate: lr_find ---------------------------------------------------------------------

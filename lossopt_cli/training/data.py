@@ -35,6 +35,7 @@ class Prepared:
     sample_weight: np.ndarray | None = None  # from data.class_weight, training split only
     class_counts: list | None = None  # training samples per class
     notes: list[str] = field(default_factory=list)
+    constant_model: dict = field(default_factory=dict)  # training.baseline: the loss of a constant prediction
 
     @property
     def input_shape(self) -> tuple:
@@ -201,13 +202,17 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
             sample_weight = np.array([weights[int(c)] for c in y], dtype="float32")
             notes.append("class weights " + ", ".join(f"{_class_name(ds, c)}: {w:.3g}" for c, w in weights.items())
                          + " (training loss only)")
+    y_train_encoded, y_val_encoded = encode(y, encoding, ds.n_classes), encode(y_val, encoding, ds.n_classes)
+    from .baseline import constant_model
+
     return Prepared(
-        x_train=scaler.transform(x), y_train=encode(y, encoding, ds.n_classes),
-        x_val=scaler.transform(x_val), y_val=encode(y_val, encoding, ds.n_classes),
+        x_train=scaler.transform(x), y_train=y_train_encoded,
+        x_val=scaler.transform(x_val), y_val=y_val_encoded,
         x_test=scaler.transform(x_test), y_test=encode(y_test, encoding, ds.n_classes),
         task=ds.task, n_classes=ds.n_classes, output_units=units, output_activation=activation,
         label_mode=mode, encoding=encoding, class_names=ds.class_names, sample_weight=sample_weight,
         class_counts=counts, notes=notes,
+        constant_model=constant_model(y_train_encoded, y_val_encoded, encoding, loss_spec.name, loss_spec.params),
     )
 
 
