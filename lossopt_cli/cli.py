@@ -65,6 +65,8 @@ def cli(verbose):
       lossopt sweep configs/sweeps/optimizers.yaml   many runs, ranked over seeds
       lossopt compare outputs/<a> outputs/<b>        overlay curves, ranked table
       lossopt list                                   runs and sweeps under outputs/
+      lossopt lr-find configs/quickstart.yaml        learning-rate range test + a suggestion
+      lossopt trajectories --function rosenbrock     Keras optimizers' paths on a 2-D function
     """
     if verbose:  # inherited by sweep workers, which call quiet_tensorflow too
         import os
@@ -73,8 +75,6 @@ def cli(verbose):
 
         os.environ["LOSSOPT_VERBOSE"] = "1"
         quiet_tensorflow()  # undoes main's quiet default before TensorFlow loads
-
-        os.environ["LOSSOPT_VERBOSE"] = "1"
 
 
 def _overrides(texts) -> dict:
@@ -222,6 +222,45 @@ def schema(sweep):
     constraints lossopt validate checks. VS Code (YAML extension): start a config with
     # yaml-language-server: $schema=<path or URL of the schema>."""
     click.echo(commands.render_schema(sweep), nl=False)
+
+
+@cli.command(name="lr-find")
+@click.argument("config", type=click.Path(dir_okay=False))
+@set_option
+@click.option("--start", type=float, default=1e-7, show_default=True, help="The first learning rate.")
+@click.option("--end", type=float, default=10.0, show_default=True, help="The last learning rate.")
+@click.option("--steps", type=int, default=100, show_default=True, help="Batches, the rate rising exponentially.")
+@click.option("--diverge", type=float, default=4.0, show_default=True,
+              help="Stop once the smoothed loss passes this many times its minimum.")
+@config_errors
+def lr_find(config, overrides, start, end, steps, diverge):
+    """Learning-rate range test: train CONFIG's model briefly with a rising rate (weights restored after),
+    suggest rates (valley, steepest, minimum/10) and print the command that uses the recommended one.
+    Writes lr_find.json and lr_find.png to outputs/<name>-lrfind-<time>/."""
+    outcome = commands.lr_find(config, _overrides(overrides), start=start, end=end, steps=steps, diverge=diverge)
+    click.echo("\n".join(outcome.lines()))
+    if outcome.test.learning_rate is None:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--function", "function", default="rosenbrock", show_default=True, metavar="NAME",
+              help="rosenbrock, beale, himmelblau, saddle, ill_conditioned or rastrigin.")
+@click.option("--optimizers", default="sgd,momentum,nesterov,rmsprop,adam", show_default=True, metavar="A,B,...",
+              help="Optimizer names from `lossopt catalog optimizers`.")
+@click.option("--steps", type=int, default=200, show_default=True, help="Optimizer steps per path.")
+@click.option("--lr", "rates", multiple=True, metavar="NAME=RATE", help="Learning rate of one optimizer. Repeatable.")
+@click.option("--start", metavar="X,Y", help="Starting point (default: the function's own).")
+@click.option("--condition", type=float, help="ill_conditioned: the condition number (default 20).")
+@click.option("--animate", type=click.Choice(["gif", "html"]), help="Also write the paths animated.")
+@click.option("--output-dir", default="outputs", show_default=True, type=click.Path(file_okay=False),
+              help="Where the new trajectories-<function>-<time>/ directory goes.")
+@config_errors
+def trajectories(function, optimizers, steps, rates, start, condition, animate, output_dir):
+    """Step real Keras optimizers on a 2-D test function and draw their paths over its contours
+    (trajectories.png, trajectories.json; --animate gif|html for an animation)."""
+    outcome = commands.trajectories(function, optimizers, steps, rates, start, condition, animate, output_dir)
+    click.echo("\n".join(outcome.lines()))
 
 
 def main():

@@ -38,9 +38,11 @@ def train(config: str | Path, overrides: Mapping[str, Any] | None = None, *, ver
     from . import config as config_module
 
     cfg = config_module.load(config, overrides)
+    from .insight.lr_find import resolve as resolve_lr_find
     from .training.runner import execute, prepare_run
 
-    try:
+    try:  # optimizer.learning_rate: lr_find -> the range test's recommended rate, recorded in config.yaml
+        cfg, _ = resolve_lr_find(cfg, cfg.output["dir"], echo=on_note)
         prepared = prepare_run(cfg)
     except ConfigError as err:  # found by the pre-flight: still the config file's fault
         raise err.in_file(str(config)) from None
@@ -239,6 +241,29 @@ def _best_val_metric(record: RunRecord) -> tuple[str, float | None]:
     return "best val_loss", None
 
 
+# --- lossopt lr-find, lossopt trajectories ------------------------------------------------------
+
+
+def lr_find(config: str | Path, overrides: Mapping[str, Any] | None = None, *, start: float = 1e-7,
+            end: float = 10.0, steps: int = 100, diverge: float = 4.0):
+    """The learning-rate range test on ``config`` (see ``lossopt_cli.insight.lr_find``): returns the outcome
+    (``test.learning_rate``, ``test.suggestions``, ``directory``, ``lines()``). The weights are restored;
+    ``outputs/<name>-lrfind-<time>/`` gets ``lr_find.json`` and ``lr_find.png``."""
+    from .insight.lr_find import run_lr_find
+
+    return run_lr_find(config, overrides, start=start, end=end, steps=steps, diverge=diverge)
+
+
+def trajectories(function: str = "rosenbrock", optimizers="sgd,momentum,nesterov,rmsprop,adam", steps: int = 200,
+                 rates=(), start: str | None = None, condition: float | None = None, animate: str | None = None,
+                 output_dir: str | Path = "outputs"):
+    """Keras optimizers stepping on a 2-D test function (see ``lossopt_cli.insight.trajectories``): returns the
+    outcome (``trajectories``, ``directory``, ``lines()``); ``rates`` are ``NAME=RATE`` strings."""
+    from .insight.trajectories import run_trajectories
+
+    return run_trajectories(function, optimizers, steps, rates, start, condition, animate, str(output_dir))
+
+
 # --- lossopt catalog -------------------------------------------------------------------------
 
 
@@ -274,8 +299,10 @@ def config_schema() -> dict:
         "metrics": {"anyOf": [{"type": "null"}, {"type": "array", "items": metric}, metric]},
     }
     out = table_schema(TOP_LEVEL, overrides=sections)
-    learning_rate = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, registry_schema(SCHEDULES)],
-                     "description": "a number > 0 or a schedule {name: cosine_decay, initial: 0.01, ...}"}
+    learning_rate = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "lr_find"},
+                               registry_schema(SCHEDULES)],
+                     "description": "a number > 0, lr_find (the range test's recommended rate), or a schedule "
+                                    "{name: cosine_decay, initial: 0.01, ...}"}
     return {"$schema": DRAFT, "$id": ID + "config", "title": "lossopt run config",
             "description": "A lossopt config: data.dataset and loss are required; every other key has a default. "
                            "`lossopt validate` also checks the config against its data.", **out,

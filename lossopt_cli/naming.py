@@ -46,6 +46,8 @@ def value_text(value: Any) -> str:
 def part(key: str, value: Any) -> str:
     leaf = key.split(".")[-1]
     text = value_text(value)
+    if value == "lr_find":  # optimizer.learning_rate: lr_find reads as itself, not "lrlr_find"
+        return "lr_find"
     if leaf in NAMED_BY_VALUE or key in ("loss", "optimizer", "model") or isinstance(value, Mapping):
         return text
     return f"{ABBREVIATIONS.get(leaf, leaf)}{text}"

@@ -124,7 +124,7 @@ def test_defaults_validate_and_aliases_resolve():
     ({"name": "exponential_decay", "decay_steps": 100}, "optimizer.learning_rate.initial is required"),
     ({"name": "cosine", "initial": 0.1}, "Did you mean 'cosine_decay'?"),
     (-0.5, "optimizer.learning_rate must be a number > 0. Got -0.5."),
-    ("fast", "optimizer.learning_rate must be a number > 0 or a schedule mapping"),
+    ("fast", "optimizer.learning_rate must be a number > 0, lr_find, or a schedule mapping"),
 ])
 def test_learning_rate_schedules_are_validated(value, message):
     raw = base(optimizer={"name": "sgd", "learning_rate": value})

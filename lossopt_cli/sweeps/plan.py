@@ -208,25 +208,11 @@ def as_overrides(values: Mapping[str, Any]) -> list[str]:
     return [f"{k}={inline_yaml(v)}" for k, v in by_depth(values).items()]
 
 
-ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "batch", "hidden_units": "units", "epochs": "ep"}
-
-
-def _label(key: str, value: Any) -> str:
-    leaf = key.split(".")[-1]
-    if isinstance(value, Mapping):
-        head = value.get("name", value.get("type"))
-        rest = [_label(k, v) for k, v in value.items() if k not in ("name", "type")]
-        return "-".join([str(head)] * (head is not None) + rest)
-    text = ",".join(str(v) for v in value) if isinstance(value, list) else f"{value:g}" if isinstance(value, float) \
-        else str(value)
-    if leaf in ("name", "type", "dataset") or key in ("loss", "optimizer", "model"):
-        return text
-    return f"{ABBREVIATIONS.get(leaf, leaf)}{text}"
-
-
 def run_name(values: Mapping[str, Any]) -> str:
     """A readable name from the varied values: ``{optimizer.name: sgd, ..., seed: 0}`` -> ``sgd-lr0.1-seed0``."""
-    return config_module._safe_name("-".join(_label(k, v) for k, v in values.items())) if values else ""
+    from ..naming import part
+
+    return config_module._safe_name("-".join(part(k, v) for k, v in values.items())) if values else ""
 
 
 def plan_runs(base: dict, combos: list[dict]) -> list[PlannedRun]:
