@@ -263,7 +263,11 @@ def describe_optimizer(optimizer) -> dict | None:
         config = optimizer.get_config()
     except Exception:  # noqa: BLE001 - a custom optimizer without a config
         return {"name": type(optimizer).__name__}
-    return {k: v for k, v in _plain(config).items() if v is not None and v is not False}
+    described = {k: v for k, v in _plain(config).items() if v is not None and v is not False}
+    # Keras makes an optimizer's ``name`` unique per process (adam, adam_1, ...): name its class, as
+    # lossopt's catalog does (Adam -> adam, AdamW -> adamw, RMSprop -> rmsprop)
+    described["name"] = type(optimizer).__name__.lower()
+    return described
 
 
 def data_info(model) -> dict:

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lossopt_cli.sweeps import plan as sweeps
 from lossopt_cli.cli import cli
 from lossopt_cli.schema import ConfigError
+from lossopt_cli.sweeps import plan as sweeps
 
 BASE = {"data": {"dataset": "iris"}, "loss": "categorical_crossentropy",
         "optimizer": {"name": "adam", "learning_rate": 0.001}, "training": {"epochs": 2}}
@@ -82,8 +82,8 @@ def test_a_varied_value_may_be_a_whole_sub_config(tmp_path):
                                                          {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.8}],
                                            "model.hidden_units": [[8], [16, 8]]}})
     runs = sweeps.load_sweep(path).runs
-    assert [r.name for r in runs] == ["sgd-lr0.1-units8", "sgd-lr0.1-units16-8", "rmsprop-lr0.001-rho0.8-units8",
-                                      "rmsprop-lr0.001-rho0.8-units16-8"]
+    assert [r.name for r in runs] == ["sgd-lr0.1-units8", "sgd-lr0.1-units16x8", "rmsprop-lr0.001-rho0.8-units8",
+                                      "rmsprop-lr0.001-rho0.8-units16x8"]
     assert runs[2].config.optimizer["rho"] == 0.8 and runs[2].config.optimizer["name"] == "rmsprop"
     assert runs[3].config.model["hidden_units"] == [16, 8]
 
@@ -104,7 +104,7 @@ def test_duplicate_names_get_a_suffix(tmp_path):
     ({"vary": {"training.epoch": [1, 2]}}, "Unknown key training.epoch"),
     ({"vary": {"optimizer.learning_rate": [0.1, -1]}}, "optimizer.learning_rate must be a number > 0. Got -1"),
     ({"vary": {"seed": []}}, "vary.seed must be a non-empty list"),
-    ({"vary": {"data.dataset": ["iris", "nothere.csv"]}}, "run nothere.csv: data.dataset 'nothere.csv' does not exist"),
+    ({"vary": {"data.dataset": ["iris", "nothere.csv"]}}, "run nothere: data.dataset 'nothere.csv' does not exist"),
     ({"vary": {"seed": [1]}, "modes": "grid"}, "Unknown key modes for a sweep file. Did you mean 'mode'?"),
     ({"vary": {"seed": [1]}, "mode": "grids"}, "mode must be one of 'grid', 'zip', 'random'"),
     ({"mode": "random", "samples": 2, "vary": {"optimizer.learning_rate": {"low": 0, "high": 1, "log": True}}},

@@ -144,9 +144,9 @@ def test_preflight_accepts_logits_and_refuses_sigmoid_regression_outside_0_1():
 
 
 def test_the_constant_model_loss_is_the_class_prior_and_the_target_mean():
-    from lossopt_cli.training.baseline import constant_model
-
     import numpy as np
+
+    from lossopt_cli.training.baseline import constant_model
 
     y = np.array([0, 0, 0, 1])
     assert constant_model(y, y, "integer", "sparse_categorical_crossentropy")["loss"] == pytest.approx(

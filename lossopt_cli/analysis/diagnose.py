@@ -775,7 +775,14 @@ def diagnose_path(target: str | Path, thresholds: dict | None = None, reference:
         config = run_config(target)
         th = dict(config.get("diagnostics") or {})
     th.update(thresholds or {})
-    return diagnose_history(rundir.read_history(history_path), th, summary, config, reference)
+    result = diagnose_history(rundir.read_history(history_path), th, summary, config, reference)
+    if target.is_file():  # a CSVLogger file: say how its epochs are numbered here
+        from .history_files import epoch_note
+
+        note = epoch_note(target)
+        if note:
+            result["epoch_note"] = note
+    return result
 
 
 def write_diagnosis(run_dir: str | Path, reference: dict | None = None) -> dict:
@@ -806,7 +813,7 @@ def parse_codes(text: str | None) -> list[str]:
 
 def finding_lines(result: dict, limit: int | None = None) -> list[str]:
     """The verdict and the findings, one line each (with the suggestion indented)."""
-    lines = [f"verdict: {result['verdict']}"]
+    lines = [f"verdict: {result['verdict']}"] + ([f"note: {result['epoch_note']}"] if result.get("epoch_note") else [])
     for f in result["findings"][:limit]:
         where = f" (epoch {f['epoch']})" if f.get("epoch") is not None else ""
         lines.append(f"  {f['severity']:<7} {f['code']}{where}: {f['message']}")

@@ -75,6 +75,8 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
     panels = comparison_panels(records, rank_by)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels) + 2.8, 4.6), squeeze=False)
     handles = {}
+    single = all(len(runs) == 1 for runs in shown.values()) and len(shown) <= 10  # no seeds: one run each
+    onsets = {group: overfitting_onset(runs[0]) for group, runs in shown.items()} if single else {}
     for p_i, (ax, key) in enumerate(zip(axes[0], panels)):
         all_values = []
         for i, (group, runs) in enumerate(shown.items()):
@@ -82,8 +84,11 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
             if not epochs:
                 continue
             color, style = line_style(i, plt)
+            style = "-" if single else style  # single runs: validation solid, training dashed
             top = i < TOP
             label = f"#{i + 1} {group}" + (f" (n={len(runs)})" if len(runs) > 1 else "")
+            if onsets.get(group) is not None:
+                label += f", over-fits from {onsets[group]}"
             (line,) = ax.plot(epochs, means, color=color, label=label, linestyle=style,
                               linewidth=2.4 if top else 1.1, alpha=1.0 if top else 0.7, zorder=3 if top else 2)
             handles.setdefault(label, line)
@@ -91,12 +96,23 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
                 ax.fill_between(epochs, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)],
                                 color=color, alpha=0.15, linewidth=0)
             all_values += means
+            if single:  # single runs: their training curves too (dashed, thin) and the over-fitting onset
+                train_key = key.removeprefix("val_")
+                if train_key != key and train_key in runs[0].history:
+                    train_epochs, train, _ = mean_curve(runs, train_key)
+                    ax.plot(train_epochs, train, color=color, linewidth=1.0, linestyle="--", alpha=0.8)
+                    all_values += train
+                onset = onsets.get(group)
+                if onset in epochs:
+                    ax.plot([onset], [means[epochs.index(onset)]], marker="o", markersize=9, markerfacecolor="none",
+                            markeredgecolor=color, markeredgewidth=1.8, linestyle="none")
         values = finite(all_values)
         # a log scale once the configurations span 1.5 decades: the good ones are not squashed flat
         if "loss" in key and values and min(values) > 0 and max(values) / min(values) > 30:
             ax.set_yscale("log")
         ranked = " (ranking metric)" if p_i == 0 else ""
-        ax.set_title(f"{key.replace('_', ' ')}{ranked}: mean over seeds", fontsize=10)
+        ax.set_title(f"{key.replace('_', ' ')}{ranked}: validation solid, training dashed, o over-fitting onset"
+                     if single else f"{key.replace('_', ' ')}{ranked}: mean over seeds", fontsize=10)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(key)
@@ -112,6 +128,17 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
     left = min(0.35, (0.7 + 0.06 * max(map(len, handles))) / width) if handles else 0.0  # room for the legend
     fig.tight_layout(rect=(left, 0.03, 1.0, 0.95 if title else 1.0))
     return _save(fig, path, layout=False)
+
+
+def overfitting_onset(record: RunRecord) -> int | None:
+    """The epoch a run starts to over-fit (the diagnosis' onset), or None."""
+    from ..analysis.diagnose import diagnose_history
+
+    try:
+        result = diagnose_history(record.history, (record.config or {}).get("diagnostics"), record.summary)
+    except Exception:  # noqa: BLE001 - a history the rules cannot read draws without the marker
+        return None
+    return next((f["epoch"] for f in result["findings"] if f["code"] == "overfitting"), None)
 
 
 def plot_lr_sensitivity(records: list[RunRecord], path: str | Path) -> Path | None:

@@ -182,3 +182,17 @@ def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, p
         f"<h2>Errors</h2><ul>{failed}</ul>" if failed else "",
         "<h2>Plots</h2>" + "".join(embedded_png(path, name, caption=name) for name, path in plots.items()),
     ])
+
+
+def single_run_lines(records: list[RunRecord]) -> list[str]:
+    """Runs compared one by one (no seeds): each run's over-fitting onset, and how a CSVLogger file's
+    epochs are numbered."""
+    from ..analysis.history_files import epoch_note
+
+    groups = {r.group for r in records}
+    if len(groups) != len(records) or len(records) > 10:
+        return []
+    onsets = [(r.group, sweep_plots.overfitting_onset(r)) for r in records]
+    lines = ["over-fitting onset: " + ", ".join(f"{g} epoch {e}" if e is not None else f"{g} none" for g, e in onsets)]
+    note = epoch_note(*[r.path for r in records if r.path.is_file()])
+    return lines + ([f"note: {note}"] if note else [])

@@ -11,7 +11,6 @@ from ..schema import ConfigError
 from .plan import PlannedRun, Sweep, inline_yaml, output_root
 from .progress import _duration
 
-
 # Calibrated with benchmarks/sweep_time.py on configs/sweeps/optimizers.yaml (2 shared cores): see benchmarks/README.md.
 STEP_SECONDS = 0.01  # one training step of a small MLP (digits, batch 32)
 RUN_OVERHEAD_SECONDS = 2.0  # loading data, building and compiling the model, writing the run directory

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 from ..rundir import PLAN, RUNS
 from ..schema import ConfigError
 from .hparams import write_sweep_hparams
-from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep
+from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep, write_plan
 from .progress import Progress
 
 
@@ -72,11 +72,10 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
 def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,
               resume: bool = False) -> SweepOutcome:
     """Run every planned run not yet finished in ``sweep_dir``, then write the results."""
+    from ..insight.lr_find import resolve_sweep
     from ..reporting import sweep_report
     from .executors.base import Job
 
-    done = finished_runs(sweep_dir) if resume else {}
-    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
     results: dict = {}
 
     def on_result(result):
@@ -86,6 +85,10 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
 
     interrupted = False
     try:
+        if resolve_sweep(sweep, sweep_dir, echo=(lambda line: print(line, file=sys.stderr)) if progress else None):
+            write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
+        done = finished_runs(sweep_dir) if resume else {}
+        jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
         executor.run(jobs, on_result)
     except KeyboardInterrupt:
         interrupted = True

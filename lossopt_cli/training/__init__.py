@@ -11,19 +11,32 @@ import sys
 _DEFAULT_MARKER = "LOSSOPT_TF_LOG_DEFAULT"
 
 
+def verbose() -> bool:
+    """``lossopt --verbose`` sets LOSSOPT_VERBOSE=1 (inherited by sweep workers): TensorFlow's own lines show."""
+    return os.environ.get("LOSSOPT_VERBOSE") == "1"
+
+
 def _user_log_level() -> bool:
     """True when the user set TF_CPP_MIN_LOG_LEVEL (not our own default, which sweep workers inherit)."""
     return "TF_CPP_MIN_LOG_LEVEL" in os.environ and _DEFAULT_MARKER not in os.environ
 
 
 def quiet_tensorflow() -> None:
-    """For entry points: keep TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) off
-    the terminal unless the user set TF_CPP_MIN_LOG_LEVEL, and keep tf.function's retracing
-    warnings (expected when one process trains several models, as a sweep does) out of the logs."""
+    """For entry points: keep TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) and absl's
+    warnings off the terminal unless the user set TF_CPP_MIN_LOG_LEVEL or asked for ``--verbose``, and
+    keep tf.function's retracing warnings (expected when one process trains several models, as a
+    sweep does) out of the logs."""
+    if verbose():
+        if os.environ.pop(_DEFAULT_MARKER, None):  # our own quiet default, inherited: verbose wins
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+        logging.getLogger("tensorflow").setLevel(logging.NOTSET)
+        logging.getLogger("absl").setLevel(logging.NOTSET)
+        return
     if not _user_log_level():
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
         os.environ[_DEFAULT_MARKER] = "1"  # a marker tells our default from a user's setting
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
 
 
 def import_tensorflow():

@@ -108,6 +108,37 @@ class Scaler:
         return ((x.astype("float32") - self.shift) / self.scale).astype("float32")
 
 
+class Imputer:
+    """Fills missing cells (NaN) with statistics of the training split: the median of a numeric
+    column, the most frequent level of a one-hot encoded one (``data.missing: impute``)."""
+
+    def __init__(self, groups: list):
+        self.groups = groups  # (kind, start, stop) per source column
+        self.fill: list = []
+
+    def fit(self, x: np.ndarray) -> "Imputer":
+        for kind, start, stop in self.groups:
+            block = x[:, start:stop]
+            if kind == "number":
+                values = block[:, 0][np.isfinite(block[:, 0])]
+                self.fill.append(np.array([float(np.median(values)) if len(values) else 0.0], dtype="float32"))
+            else:
+                counts = np.nansum(block, axis=0)
+                level = np.zeros(stop - start, dtype="float32")
+                level[int(np.argmax(counts))] = 1.0
+                self.fill.append(level)
+        return self
+
+    def transform(self, x: np.ndarray | None) -> np.ndarray | None:
+        if x is None:
+            return None
+        x = x.copy()
+        for (_, start, stop), value in zip(self.groups, self.fill):
+            rows = np.isnan(x[:, start:stop]).any(axis=1)
+            x[rows, start:stop] = value
+        return x
+
+
 def output_head(task: str, n_classes: int | None, mode: str, loss_name: str) -> tuple[int, str, str]:
     """(units, activation, encoding) for the loss' label mode on this task."""
     if task == "regression":
@@ -179,6 +210,10 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
     if len(x) == 0:
         raise ConfigError("no training samples are left after the validation and test splits; "
                           "lower data.validation_split or data.test_split.", key="data.validation_split")
+    notes = list(ds.notes) + notes
+    if ds.feature_groups and np.isnan(x).any() | any(a is not None and np.isnan(a).any() for a in (x_val, x_test)):
+        imputer = Imputer(ds.feature_groups).fit(x)
+        x, x_val, x_test = imputer.transform(x), imputer.transform(x_val), imputer.transform(x_test)
     scaler = Scaler(data_cfg["normalize"]).fit(x.astype("float32"))
     mode = label_mode(loss_spec)
     units, activation, encoding = output_head(ds.task, ds.n_classes, mode, loss_spec.name)

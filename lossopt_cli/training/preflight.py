@@ -28,6 +28,7 @@ class Preflight:
     data: Prepared | None  # None when the data could not be checked without TensorFlow
     batch_size: int | None
     notes: list[str] = field(default_factory=list)
+    inference: dict | None = None  # a CSV file: its columns, types, classes and dropped rows
 
 
 def data_checkable(config) -> str | None:
@@ -49,8 +50,18 @@ def check_data(config, offline: bool = False) -> Preflight:
         if reason:
             return Preflight(None, None, [reason])
     d = config.data
-    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, features=d["features"],
-                           categorical=d["categorical"], image_size=d["image_size"], color_mode=d["color_mode"])
+    from ..catalog.losses import label_mode
+
+    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, task=d["task"],
+                           features=d["features"], categorical=d["categorical"], image_size=d["image_size"],
+                           color_mode=d["color_mode"], exclude=d["exclude"], missing=d["missing"],
+                           header=d["header"], comment=d["comment"], delimiter=d["delimiter"],
+                           max_categories=d["max_categories"],
+                           regression_loss=label_mode(config.loss_spec()) == "regression")
+    if dataset.inference:  # config.yaml records what was inferred, so the run repeats exactly
+        d.update(dataset.inference["resolved"])
+    elif d["task"] == "auto":
+        d["task"] = dataset.task
     data = prepare(dataset, d, config.loss_spec(), config.seed)
     notes += data.notes
     if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
@@ -64,7 +75,7 @@ def check_data(config, offline: bool = False) -> Preflight:
     batch_size, batch_notes = _batch_size(config, len(data.x_train))
     notes += batch_notes
     _check_monitors(config, data)
-    return Preflight(data, batch_size, notes)
+    return Preflight(data, batch_size, notes, dataset.inference)
 
 
 def _check_output(config, data: Prepared) -> None:

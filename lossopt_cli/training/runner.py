@@ -10,6 +10,7 @@ every epoch, so a crash or Ctrl-C loses nothing that finished), finish (status, 
 from __future__ import annotations
 
 import platform
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def run_info(prepared: PreparedRun) -> dict:
     config, data = prepared.config, prepared.data
     return {"data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
                      "input_shape": list(data.input_shape), **data.sizes(),
-                     "majority_class_rate": data.majority_class_rate(), "constant_model": data.constant_model},
+                     "majority_class_rate": data.majority_class_rate(), "constant_model": data.constant_model,
+                     "class_names": data.class_names, "class_counts": data.class_counts},
             "batch_size": prepared.batch_size, "replicas": prepared.replicas, "versions": library_versions(),
             "notes": prepared.notes}
 
@@ -102,6 +104,8 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
         status, extra = outcome(recorder, callbacks)
         if data.x_test is not None and status != "diverged":
             extra["test"] = evaluate_test(prepared)
+        if status != "diverged":
+            extra["per_class"] = _per_class(prepared)
         if config.output["save_model"]:
             recorder.save_model(model)
         recorder.finish(status, **extra)
@@ -118,6 +122,17 @@ def evaluate_test(prepared: PreparedRun) -> dict:
     scores = prepared.model.evaluate(data.x_test, data.y_test, batch_size=max(prepared.batch_size, 256), verbose=0,
                                      return_dict=True)
     return {k: float(v) for k, v in scores.items()}
+
+
+def _per_class(prepared: PreparedRun) -> dict | None:
+    """Per-class precision, recall and confusion (``training.per_class``); a failure only warns."""
+    try:
+        from .per_class import per_class_scores
+
+        return per_class_scores(prepared.model, prepared.data, prepared.batch_size)
+    except Exception as exc:  # noqa: BLE001 - extra detail must never lose the run
+        print(f"warning: could not compute per-class scores: {exc}", file=sys.stderr)
+        return None
 
 
 def run(config: RunConfig, verbose="auto", on_epoch=None) -> RunResult:
