@@ -1,9 +1,8 @@
 """``training.distribute``: a mirrored run on two logical CPU devices matches a single-device run with the
-same global batch; only the chief of a multi-worker run writes a run directory."""
+same global batch; multi_worker is refused with the reason (Keras 3's fit does not support it)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,7 +13,6 @@ import pytest
 
 from lossopt_cli import rundir
 from lossopt_cli.schema import ConfigError
-from lossopt_cli.training import distribute
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,50 +56,9 @@ def test_a_mirrored_run_on_two_devices_matches_one_device_with_the_same_global_b
     assert (mirrored / "model.keras").is_file()
 
 
-def test_the_chief_is_the_chief_task_or_worker_0_without_one():
-    cluster = {"worker": ["a:1", "b:2"]}
-    assert distribute.is_chief(json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
-    assert not distribute.is_chief(json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
-    with_chief = {**cluster, "chief": ["c:3"]}
-    assert distribute.is_chief(json.dumps({"cluster": with_chief, "task": {"type": "chief", "index": 0}}))
-    assert not distribute.is_chief(json.dumps({"cluster": with_chief, "task": {"type": "worker", "index": 0}}))
-    assert distribute.is_chief("")  # no TF_CONFIG: a single process
-
-
-def test_multi_worker_without_tf_config_is_a_clear_config_error(monkeypatch, small_config):
+def test_multi_worker_is_refused_before_anything_runs_with_the_reason_and_what_to_do(small_config):
     from lossopt_cli.config import validate
 
-    monkeypatch.delenv("TF_CONFIG", raising=False)
-    config = validate({**small_config, "training": {"distribute": "multi_worker"}})
-    with pytest.raises(ConfigError, match="TF_CONFIG is not set"):
-        distribute.make_strategy(config)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_two_multi_worker_processes_train_one_run_and_only_the_chief_writes_it(tmp_path, small_config):
-    import yaml
-
-    small_config["training"] = {"epochs": 2, "batch_size": 16, "distribute": "multi_worker"}
-    config = tmp_path / "cfg.yaml"
-    config.write_text(yaml.safe_dump(small_config))
-    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
-    workers = [subprocess.Popen([sys.executable, "-m", "lossopt_cli", "train", str(config), "--quiet"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT),
-                                     "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker",
-                                                                                          "index": index}})})
-               for index in (0, 1)]
-    outputs = [worker.communicate(timeout=600) for worker in workers]
-    for worker, (out, err) in zip(workers, outputs):
-        assert worker.returncode == 0, err[-3000:]
-    (run_dir,) = (tmp_path / "outputs").iterdir()  # the chief's; the other worker's was temporary
-    summary = rundir.read_json(run_dir / "summary.json")
-    assert summary["status"] == "completed" and summary["replicas"] == 2 and summary["epochs_run"] == 2
+    with pytest.raises(ConfigError, match="keras-team/keras#20585") as err:
+        validate({**small_config, "training": {"distribute": "multi_worker"}})
+    assert err.value.key == "training.distribute" and "mirrored" in str(err.value)

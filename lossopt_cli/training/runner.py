@@ -29,7 +29,6 @@ class PreparedRun:
     monitor: str
     notes: list[str]
     replicas: int = 1  # training.distribute: the model's replicas
-    chief: bool = True  # False on a multi_worker worker that is not the chief: it writes no run directory
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
@@ -48,7 +47,7 @@ def prepare_run(config: RunConfig) -> PreparedRun:
 
     checked = preflight.check_data(config)  # data-level errors come before TensorFlow's import
     import_tensorflow()
-    strategy = distribute.make_strategy(config)  # before any TensorFlow op
+    strategy = distribute.make_strategy(config)
     data, batch_size, notes = checked.data, checked.batch_size, list(checked.notes)
     context = {"task": data.task, "encoding": data.encoding, "n_classes": data.n_classes,
                "from_logits": bool(config.loss.get("from_logits"))}
@@ -60,8 +59,7 @@ def prepare_run(config: RunConfig) -> PreparedRun:
                       metrics=[m.build(**context) for m in config.metric_specs(data.task)])
         preflight.check_training_step(model, config, data, batch_size)
     monitor = "val_loss" if data.x_val is not None else "loss"
-    return PreparedRun(config, data, model, batch_size, monitor, notes, replicas=distribute.replicas(strategy),
-                       chief=config.training["distribute"] != "multi_worker" or distribute.is_chief())
+    return PreparedRun(config, data, model, batch_size, monitor, notes, replicas=distribute.replicas(strategy))
 
 
 def library_versions() -> dict:
@@ -89,10 +87,6 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     from .callbacks import build_callbacks, outcome
 
     config, data, model = prepared.config, prepared.data, prepared.model
-    if not prepared.chief:  # multi_worker: only the chief's run directory is kept
-        from .distribute import scratch_run_dir
-
-        run_dir = scratch_run_dir()
     recorder = RunRecorder.create(config, monitor=prepared.monitor, info=run_info(prepared), run_dir=run_dir,
                                   on_epoch=on_epoch)
     callbacks = build_callbacks(config, recorder)
