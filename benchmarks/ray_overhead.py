@@ -94,7 +94,7 @@ def main() -> None:
         if sweep is None:
             sweep = str(Path(work) / "optimizers_fused.yaml")
             Path(sweep).write_text(yaml.safe_dump(TWELVE_RUNS, sort_keys=False))
-        name = args.sweep or "configs/sweeps/optimizers_fused.yaml"
+        name = args.sweep or (f"{FUSED_SWEEP.relative_to(ROOT)}" if FUSED_SWEEP.is_file() else "12 runs (inline)")
         if args.executors:
             print("| sweep | executor | workers | runs | wall time | vs processes | load average before |")
             print("| --- | --- | --- | --- | --- | --- | --- |")
