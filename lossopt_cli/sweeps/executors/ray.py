@@ -50,9 +50,10 @@ def require_ray():
 # --- in the Ray worker --------------------------------------------------------------------------
 
 
-def plan_units(jobs: list[Job]) -> list[list[Job]]:
-    """The units of work, one Ray task each. Hook for fused groups: when the sweep plans groups of runs
-    that train in one compiled step (the ``auto`` executor's grouping), return those groups here."""
+def plan_units(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """The units of work, one Ray task each, for ``workers`` tasks at once. Hook for fused groups: when
+    the fused engine is there, this returns what the ``auto`` executor would run (its groups, largest
+    first, then the runs that share nothing, one each); until then every run is a unit of its own."""
     return [[job] for job in jobs]
 
 
@@ -239,7 +240,7 @@ class RayExecutor(Executor):
     def _run(self, ray, jobs: list[Job], on_result: Callable[[JobResult], None]) -> None:
         remote = ray.remote(task)
         running: dict = {}  # object ref -> (unit, submitted at)
-        for unit in plan_units(jobs):
+        for unit in plan_units(jobs, self._workers):
             shared = all(_shared(job) for job in unit)
             options = {"num_cpus": self.cpus_per_run, "num_gpus": max(_gpus(job) for job in unit),
                        "max_retries": 0 if shared else RETRIES_WHEN_PRIVATE, "retry_exceptions": False,
