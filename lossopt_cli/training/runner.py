@@ -108,6 +108,7 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     """Train a prepared run into a new run directory (or the empty ``run_dir`` given)."""
     import keras
 
+    from .batches import fit_in_order
     from .callbacks import EpochRecorder
 
     config, data = prepared.config, prepared.data
@@ -149,12 +150,8 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
 
     status, extra = "completed", {}
     try:
-        prepared.model.fit(
-            data.x_train, data.y_train, batch_size=prepared.batch_size, epochs=config.training["epochs"],
-            validation_data=(data.x_val, data.y_val) if data.x_val is not None else None,
-            sample_weight=data.sample_weight, shuffle=config.training["shuffle"], callbacks=callbacks,
-            verbose=verbose,
-        )
+        fit_in_order(prepared.model, data, batch_size=prepared.batch_size, epochs=config.training["epochs"],
+                     seed=config.seed, shuffle=config.training["shuffle"], callbacks=callbacks, verbose=verbose)
         if recorder.diverged_at is not None:
             status, extra = "diverged", {"diverged_at_epoch": recorder.diverged_at}
         elif early is not None and early.stopped_epoch > 0:
