@@ -92,5 +92,5 @@ def fit_in_order(model, data, *, batch_size: int, epochs: int, seed: int, shuffl
                                shuffle=shuffle, epochs=epochs, initial_epoch=initial_epoch)
     validation = None if data.x_val is None else (tf.constant(data.x_val), tf.constant(data.y_val))
     return model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
-                     validation_data=validation, validation_batch_size=batch_size, callbacks=callbacks,
+                     validation_data=validation, validation_batch_size=batch_size, shuffle=False, callbacks=callbacks,
                      verbose=verbose)
