@@ -27,8 +27,8 @@ def configs(k: int, epochs: int):
     from lossopt_cli import config as config_module
 
     return [config_module.load(ROOT / "configs/quickstart.yaml",
-                               [f"optimizer.name={OPTIMIZERS[i % 4][0]}", f"optimizer.learning_rate={OPTIMIZERS[i % 4][1]}",
-                                f"seed={i // 4}", f"training.epochs={epochs}"]) for i in range(k)]
+                               {"optimizer.name": OPTIMIZERS[i % 4][0], "optimizer.learning_rate": OPTIMIZERS[i % 4][1],
+                                "seed": i // 4, "training.epochs": epochs}) for i in range(k)]
 
 
 def solo(cfgs) -> float:

@@ -38,7 +38,7 @@ def main() -> None:
     print(f"python + lossopt modules: {t_cli:.2f} s; import TensorFlow + Keras: {t_import:.2f} s")
     with tempfile.TemporaryDirectory() as out:
         for i in range(args.runs):
-            cfg = config_module.load(args.config, [*args.overrides, f"output.dir={out}"])
+            cfg = config_module.load(args.config, {**config_module.parse_overrides(args.overrides), "output.dir": out})
             phases = {}
             t = time.perf_counter()
             checked = preflight.check_data(cfg)

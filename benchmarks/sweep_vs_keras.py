@@ -22,7 +22,7 @@ from timing import ROOT, load, lossopt, machine, median, timed
 
 GRID = [("sgd", 0.1), ("momentum", 0.05), ("rmsprop", 0.001), ("adam", 0.001)]
 SEEDS = (0, 1, 2)
-SWEEP = "configs/sweeps/optimizers_fused.yaml"
+SWEEP = str(ROOT / "configs/sweeps/optimizers_fused.yaml")
 
 
 def plain_scripts(epochs: int) -> float:
@@ -40,7 +40,8 @@ def keras_tuner(epochs: int) -> float:
 def lossopt_sweep(executor: str | None, root: str) -> float:
     with tempfile.TemporaryDirectory() as out:
         args = [SWEEP, "--quiet", "--set", f"output.dir={out}"] + (["--executor", executor] if executor else [])
-        return timed(lossopt("sweep", *args), lossopt_root=root)
+        # run from the checkout timed: `python -m` puts the working directory first on sys.path
+        return timed(lossopt("sweep", *args), cwd=root, lossopt_root=root)
 
 
 def main() -> None:
@@ -69,7 +70,12 @@ def main() -> None:
             times[name].append(side())
             print(f"round {round_ + 1}: {name}: {times[name][-1]:.1f} s (load {load()})", file=sys.stderr, flush=True)
         loads.append(load())
-    print(f"\n{machine()}; load average (1/5/15 min) at the start and after each round: {', '.join(loads)}\n")
+        table(times, loads, round_ + 1)  # after every round: what is measured so far is never lost
+
+
+def table(times: dict, loads: list, rounds: int) -> None:
+    print(f"\n{machine()}; {rounds} round(s); load average (1/5/15 min) at the start and after each round: "
+          f"{', '.join(loads)}\n")
     print("| side | runs (s) | median | plain scripts / this | Keras Tuner / this |")
     print("| --- | --- | --- | --- | --- |")
     plain = median(times["12 plain Keras scripts"]) if "12 plain Keras scripts" in times else None
@@ -77,8 +83,8 @@ def main() -> None:
     for name, values in times.items():
         m = median(values)
         ratio = lambda ref: f"{ref / m:.2f}x" if ref else "-"  # noqa: E731
-        print(f"| {name} | {', '.join(f'{v:.1f}' for v in values)} | {m:.1f} s | {ratio(plain)} | {ratio(tuner)} |")
-
+        print(f"| {name} | {', '.join(f'{v:.1f}' for v in values)} | {m:.1f} s | {ratio(plain)} | {ratio(tuner)} |",
+              flush=True)
 
 if __name__ == "__main__":
     main()
