@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     t0 = time.perf_counter()
     from lossopt_cli import config as config_module
-    from lossopt_cli.training import import_tensorflow, preflight, runner
+    from lossopt_cli.training import import_tensorflow, preflight, recorder, runner
 
     t_cli = time.perf_counter() - t0
     t = time.perf_counter()
@@ -51,21 +51,21 @@ def main() -> None:
                 phases["build + compile + checked step"] = time.perf_counter() - t
             finally:
                 preflight.check_data = real_check
-            real_finalize = runner.finalize
+            real_finalize = recorder.RunRecorder.finalize
             timing = {}
 
-            def timed_finalize(run_dir, summary):
+            def timed_finalize(self):
                 s = time.perf_counter()
-                real_finalize(run_dir, summary)
+                real_finalize(self)
                 timing["finalize"] = time.perf_counter() - s
 
-            runner.finalize = timed_finalize
+            recorder.RunRecorder.finalize = timed_finalize
             try:
                 t = time.perf_counter()
                 result = runner.execute(prepared, verbose=0)
                 total = time.perf_counter() - t
             finally:
-                runner.finalize = real_finalize
+                recorder.RunRecorder.finalize = real_finalize
             phases["fit + history writes + save"] = total - timing["finalize"]
             phases["finalize (diagnosis, curves.png, report.html)"] = timing["finalize"]
             epochs = result.summary["epochs_run"]

@@ -57,40 +57,48 @@ def training_dataset(x, y, sample_weight, *, seed: int, batch_size: int, shuffle
     return tf.data.Dataset.range(initial_epoch, epochs).flat_map(batches).prefetch(2)
 
 
-# A step of fewer multiply-adds than this is dominated by TensorFlow's fixed cost per call: ``fit``
-# then runs a whole epoch per call (``steps_per_execution``), as ``fit_fused`` does.
-SMALL_STEP_FLOPS = 50_000_000
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
+               "on_batch_begin", "on_batch_end")
 
 
-def steps_per_execution(model, batch_size: int, steps: int) -> int:
-    """``steps`` (a whole epoch per call) for a model whose training step is small, else 1.
+def needs_batch_hooks(callbacks) -> bool:
+    """True when a callback acts on every batch (TensorBoard's per-batch logs, say): only ``fit`` calls those."""
+    import keras
 
-    The arithmetic is the same either way; only the number of Python round trips changes (and a
-    progress bar on a terminal then moves once per epoch, which for such a model is a blink)."""
-    try:
-        flops = 6 * int(model.count_params()) * int(batch_size)  # forward + backward, per batch
-    except Exception:  # a model whose size cannot be read: keep Keras' default
-        return 1
-    return steps if flops < SMALL_STEP_FLOPS else 1
+    return any(getattr(type(cb), hook) is not getattr(keras.callbacks.Callback, hook)
+               for cb in callbacks for hook in BATCH_HOOKS)
 
 
 def fit_in_order(model, data, *, batch_size: int, epochs: int, seed: int, shuffle: bool, callbacks, verbose,
                  initial_epoch: int = 0):
-    """``model.fit`` on ``data`` (a ``training.data.Prepared``) with lossopt's batch order (``epoch_order``),
-    validation batched as training is, and ``steps_per_execution`` chosen for the model's size.
-    Returns Keras' ``History``."""
+    """Train one run on ``data`` (a ``training.data.Prepared``) in lossopt's batch order (``epoch_order``),
+    validation batched as training is, driving ``callbacks`` as ``model.fit`` does.
+
+    When every callback acts per epoch (the recorder, early stopping, reduce-on-plateau) the run is
+    trained by ``fused.fit_fused`` as a group of one: one compiled call per epoch instead of one per
+    batch, and no ``tf.data`` pipeline to build (TensorFlow's fixed costs that ``fit`` pays for a
+    small model, several seconds for the quickstart); the arithmetic is ``fit``'s (each step is the
+    model's own ``train_step``). A callback with batch hooks gets ``model.fit`` itself, on a dataset of
+    the same batches. ``verbose`` as ``fit``'s: 0 silent, 1 a progress bar, 2 one line per epoch."""
+    callbacks = list(callbacks)
+    if not needs_batch_hooks(callbacks):
+        import keras
+
+        from .fused import FusedMember, fit_fused
+
+        if verbose:
+            callbacks.append(keras.callbacks.ProgbarLogger())
+        member = FusedMember(model, data.x_train, data.y_train, data.x_val, data.y_val, data.sample_weight, seed=seed,
+                             shuffle=shuffle, callbacks=callbacks)
+        fit_fused([member], batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
+                  verbose=1 if verbose == "auto" else verbose)
+        return None
     import tensorflow as tf
 
     n = len(data.x_train)
-    steps = steps_per_epoch(n, batch_size)
-    execution = steps_per_execution(model, batch_size, steps)
-    if model.steps_per_execution != execution:
-        model.steps_per_execution = execution
-        model.make_train_function(force=True)
-        model.make_test_function(force=True)
     dataset = training_dataset(data.x_train, data.y_train, data.sample_weight, seed=seed, batch_size=batch_size,
                                shuffle=shuffle, epochs=epochs, initial_epoch=initial_epoch)
     validation = None if data.x_val is None else (tf.constant(data.x_val), tf.constant(data.y_val))
-    return model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+    return model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch(n, batch_size),
                      validation_data=validation, validation_batch_size=batch_size, shuffle=False, callbacks=callbacks,
                      verbose=verbose)

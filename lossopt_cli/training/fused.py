@@ -73,7 +73,7 @@ class _Tensors:
 
 
 def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initial_epoch: int = 0,
-              on_epoch_end=None) -> None:
+              on_epoch_end=None, verbose: int = 0) -> None:
     """Train every member for ``epochs`` epochs (from ``initial_epoch``) or until its callbacks stop it.
 
     ``on_epoch_end(epoch, still_training)`` is called after each epoch (0-based) with the members
@@ -97,7 +97,7 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
         m.model.stop_training = False
         for cb in m.callbacks:
             cb.set_model(m.model)
-            cb.set_params({"epochs": epochs, "steps": steps, "verbose": 0})
+            cb.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         for cb in m.callbacks:
             cb.on_train_begin()
     functions: dict = {}
