@@ -158,3 +158,25 @@ def test_resuming_a_fused_sweep_trains_only_the_missing_members(tmp_path, monkey
     monkeypatch.setattr(fused_executor, "run_group", fake_group)
     run_module.run_sweep(sweep, sweep_dir, fused_executor.FusedExecutor(), resume=True)
     assert trained == [["adam-seed0", "adam-seed1", "sgd-seed1"]]
+
+
+def test_the_batch_order_is_a_function_of_seed_and_epoch():
+    import numpy as np
+
+    from lossopt_cli.training.batches import epoch_order
+
+    first = epoch_order(3, 0, 100)
+    assert sorted(first) == list(range(100)) and np.array_equal(first, epoch_order(3, 0, 100))
+    assert not np.array_equal(first, epoch_order(3, 1, 100)) and not np.array_equal(first, epoch_order(4, 0, 100))
+    assert list(epoch_order(3, 5, 10, shuffle=False)) == list(range(10))
+
+
+def test_callbacks_with_batch_hooks_get_keras_fit():
+    import keras
+
+    from lossopt_cli.training.batches import needs_batch_hooks
+
+    assert not needs_batch_hooks([keras.callbacks.EarlyStopping(), keras.callbacks.ReduceLROnPlateau()])
+    assert needs_batch_hooks([keras.callbacks.EarlyStopping(), keras.callbacks.TerminateOnNaN()])
+    assert needs_batch_hooks([keras.callbacks.LambdaCallback(on_train_batch_end=print)])
+    assert not needs_batch_hooks([keras.callbacks.LambdaCallback(on_epoch_end=print)])

@@ -65,8 +65,11 @@ def needs_batch_hooks(callbacks) -> bool:
     """True when a callback acts on every batch (TensorBoard's per-batch logs, say): only ``fit`` calls those."""
     import keras
 
-    return any(getattr(type(cb), hook) is not getattr(keras.callbacks.Callback, hook)
-               for cb in callbacks for hook in BATCH_HOOKS)
+    def overrides(cb, hook) -> bool:
+        method = getattr(cb, hook)  # a subclass's method, or a function set on the object (LambdaCallback)
+        return getattr(method, "__func__", method) is not getattr(keras.callbacks.Callback, hook)
+
+    return any(overrides(cb, hook) for cb in callbacks for hook in BATCH_HOOKS)
 
 
 def fit_in_order(model, data, *, batch_size: int, epochs: int, seed: int, shuffle: bool, callbacks, verbose,
