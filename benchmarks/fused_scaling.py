@@ -35,7 +35,7 @@ def configs(k: int, epochs: int):
 
 def solo(cfgs, keras_fit: bool = True) -> float:
     """The runs one after another: Keras' ``model.fit`` each (``keras_fit``), or lossopt's single-run loop."""
-    from lossopt_cli.training.batches import fit_in_order
+    from lossopt_cli.training.fused import fit_in_order
     from lossopt_cli.training.runner import prepare_run
 
     started = time.perf_counter()

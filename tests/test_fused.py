@@ -174,7 +174,7 @@ def test_the_batch_order_is_a_function_of_seed_and_epoch():
 def test_callbacks_with_batch_hooks_get_keras_fit():
     import keras
 
-    from lossopt_cli.training.batches import needs_batch_hooks
+    from lossopt_cli.training.fused import needs_batch_hooks
 
     assert not needs_batch_hooks([keras.callbacks.EarlyStopping(), keras.callbacks.ReduceLROnPlateau()])
     assert needs_batch_hooks([keras.callbacks.EarlyStopping(), keras.callbacks.TerminateOnNaN()])

@@ -14,6 +14,8 @@ Keras' own objects (``EarlyStopping``, ``ReduceLROnPlateau``, the run's recorder
 drives them; a member whose callbacks set ``model.stop_training`` (early stopping, a loss that is
 no longer finite) leaves the group and the others go on. Ctrl-C propagates after the last
 finished epoch: every member keeps the epochs it recorded.
+
+``fit_in_order`` trains a single run the same way, as a group of one (``runner.execute`` uses it).
 """
 
 from __future__ import annotations
@@ -188,3 +190,56 @@ def _validation_function(models, data, batch_size: int, steps: int):
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
 
     return tf.function(validate, autograph=False)
+
+
+# --- one run: a group of one ------------------------------------------------------------------
+
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
+               "on_batch_begin", "on_batch_end")
+
+
+def needs_batch_hooks(callbacks) -> bool:
+    """True when a callback acts on every batch (TensorBoard's per-batch logs, say): only ``fit`` calls those."""
+    import keras
+
+    def overrides(cb, hook) -> bool:
+        method = getattr(cb, hook)  # a subclass's method, or a function set on the object (LambdaCallback)
+        return getattr(method, "__func__", method) is not getattr(keras.callbacks.Callback, hook)
+
+    return any(overrides(cb, hook) for cb in callbacks for hook in BATCH_HOOKS)
+
+
+def fit_in_order(model, data, *, batch_size: int, epochs: int, seed: int, shuffle: bool, callbacks, verbose,
+                 initial_epoch: int = 0):
+    """Train one run on ``data`` (a ``training.data.Prepared``) in lossopt's batch order (``batches.epoch_order``),
+    validation batched as training is, driving ``callbacks`` as ``model.fit`` does.
+
+    When every callback acts per epoch (the recorder, early stopping, reduce-on-plateau) the run is
+    trained by ``fused.fit_fused`` as a group of one: one compiled call per epoch instead of one per
+    batch, and no ``tf.data`` pipeline to build (TensorFlow's fixed costs that ``fit`` pays for a
+    small model, several seconds for the quickstart); the arithmetic is ``fit``'s (each step is the
+    model's own ``train_step``). A callback with batch hooks gets ``model.fit`` itself, on a dataset of
+    the same batches. ``verbose`` as ``fit``'s: 0 silent, 1 a progress bar, 2 one line per epoch."""
+    callbacks = list(callbacks)
+    if not needs_batch_hooks(callbacks):
+        import keras
+
+        if verbose:
+            callbacks.append(keras.callbacks.ProgbarLogger())
+        member = FusedMember(model, data.x_train, data.y_train, data.x_val, data.y_val, data.sample_weight, seed=seed,
+                             shuffle=shuffle, callbacks=callbacks)
+        fit_fused([member], batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
+                  verbose=1 if verbose == "auto" else verbose)
+        return None
+    import tensorflow as tf
+
+    from .batches import steps_per_epoch as batches_per_epoch
+    from .batches import training_dataset
+
+    n = len(data.x_train)
+    dataset = training_dataset(data.x_train, data.y_train, data.sample_weight, seed=seed, batch_size=batch_size,
+                               shuffle=shuffle, epochs=epochs, initial_epoch=initial_epoch)
+    validation = None if data.x_val is None else (tf.constant(data.x_val), tf.constant(data.y_val))
+    return model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=batches_per_epoch(n, batch_size),
+                     validation_data=validation, validation_batch_size=batch_size, shuffle=False, callbacks=callbacks,
+                     verbose=verbose)

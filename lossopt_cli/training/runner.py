@@ -78,7 +78,7 @@ def run_info(prepared: PreparedRun) -> dict:
 
 def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None) -> RunResult:
     """Train a prepared run into a new run directory (or the empty ``run_dir`` given)."""
-    from .batches import fit_in_order
+    from .fused import fit_in_order
     from .callbacks import build_callbacks, outcome
 
     config, data, model = prepared.config, prepared.data, prepared.model
