@@ -169,7 +169,9 @@ def catalog(kind):
 @click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: one per core).")
 @click.option("--executor", type=click.Choice(commands.EXECUTOR_NAMES), default=commands.DEFAULT_EXECUTOR,
               show_default=True,
-              help="processes: parallel worker processes; serial: one run after another in this process.")
+              help="auto: runs that can share a step trained together (fused), over worker processes; "
+                   "processes: one run at a time per worker; fused: fused groups in this process; "
+                   "serial: one run after another in this process.")
 @set_option
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
               help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")

@@ -111,7 +111,7 @@ def dry_run(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] |
     from .sweeps.executors import make_executor
 
     plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
-    return dry_run_lines(plan, make_executor(executor, workers).workers)
+    return dry_run_lines(plan, make_executor(executor, workers).workers, executor)
 
 
 def _str(path) -> str | None:
