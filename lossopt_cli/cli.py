@@ -169,8 +169,10 @@ def catalog(kind):
 @click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: one per core).")
 @click.option("--executor", type=click.Choice(commands.EXECUTOR_NAMES), default=commands.DEFAULT_EXECUTOR,
               show_default=True,
-              help="processes: parallel worker processes; serial: one run after another in this process; "
-                   "ray: Ray tasks, on a local Ray instance or the cluster at --address.")
+              help="auto: runs that can share a step trained together (fused), over worker processes; "
+                   "processes: one run at a time per worker; fused: fused groups in this process; "
+                   "serial: one run after another in this process; ray: what auto runs, as Ray tasks on a "
+                   "local Ray instance or the cluster at --address.")
 @click.option("--address", help="--executor ray: the Ray cluster (HEAD_IP:6379, ray://HEAD_IP:10001 or auto); "
               "default: a local Ray instance started for the sweep.")
 @set_option

@@ -94,8 +94,9 @@ def sweep(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] | N
           quiet: bool = False, address: str | None = None):
     """Run every configuration of ``sweep_file`` (``overrides`` applied to its base) with ``executor``, or
     with ``resume`` the runs still missing in that sweep directory. Progress goes to stderr unless
-    ``quiet``. ``address``: the Ray cluster of ``executor="ray"`` (default: a local Ray instance). Returns the ``SweepOutcome`` (``sweep_dir``, ``results``, ``rows`` (the leaderboard),
-    ``interrupted``, ``failed``, ``lines()``). Raises ``ConfigError`` before any run starts."""
+    ``quiet``; ``address`` is the Ray cluster of ``executor="ray"`` (default: a local Ray instance).
+    Returns the ``SweepOutcome`` (``sweep_dir``, ``results``, ``rows`` (the leaderboard), ``interrupted``,
+    ``failed``, ``lines()``). Raises ``ConfigError`` before any run starts."""
     from .sweeps import run
 
     runner = _executor(executor, workers, address)
@@ -112,7 +113,7 @@ def dry_run(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] |
 
     runner = _executor(executor, workers, address)
     plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
-    return dry_run_lines(plan, runner.workers)
+    return dry_run_lines(plan, runner.workers, executor)
 
 
 def _executor(name: str, workers: int | None, address: str | None):

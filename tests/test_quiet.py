@@ -44,11 +44,11 @@ def test_verbose_lets_tensorflow_log():
     code = ("import os, sys; from click.testing import CliRunner; from lossopt_cli.cli import cli; "
             "r = CliRunner().invoke(cli, ['--verbose', 'catalog']); assert r.exit_code == 0, r.output; "
             "import lossopt_cli.training as t; "
-            "print(os.environ.get('LOSSOPT_VERBOSE'), os.environ.get('TF_CPP_MIN_LOG_LEVEL'), t._USER_LOG_LEVEL)")
+            "print(os.environ.get('LOSSOPT_VERBOSE'), os.environ.get('TF_CPP_MIN_LOG_LEVEL'), t.verbose())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=user_env(),
                          timeout=120)
     assert out.stdout.split() == ["1", "None", "True"], out.stderr
-    quiet = subprocess.run([sys.executable, "-c", "import os, lossopt_cli.training as t; "
-                            "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), t._USER_LOG_LEVEL)"],
+    quiet = subprocess.run([sys.executable, "-c", "import os, lossopt_cli.training as t; t.quiet_tensorflow(); "
+                            "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), t.verbose())"],
                            capture_output=True, text=True, cwd=REPO, env=user_env(), timeout=120)
     assert quiet.stdout.split() == ["3", "False"], quiet.stderr

@@ -143,19 +143,38 @@ def test_the_example_sweeps_expand_and_validate():
     assert {"losses", "batch"} <= set(sizes)
 
 
-def test_dry_run_uses_the_wall_time_of_an_earlier_sweep_of_the_same_name(tmp_path):
+def test_dry_run_uses_the_wall_time_of_an_earlier_sweep_of_the_same_name(tmp_path, monkeypatch):
     from lossopt_cli import rundir
+
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))  # an idle machine
 
     path = write_sweep(tmp_path, {"name": "opt", "vary": {"optimizer.name": ["sgd", "adam"]}})
     out = tmp_path / "out"
     earlier = out / "opt-20261123-100000" / "runs" / "sgd"
     earlier.mkdir(parents=True)
     rundir.write_json(earlier / "summary.json", {"name": "sgd", "status": "completed", "wall_time_seconds": 500.0})
-    result = CliRunner().invoke(cli, ["sweep", str(path), "--dry-run", "--workers", "1",
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--dry-run", "--workers", "1", "--executor", "processes",
                                       "--set", f"output.dir={out}"])
     assert result.exit_code == 0, result.output
     assert "1 run(s) from the wall time of an earlier opt sweep" in result.output
     assert "about 8m" in result.output  # 500 s + the model's estimate of the other run
+
+
+def test_the_estimate_follows_the_executor_and_the_load(tmp_path):
+    """Fused members share each step's call: the same runs cost less fused than one after another; a
+    machine with other work is slower by the share of the CPU it leaves."""
+    from lossopt_cli.sweeps import estimate
+
+    path = write_sweep(tmp_path, {"vary": {"optimizer.name": ["sgd", "adam", "rmsprop", "momentum"]},
+                                  "seeds": [0, 1]})
+    runs = sweeps.load_sweep(path).runs
+    seconds = {e: estimate.estimate_seconds(runs, 2 if e in ("auto", "processes") else 1, executor=e, load=0.0)
+               for e in ("serial", "processes", "fused", "auto")}
+    assert seconds["auto"] < seconds["processes"] < seconds["serial"]
+    assert seconds["fused"] < seconds["serial"]
+    idle = estimate.estimate_seconds(runs, 1, executor="serial", load=0.0)
+    busy = estimate.estimate_seconds(runs, 1, executor="serial", load=3.0)
+    assert busy > idle and estimate.load_factor(1, load=3.0, cores=2) == 2.0
 
 
 def test_random_draws_are_crossed_with_seeds_and_set_applies_before_the_command_line(tmp_path):

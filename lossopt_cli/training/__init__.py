@@ -43,16 +43,21 @@ def import_tensorflow():
     """Import TensorFlow (and Keras) once, with the C++ lines it writes straight to file
     descriptor 2 while loading ("Could not find cuda drivers...") kept off the terminal.
     Python errors still surface as exceptions. Set TF_CPP_MIN_LOG_LEVEL to see everything."""
+    from .lean_import import without_optional_modules
+
     if "tensorflow" in sys.modules or _user_log_level():
-        import tensorflow
+        with without_optional_modules():
+            import keras  # noqa: F401
+            import tensorflow
 
         return tensorflow
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        import keras  # noqa: F401
-        import tensorflow
+        with without_optional_modules():
+            import keras  # noqa: F401
+            import tensorflow
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -198,6 +198,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
     saved = [np.array(v.numpy()) for v in optimizer.variables]
+    run_eagerly = model.run_eagerly
+    model.run_eagerly = True  # one step needs no compiled graph: tracing one would cost more than the step
     try:
         sample_weight = None if data.sample_weight is None else data.sample_weight[:n]
         logs = model.train_on_batch(data.x_train[:n], data.y_train[:n], sample_weight=sample_weight, return_dict=True)
@@ -209,6 +211,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
                           f"{config.loss['name']} and metrics {[m['name'] for m in config.metrics or []]}: "
                           f"{type(exc).__name__}: {message[0] if message else ''}"[:1200], key="model") from None
     finally:
+        model.run_eagerly = run_eagerly
+        model.train_function = None  # fit and the fused engine make their own compiled step
         model.set_weights(weights)
         for var, value in zip(optimizer.variables, saved):
             var.assign(value)

@@ -84,31 +84,38 @@ def run_info(prepared: PreparedRun) -> dict:
 
 def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None) -> RunResult:
     """Train a prepared run into a new run directory (or the empty ``run_dir`` given)."""
-    from .callbacks import build_callbacks, outcome
+    from .callbacks import build_callbacks
+    from .fused import fit_in_order
 
-    config, data, model = prepared.config, prepared.data, prepared.model
+    config, data = prepared.config, prepared.data
     recorder = RunRecorder.create(config, monitor=prepared.monitor, info=run_info(prepared), run_dir=run_dir,
                                   on_epoch=on_epoch)
     callbacks = build_callbacks(config, recorder)
     try:
-        model.fit(data.x_train, data.y_train, batch_size=prepared.batch_size, epochs=config.training["epochs"],
-                  validation_data=(data.x_val, data.y_val) if data.x_val is not None else None,
-                  sample_weight=data.sample_weight, shuffle=config.training["shuffle"], callbacks=callbacks,
-                  verbose=verbose)
-        status, extra = outcome(recorder, callbacks)
-        if data.x_test is not None and status != "diverged":
-            extra["test"] = evaluate_test(prepared)
-        if status != "diverged":
-            extra["per_class"] = _per_class(prepared)
-        if config.output["save_model"]:
-            recorder.save_model(model)
-        recorder.finish(status, **extra)
+        fit_in_order(prepared.model, data, batch_size=prepared.batch_size, epochs=config.training["epochs"], seed=config.seed,
+                     shuffle=config.training["shuffle"], callbacks=callbacks, verbose=verbose)
+        finish_trained(prepared, recorder, callbacks)
     except KeyboardInterrupt:
         recorder.finish("interrupted")
     except Exception as exc:  # a crash keeps the finished epochs and says why
         recorder.fail(exc)
     recorder.finalize()
     return recorder.result(prepared.notes)
+
+
+def finish_trained(prepared: PreparedRun, recorder: RunRecorder, callbacks: list) -> None:
+    """After training (alone or fused): the status from the callbacks, test and per-class scores, the
+    model, the final ``summary.json``."""
+    from .callbacks import outcome
+
+    status, extra = outcome(recorder, callbacks)
+    if prepared.data.x_test is not None and status != "diverged":
+        extra["test"] = evaluate_test(prepared)
+    if status != "diverged":
+        extra["per_class"] = _per_class(prepared)
+    if prepared.config.output["save_model"]:
+        recorder.save_model(prepared.model)
+    recorder.finish(status, **extra)
 
 
 def evaluate_test(prepared: PreparedRun) -> dict:

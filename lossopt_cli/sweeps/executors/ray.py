@@ -1,6 +1,7 @@
 """The Ray executor: a sweep's runs as Ray tasks, on a local Ray instance started for the sweep or on a cluster.
 
-Each unit of work (one run; a fused group of runs once the sweep plans them) is one Ray task that
+Each unit of work (what the ``auto`` executor would run: a fused group of runs that share one compiled
+step, or a single run) is one Ray task that
 reserves ``num_cpus`` (and ``num_gpus`` when a config sets ``training.gpus``). A task trains into a
 private temporary directory on its node and returns its run directories as one tar archive, which
 the driver unpacks atomically into the sweep's ``runs/``; with ``output.shared: true`` (a filesystem
@@ -51,18 +52,22 @@ def require_ray():
 
 
 def plan_units(jobs: list[Job], workers: int) -> list[list[Job]]:
-    """The units of work, one Ray task each, for ``workers`` tasks at once. Hook for fused groups: when
-    the fused engine is there, this returns what the ``auto`` executor would run (its groups, largest
-    first, then the runs that share nothing, one each); until then every run is a unit of its own."""
-    return [[job] for job in jobs]
+    """The units of work, one Ray task each, for ``workers`` tasks at once: what the ``auto`` executor
+    would run, its fused groups (largest first, at least one per worker where there are enough runs)
+    and then the runs that share nothing, one each."""
+    from .fused import plan_groups
+
+    groups, alone = plan_groups(list(jobs), workers=workers, split_for_workers=True)
+    return sorted(groups, key=len, reverse=True) + [[job] for job in alone]
 
 
 def train_unit(jobs: list[Job]) -> list[JobResult]:
-    """Train one unit in this process. Hook for fused groups: a group of several jobs is trained by
-    the fused engine; until it exists a unit is one run."""
-    if len(jobs) != 1:
-        raise NotImplementedError("a unit of several runs needs the fused engine")
-    return [run_job(jobs[0])]
+    """Train one unit in this process: a fused group in one compiled loop, or a single run."""
+    if len(jobs) == 1:
+        return [run_job(jobs[0])]
+    from .fused import run_group
+
+    return run_group(jobs)
 
 
 def limit_threads(threads: int) -> None:
