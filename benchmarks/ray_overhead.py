@@ -1,11 +1,12 @@
-"""The Ray executor's cost on one machine: the same sweep with serial, processes and ray, side by side.
+"""The Ray executor's cost on one machine: the same sweep with the local executors and ray, side by side.
 
-    python benchmarks/ray_overhead.py                       # the 12-run sweep, every executor, 2 workers
+    python benchmarks/ray_overhead.py                       # the 12-run sweep: auto, ray, processes, serial
     python benchmarks/ray_overhead.py SWEEP --executors processes ray --workers 2
 
 The sweep is `configs/sweeps/optimizers_fused.yaml` when it exists, else the same 12 runs written
 inline (sgd 0.1, momentum 0.05, rmsprop 1e-3, adam 1e-3 x 3 seeds x 20 epochs of the quickstart).
-Each executor runs `python -m lossopt_cli sweep SWEEP --quiet` into a temporary directory (deleted
+`ray` runs what `auto` runs (fused groups and single runs) as Ray tasks on a local instance. Each
+executor runs `python -m lossopt_cli sweep SWEEP --quiet` into a temporary directory (deleted
 afterwards), one after another; then a local Ray instance alone is started and stopped to time its
 start-up and sum the memory of its processes. Prints Markdown rows and the machine's load average.
 """
@@ -85,7 +86,7 @@ def ray_instance(cpus: int) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", nargs="?")
-    parser.add_argument("--executors", nargs="*", default=["processes", "serial", "ray"],
+    parser.add_argument("--executors", nargs="*", default=["auto", "ray", "processes", "serial"],
                         help="the executors to time, in this order (none: only the Ray instance)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -96,7 +97,7 @@ def main() -> None:
             Path(sweep).write_text(yaml.safe_dump(TWELVE_RUNS, sort_keys=False))
         name = args.sweep or (f"{FUSED_SWEEP.relative_to(ROOT)}" if FUSED_SWEEP.is_file() else "12 runs (inline)")
         if args.executors:
-            print("| sweep | executor | workers | runs | wall time | vs processes | load average before |")
+            print(f"| sweep | executor | workers | runs | wall time | vs {args.executors[0]} | load average before |")
             print("| --- | --- | --- | --- | --- | --- | --- |")
         times = {}
         for executor in args.executors:
@@ -104,7 +105,7 @@ def main() -> None:
             workers = 1 if executor == "serial" else args.workers
             wall, runs, code = sweep_seconds(sweep, executor, workers, str(Path(work) / executor))
             times[executor] = wall
-            ratio = f"{wall / times['processes']:.2f}x" if "processes" in times else "-"
+            ratio = f"{wall / times[args.executors[0]]:.2f}x"
             print(f"| `{name}` | {executor} | {workers} | {runs} (exit {code}) | {wall:.0f} s | {ratio} | {load:.1f} |",
                   flush=True)
     if "ray" in args.executors or not args.executors:
