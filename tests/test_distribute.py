@@ -70,3 +70,12 @@ def test_multi_worker_is_refused_before_anything_runs_with_the_reason_and_what_t
     with pytest.raises(ConfigError, match="keras-team/keras#20585") as err:
         validate({**small_config, "training": {"distribute": "multi_worker"}})
     assert err.value.key == "training.distribute" and "mirrored" in str(err.value)
+
+
+def test_replicated_runs_are_never_fused_into_one_loop(small_config):
+    from lossopt_cli.config import validate
+    from lossopt_cli.training.fused_runs import fusion_key
+
+    assert fusion_key(validate(small_config)) is not None
+    mirrored = {**small_config, "training": {**small_config.get("training", {}), "distribute": "mirrored"}}
+    assert fusion_key(validate(mirrored)) is None  # trained alone, by model.fit across the replicas
