@@ -171,22 +171,26 @@ def catalog(kind):
               show_default=True,
               help="auto: runs that can share a step trained together (fused), over worker processes; "
                    "processes: one run at a time per worker; fused: fused groups in this process; "
-                   "serial: one run after another in this process.")
+                   "serial: one run after another in this process; ray: what auto runs, as Ray tasks on a "
+                   "local Ray instance or the cluster at --address.")
+@click.option("--address", help="--executor ray: the Ray cluster (HEAD_IP:6379, ray://HEAD_IP:10001 or auto); "
+              "default: a local Ray instance started for the sweep.")
 @set_option
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
               help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")
 @click.option("--dry-run", is_flag=True, help="List the runs and estimate the time; train nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines; print only the leaderboard.")
 @config_errors
-def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet):
+def sweep(sweep_file, workers, executor, address, overrides, resume_dir, dry_run, quiet):
     """Run the configs a sweep file describes (a base config and the keys to vary) and rank them.
 
     \b
       lossopt sweep configs/sweeps/optimizers.yaml --dry-run
       lossopt sweep configs/sweeps/optimizers.yaml --workers 2
       lossopt sweep --resume outputs/optimizers-20261123-150000
+      lossopt sweep configs/sweeps/optimizers.yaml --executor ray --address auto
     """
-    options = {"executor": executor, "workers": workers, "resume": resume_dir}
+    options = {"executor": executor, "workers": workers, "resume": resume_dir, "address": address}
     if dry_run:
         click.echo("\n".join(commands.dry_run(sweep_file, _overrides(overrides), **options)))
         return

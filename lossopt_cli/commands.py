@@ -91,27 +91,37 @@ def validate(path: str | Path, overrides: Mapping[str, Any] | None = None) -> tu
 
 def sweep(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *,
           executor: str = DEFAULT_EXECUTOR, workers: int | None = None, resume: str | Path | None = None,
-          quiet: bool = False):
+          quiet: bool = False, address: str | None = None):
     """Run every configuration of ``sweep_file`` (``overrides`` applied to its base) with ``executor``, or
     with ``resume`` the runs still missing in that sweep directory. Progress goes to stderr unless
-    ``quiet``. Returns the ``SweepOutcome`` (``sweep_dir``, ``results``, ``rows`` (the leaderboard),
-    ``interrupted``, ``failed``, ``lines()``). Raises ``ConfigError`` before any run starts."""
+    ``quiet``; ``address`` is the Ray cluster of ``executor="ray"`` (default: a local Ray instance).
+    Returns the ``SweepOutcome`` (``sweep_dir``, ``results``, ``rows`` (the leaderboard), ``interrupted``,
+    ``failed``, ``lines()``). Raises ``ConfigError`` before any run starts."""
     from .sweeps import run
-    from .sweeps.executors import make_executor
 
+    runner = _executor(executor, workers, address)
     plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
-    return run.start(plan, make_executor(executor, workers), _str(resume), quiet)
+    return run.start(plan, runner, _str(resume), quiet)
 
 
 def dry_run(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *,
-            executor: str = DEFAULT_EXECUTOR, workers: int | None = None, resume: str | Path | None = None) -> list[str]:
+            executor: str = DEFAULT_EXECUTOR, workers: int | None = None, resume: str | Path | None = None,
+            address: str | None = None) -> list[str]:
     """The runs a sweep would train and an estimate of its wall time; trains nothing, no TensorFlow."""
     from .sweeps import run
     from .sweeps.estimate import dry_run_lines
+
+    runner = _executor(executor, workers, address)
+    plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
+    return dry_run_lines(plan, runner.workers, executor)
+
+
+def _executor(name: str, workers: int | None, address: str | None):
     from .sweeps.executors import make_executor
 
-    plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
-    return dry_run_lines(plan, make_executor(executor, workers).workers, executor)
+    if address and name != "ray":
+        raise ConfigError(f"--address is for --executor ray (got --executor {name}).", key="--address")
+    return make_executor(name, workers, address=address)
 
 
 def _str(path) -> str | None:

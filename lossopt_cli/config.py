@@ -170,6 +170,11 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "epochs": Param(10, Int(1), "passes over the training data"),
         "batch_size": Param(32, OneOf((Int(1), Choice(("full",)))), "samples per step; full = batch gradient descent, 1 = per-example SGD"),
         "shuffle": Param(True, Bool(), "shuffle the training data every epoch"),
+        "distribute": Param("none", Choice(("none", "mirrored", "multi_worker")),
+                            "replicate the model: mirrored = every GPU (else every CPU device) of this machine; "
+                            "batch_size is the global batch (multi_worker: not with Keras 3)"),
+        "gpus": Param(0, OneOf((Int(0), Float(0, 1, low_open=True, high_open=True))),
+                      "GPUs the run needs on a Ray cluster (a fraction shares one GPU between runs)"),
         "early_stopping": Param(None, _table_or_flag(EARLY_STOPPING, "training.early_stopping"),
                                 "stop when the monitored metric stops improving (Keras EarlyStopping)"),
         "reduce_lr_on_plateau": Param(None, _table_or_flag(REDUCE_LR_ON_PLATEAU, "training.reduce_lr_on_plateau"),
@@ -182,6 +187,8 @@ SECTIONS: dict[str, dict[str, Param]] = {
     "output": {
         "dir": Param("outputs", Str(), "where run directories are created"),
         "save_model": Param(True, Bool(), "write model.keras"),
+        "shared": Param(False, Bool(), "--executor ray: every node mounts dir at the same path, so Ray tasks write "
+                        "there directly instead of sending run directories back"),
     },
 }
 
@@ -293,6 +300,11 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
 
 def check_combinations(config: RunConfig) -> None:
     """Combinations of keys that fail whatever the data (the pre-flight checks what depends on it)."""
+    if config.training["distribute"] == "multi_worker":
+        raise ConfigError("training.distribute multi_worker is not available: Keras 3's model.fit does not run under "
+                          "tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585). Use mirrored for "
+                          "the GPUs of one machine, or `lossopt sweep --executor ray` to spread runs over machines.",
+                          key="training.distribute")
     for key, unset in (("features", None), ("categorical", []), ("exclude", []), ("delimiter", None),
                        ("header", True)):
         if config.data[key] != unset and not is_table_file(config.data["dataset"]):

@@ -164,8 +164,8 @@ def test_executors_are_chosen_by_name():
     assert isinstance(executors.make_executor("serial"), executors.SerialExecutor)
     process = executors.make_executor("processes", workers=3)
     assert isinstance(process, executors.ProcessExecutor) and process.workers == 3
-    with pytest.raises(ValueError, match="valid: auto, processes, serial, fused"):
-        executors.make_executor("ray")
+    with pytest.raises(ValueError, match="valid: auto, processes, serial, fused, ray"):
+        executors.make_executor("dask")
 
 
 def test_redraw_rewrites_a_sweeps_results_from_its_saved_runs(tmp_path, sweep_file, monkeypatch):

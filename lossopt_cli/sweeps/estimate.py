@@ -91,6 +91,11 @@ def _makespan(durations: list[float], workers: int) -> float:
     return max(busy)
 
 
+# The Ray executor runs auto's units as tasks (on a local instance, with the same workers); its own start-up
+# (a few seconds) is not counted.
+RUNS_LIKE = {"ray": "auto"}
+
+
 def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, float] | None = None,
                      executor: str = "processes", load: float | None = None) -> float:
     """The wall time ``executor`` would take on ``runs`` with ``workers`` workers. A run trained alone that an
@@ -101,6 +106,7 @@ def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, f
     previous = previous or {}
     sizes: dict = {}
     steps = {run.name: _steps(run, sizes) for run in runs}
+    executor = RUNS_LIKE.get(executor, executor)
 
     def alone(run_name: str) -> float:
         if run_name in previous:
@@ -126,16 +132,17 @@ def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> li
     for run in sweep.runs:
         lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
     previous = previous_wall_times(sweep)
-    if executor in ("fused", "auto"):
+    like = RUNS_LIKE.get(executor, executor)
+    if like in ("fused", "auto"):
         from .executors.base import Job
         from .executors.fused import plan_groups
 
         groups, single = plan_groups([Job(r.name, r.config.to_dict(), "") for r in sweep.runs], workers=workers,
-                                     split_for_workers=executor == "auto")
+                                     split_for_workers=like == "auto")
         lines.append(f"fused: {len(groups)} group(s) of {', '.join(str(len(g)) for g in groups) or '-'} runs; "
                      f"{len(single)} run(s) alone")
         previous = {name: wall for name, wall in previous.items() if name in {job.name for job in single}}
-    factor = load_factor(workers if executor in ("processes", "auto") else 1)
+    factor = load_factor(workers if like in ("processes", "auto") else 1)
     seconds = estimate_seconds(sweep.runs, workers, previous, executor)
     known = sum(run.name in previous for run in sweep.runs)
     how = (f"{known} run(s) from the wall time of an earlier {sweep.name} sweep, the others " if known else "")

@@ -55,6 +55,7 @@ def open_sweep(sweep_file: str | None, overrides: Mapping[str, Any] | None = Non
 
 def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = False) -> SweepOutcome:
     """Create the sweep directory (or reuse the one resumed) and run what is missing, with progress on stderr."""
+    executor.start()
     sweep_dir = Path(resume_dir) if resume_dir else create_sweep_dir(sweep)
     done = len(finished_runs(sweep_dir)) if resume_dir else 0
     if not quiet:

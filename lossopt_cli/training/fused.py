@@ -209,6 +209,11 @@ def needs_batch_hooks(callbacks) -> bool:
     return any(overrides(cb, hook) for cb in callbacks for hook in BATCH_HOOKS)
 
 
+def _replicated(model) -> bool:
+    strategy = getattr(model, "distribute_strategy", None)
+    return strategy is not None and strategy.num_replicas_in_sync > 1
+
+
 def fit_in_order(model, data, *, batch_size: int, epochs: int, seed: int, shuffle: bool, callbacks, verbose,
                  initial_epoch: int = 0):
     """Train one run on ``data`` (a ``training.data.Prepared``) in lossopt's batch order (``batches.epoch_order``),
@@ -218,10 +223,12 @@ def fit_in_order(model, data, *, batch_size: int, epochs: int, seed: int, shuffl
     trained by ``fused.fit_fused`` as a group of one: one compiled call per epoch instead of one per
     batch, and no ``tf.data`` pipeline to build (TensorFlow's fixed costs that ``fit`` pays for a
     small model, several seconds for the quickstart); the arithmetic is ``fit``'s (each step is the
-    model's own ``train_step``). A callback with batch hooks gets ``model.fit`` itself, on a dataset of
-    the same batches. ``verbose`` as ``fit``'s: 0 silent, 1 a progress bar, 2 one line per epoch."""
+    model's own ``train_step``). A callback with batch hooks, or a model built in a ``tf.distribute``
+    strategy's scope (``training.distribute``: ``fit`` splits each batch across the replicas), gets
+    ``model.fit`` itself, on a dataset of the same batches. ``verbose`` as ``fit``'s: 0 silent, 1 a
+    progress bar, 2 one line per epoch."""
     callbacks = list(callbacks)
-    if not needs_batch_hooks(callbacks):
+    if not needs_batch_hooks(callbacks) and not _replicated(model):
         import keras
 
         if verbose:

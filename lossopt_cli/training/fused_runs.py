@@ -25,10 +25,13 @@ SHARED_TRAINING = ("epochs", "batch_size", "shuffle")
 
 def fusion_key(config: RunConfig) -> str | None:
     """Runs with the same key can be trained together; None: this run is better trained alone
-    (full-batch gradient descent takes one step per epoch: nothing to share)."""
+    (full-batch gradient descent takes one step per epoch: nothing to share; a replicated model,
+    ``training.distribute``, trains with ``model.fit`` across its replicas)."""
     from ..catalog.optimizers import is_full_batch
 
     if config.training["batch_size"] == "full" or is_full_batch(config.optimizer_spec()):
+        return None
+    if config.training.get("distribute", "none") != "none":
         return None
     shared = {k: getattr(config, k) for k in SHARED_KEYS}
     shared["training"] = {k: config.training[k] for k in SHARED_TRAINING}

@@ -28,6 +28,7 @@ class PreparedRun:
     batch_size: int
     monitor: str
     notes: list[str]
+    replicas: int = 1  # training.distribute: the model's replicas
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
@@ -42,21 +43,23 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 def prepare_run(config: RunConfig) -> PreparedRun:
     """Pre-flight, load data, build + compile the model, one checked step. Raises ConfigError; writes nothing."""
-    from . import import_tensorflow, preflight
+    from . import distribute, import_tensorflow, preflight
 
     checked = preflight.check_data(config)  # data-level errors come before TensorFlow's import
     import_tensorflow()
+    strategy = distribute.make_strategy(config)
     data, batch_size, notes = checked.data, checked.batch_size, list(checked.notes)
     context = {"task": data.task, "encoding": data.encoding, "n_classes": data.n_classes,
                "from_logits": bool(config.loss.get("from_logits"))}
     seed_everything(config.seed, config.deterministic)
-    model = config.model_spec().build(input_shape=data.input_shape, output_units=data.output_units,
-                                      default_activation=data.output_activation)
-    model.compile(optimizer=config.optimizer_spec().build(), loss=config.loss_spec().build(),
-                  metrics=[m.build(**context) for m in config.metric_specs(data.task)])
-    preflight.check_training_step(model, config, data, batch_size)
+    with distribute.scope(strategy):  # training.distribute: variables made here are replicated
+        model = config.model_spec().build(input_shape=data.input_shape, output_units=data.output_units,
+                                          default_activation=data.output_activation)
+        model.compile(optimizer=config.optimizer_spec().build(), loss=config.loss_spec().build(),
+                      metrics=[m.build(**context) for m in config.metric_specs(data.task)])
+        preflight.check_training_step(model, config, data, batch_size)
     monitor = "val_loss" if data.x_val is not None else "loss"
-    return PreparedRun(config, data, model, batch_size, monitor, notes)
+    return PreparedRun(config, data, model, batch_size, monitor, notes, replicas=distribute.replicas(strategy))
 
 
 def library_versions() -> dict:
@@ -75,7 +78,8 @@ def run_info(prepared: PreparedRun) -> dict:
                      "input_shape": list(data.input_shape), **data.sizes(),
                      "majority_class_rate": data.majority_class_rate(), "constant_model": data.constant_model,
                      "class_names": data.class_names, "class_counts": data.class_counts},
-            "batch_size": prepared.batch_size, "versions": library_versions(), "notes": prepared.notes}
+            "batch_size": prepared.batch_size, "replicas": prepared.replicas, "versions": library_versions(),
+            "notes": prepared.notes}
 
 
 def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None) -> RunResult:

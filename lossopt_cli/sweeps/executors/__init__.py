@@ -11,6 +11,7 @@ from .auto import AutoExecutor
 from .base import Executor, Job, JobResult, run_job  # noqa: F401 - the interface, importable from here
 from .fused import FusedExecutor
 from .processes import ProcessExecutor
+from .ray import RayExecutor
 from .serial import SerialExecutor
 
 EXECUTORS: dict[str, type[Executor]] = {
@@ -18,11 +19,13 @@ EXECUTORS: dict[str, type[Executor]] = {
     "processes": ProcessExecutor,  # parallel worker processes, one run at a time each
     "serial": SerialExecutor,
     "fused": FusedExecutor,  # fused groups (and the runs that share nothing), in this process
+    "ray": RayExecutor,  # Ray tasks on a local instance or a cluster (the ray extra)
 }
 DEFAULT_EXECUTOR = "auto"
 
 
-def make_executor(name: str, workers: int | None = None) -> Executor:
+def make_executor(name: str, workers: int | None = None, **options) -> Executor:
+    """The executor NAME; ``options`` (e.g. ``address`` for ray) passed on where given."""
     if name not in EXECUTORS:
         raise ValueError(f"unknown executor {name!r}; valid: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](workers=workers)
+    return EXECUTORS[name](workers=workers, **{k: v for k, v in options.items() if v is not None})

@@ -88,6 +88,10 @@ class Executor:
     def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None]) -> None:
         raise NotImplementedError
 
+    def start(self) -> None:
+        """Acquire what ``run`` needs (e.g. a cluster connection) before the sweep directory is made, so a
+        bad address is a ConfigError with nothing written. Optional: ``run`` starts what is missing itself."""
+
     @property
     def workers(self) -> int:
         return 1
