@@ -181,8 +181,9 @@ def catalog(kind):
               help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")
 @click.option("--dry-run", is_flag=True, help="List the runs and estimate the time; train nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines; print only the leaderboard.")
+@click.option("-y", "--yes", is_flag=True, help="Start a sweep of more than 1000 runs without asking.")
 @config_errors
-def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet):
+def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet, yes):
     """Run the configs a sweep file describes (a base config and the keys to vary) and rank them.
 
     \b
@@ -198,6 +199,9 @@ def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet):
     if dry_run:
         click.echo("\n".join(sweeps.dry_run_lines(plan, runner.workers)))
         return
+    from .guards import confirm_sweep
+
+    confirm_sweep(plan, runner.workers, yes)
     outcome = sweeps.start(plan, runner, resume_dir, quiet)
     click.echo("\n".join(outcome.lines()))
     if outcome.interrupted:

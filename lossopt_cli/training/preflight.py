@@ -67,6 +67,9 @@ def check_data(config, offline: bool = False) -> Preflight:
 
 def _check_config_only(config) -> None:
     """Combinations that fail whatever the data."""
+    from ..guards import check_output_dir
+
+    check_output_dir(config.output["dir"])
     for key in ("features", "categorical"):
         if config.data[key] and not config.data["dataset"].lower().endswith(".csv"):
             raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
