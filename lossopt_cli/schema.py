@@ -101,8 +101,8 @@ def describe(value: Any) -> str:
 def _short_repr(value: Any) -> str:
     import reprlib
 
-    if isinstance(value, str) and len(value) <= MAX_SHOWN:
-        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) <= MAX_SHOWN else repr(value[:MAX_SHOWN]) + f"... ({len(value)} characters)"
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlist, short.maxdict, short.maxlevel = MAX_SHOWN, MAX_SHOWN, 20, 20, 4
     return short.repr(value)

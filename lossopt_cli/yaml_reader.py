@@ -114,6 +114,11 @@ def yaml_error(exc: yaml.YAMLError, source: str | None) -> ConfigError:
     mark = getattr(exc, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     problem = getattr(exc, "problem", None) or text.splitlines()[0]
+    context = getattr(exc, "context", None)
+    if context and getattr(exc, "context_mark", None) is None:  # e.g. "expected a single document in the stream"
+        problem = f"{context}, {problem}"
+    elif context:
+        problem = f"{context} (from line {exc.context_mark.line + 1}), {problem}"
     hint = ""
     if "'\\t'" in problem or "\\t" in problem:
         hint = " YAML indentation must use spaces, not tabs: replace the tab with spaces."

@@ -504,9 +504,9 @@ def _load_csv(p: Path, target: str | None, path: str, features, categorical) -> 
             names += [f"{name}={lv}" for lv in levels]
             continue
         try:
-            blocks.append(np.array([float(v) for v in values], dtype="float32").reshape(-1, 1))
+            blocks.append(np.array([float(v) if v else np.nan for v in values], dtype="float32").reshape(-1, 1))
         except ValueError:
-            bad = next(v for v in values if not _is_float(v))
+            bad = next(v for v in values if v and not _is_float(v))
             raise ConfigError(f"data.dataset: column {name!r} of {p} has a non-numeric value {bad!r}. List it in "
                               f"data.categorical to one-hot encode it, or leave it out of data.features.",
                               key="data.categorical") from None

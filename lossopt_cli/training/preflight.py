@@ -35,7 +35,8 @@ def data_checkable(config) -> str | None:
     name = config.data["dataset"]
     if name.startswith("keras:") and name in DATASETS and not keras_dataset_cached(name.split(":", 1)[1]):
         return f"{name} is not in Keras' cache, so its data was not checked (training downloads it)"
-    if not name.startswith("keras:") and name not in DATASETS and Path(name).is_dir():
+    if (not name.startswith("keras:") and name not in DATASETS and Path(name).is_dir()
+            and sum(d.is_dir() for d in Path(name).iterdir()) >= 2):  # fewer class folders: the loader says so
         return f"{name} is a folder of images, read with TensorFlow, so its data was not checked"
     return None
 
@@ -244,7 +245,7 @@ def check_file(path, overrides=()) -> tuple[str, list[str]]:
     from .. import sweeps
 
     raw = config_module.read_yaml(path)
-    if isinstance(raw, dict) and "vary" in raw:
+    if isinstance(raw, dict) and ("vary" in raw or "base" in raw):
         sweep = sweeps.load_sweep(path, overrides)
         return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
     cfg = config_module.load(path, overrides)
