@@ -41,7 +41,20 @@ set_option = click.option(
 )
 
 
-@click.group(context_settings=CONTEXT)
+class Commands(click.Group):
+    """Ctrl-C or SIGTERM in any phase of any command: exit 130 (143 for SIGTERM), never click's "Aborted!" and 1."""
+
+    def invoke(self, ctx):
+        from . import signals
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(f"interrupted ({signals.signal_name()})", err=True)
+            ctx.exit(signals.exit_code())
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
 @click.version_option(package_name="lossopt", prog_name="lossopt")
 def cli():
     """Train Keras models from YAML configs, and diagnose their curves.
@@ -56,6 +69,9 @@ def cli():
       lossopt compare outputs/<a> outputs/<b>        overlay curves, ranked table
       lossopt list                                   runs and sweeps under outputs/
     """
+    from . import signals
+
+    signals.install()  # SIGTERM stops like Ctrl-C: at the end of a step, files whole, exit 130/143
 
 
 @cli.command()
@@ -77,14 +93,17 @@ def train(config, overrides, quiet):
     for note in prepared.notes:
         click.echo(f"note: {note}", err=True)
     # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.
-    result = execute(prepared, verbose=0 if quiet else (1 if sys.stdout.isatty() else 2))
-    click.echo(format_run_summary(result.summary, result.run_dir))
-    from .analysis.diagnose import verdict_lines
+    from . import signals
 
-    for line in verdict_lines(result.run_dir, top=3):
-        click.echo(line)
-    if result.status == "interrupted":
-        sys.exit(EXIT_INTERRUPTED)
+    with signals.deferred():  # a signal stops training at the end of a step; the report is still written
+        result = execute(prepared, verbose=0 if quiet else (1 if sys.stdout.isatty() else 2))
+        click.echo(format_run_summary(result.summary, result.run_dir))
+        from .analysis.diagnose import verdict_lines
+
+        for line in verdict_lines(result.run_dir, top=3):
+            click.echo(line)
+    if result.status == "interrupted" or signals.pending():
+        sys.exit(signals.exit_code())
     if not result.ok:
         sys.exit(EXIT_FAILED)
 
@@ -204,8 +223,10 @@ def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet, 
     confirm_sweep(plan, runner.workers, yes)
     outcome = sweeps.start(plan, runner, resume_dir, quiet)
     click.echo("\n".join(outcome.lines()))
-    if outcome.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
+    from . import signals
+
+    if outcome.interrupted or signals.pending():
+        sys.exit(signals.exit_code())
     if outcome.failed:
         sys.exit(EXIT_FAILED)
 

@@ -374,7 +374,10 @@ class SweepOutcome:
         lines = table_lines(self.rows, self.notes) if self.rows else []
         for name in self.failed:
             lines.append(f"failed: {name}: {self.results[name].error}")
-        lines.append(f"sweep: {self.sweep_dir} (leaderboard.csv, comparison.png, report.html)")
+        from .reporting.sweep_report import COMPARISON, LEADERBOARD
+
+        written = [f for f in (LEADERBOARD, COMPARISON, rundir.REPORT) if (self.sweep_dir / f).is_file()]
+        lines.append(f"sweep: {self.sweep_dir}" + (f" ({', '.join(written)})" if written else ""))
         if self.interrupted:
             lines.append(f"interrupted: finish it with --resume {self.sweep_dir}")
         return lines
@@ -423,11 +426,18 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
             progress(result)
 
     interrupted = False
+    from . import signals
+
     try:
-        executor.run(jobs, on_result)
+        with signals.deferred():  # in-process (serial) runs stop at the end of a step
+            executor.run(jobs, on_result)
+            signals.check()
     except KeyboardInterrupt:
         interrupted = True
-    rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+    with signals.deferred():  # Ctrl-C here: the results are still written whole
+        rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+    if interrupted and len(finished_runs(sweep_dir)) == len(sweep.runs):
+        interrupted = False  # every run had finished: nothing to resume
     return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
 
 

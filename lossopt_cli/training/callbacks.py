@@ -6,6 +6,7 @@ import math
 
 import keras
 
+from .. import signals
 from ..rundir import HistoryWriter
 
 
@@ -40,6 +41,17 @@ class EpochRecorder(keras.callbacks.Callback):
             self.model.stop_training = True
         if self.on_epoch:
             self.on_epoch(epoch + 1, row)
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Ctrl-C or SIGTERM during training (see ``lossopt_cli.signals``): stop at the end of the current
+    step, or right after an epoch is saved; the epoch in progress is not recorded."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        signals.check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        signals.check()
 
 
 def _is_number(v) -> bool:

@@ -49,11 +49,14 @@ def run_job(job: Job) -> JobResult:
         if _WORKER["stop"] is not None and _WORKER["stop"].is_set():
             return JobResult(job.name, "not_started", None, None, None, 0.0)
         _WORKER["busy"], _WORKER["interrupted"] = True, False
+        from .. import signals
         from .runner import execute, prepare_run
 
-        prepared = prepare_run(validate(job.config))
-        run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
-        result = execute(prepared, verbose=0, run_dir=run_dir)
+        with signals.busy():
+            prepared = prepare_run(validate(job.config))
+            with signals.deferred():  # a signal stops the run at the end of a step; it saves what finished
+                run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
+                result = execute(prepared, verbose=0, run_dir=run_dir)
         return JobResult(job.name, result.status, str(result.run_dir), result.summary, result.summary.get("error"),
                          time.time() - started)
     except KeyboardInterrupt:  # the run saved what finished; it may even have finished just before
@@ -65,6 +68,14 @@ def run_job(job: Job) -> JobResult:
                          time.time() - started)
     finally:
         _WORKER["busy"] = False
+
+
+class _suppress_lookup:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], (ProcessLookupError, AttributeError, TypeError))
 
 
 def _saved_summary(run_dir: Path | None) -> dict:
@@ -101,7 +112,10 @@ class SerialExecutor(Executor):
         self.run_one = run_one  # default: run_job (looked up when called); workers: one, always
 
     def run(self, jobs, on_result):
+        from .. import signals
+
         for job in jobs:
+            signals.check()  # a signal between runs: start no other
             result = (self.run_one or run_job)(job)
             on_result(result)
             if result.status == "interrupted":
@@ -113,18 +127,13 @@ class SerialExecutor(Executor):
 _WORKER: dict = {"busy": False, "interrupted": False, "stop": None}
 
 
-def _on_sigint(signum, frame):
-    """In a worker: Ctrl-C interrupts the run in progress once (it then saves), and is ignored when idle."""
-    if _WORKER["busy"] and not _WORKER["interrupted"]:
-        _WORKER["interrupted"] = True
-        raise KeyboardInterrupt
-
-
 def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
     """Limit TensorFlow to ``threads`` threads before any op runs, and install the Ctrl-C handler
     (unless the sweep itself ignores Ctrl-C, as a background job does)."""
+    from .. import signals
+
     _WORKER["stop"] = stop
-    signal.signal(signal.SIGINT, _on_sigint if handle_sigint else signal.SIG_IGN)
+    signals.install_worker(handle_sigint)  # Ctrl-C/SIGTERM stop the run in progress; the worker ends with its parent
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
@@ -165,6 +174,8 @@ class ProcessExecutor(Executor):
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
+        from .. import signals
+
         pending = deque(jobs)
         if not pending:
             return
@@ -199,11 +210,15 @@ class ProcessExecutor(Executor):
                         pool.shutdown(wait=False, cancel_futures=True)
                         pool = new_pool()
                         running[pool.submit(run_job, job)] = job
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                signals.check()  # a signal to this process (recorded while the sweep defers it): stop the workers
                 for future in done:
                     report(future, running.pop(future))
         except KeyboardInterrupt:
             stop.set()  # no new run starts; the running ones save what finished and return
+            for process in list(getattr(pool, "_processes", {}).values()):  # SIGTERM sent to this process alone
+                with _suppress_lookup():
+                    os.kill(process.pid, signal.SIGTERM)
             try:
                 for future in list(running):
                     report(future, running.pop(future))

@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__, rundir
+from .. import __version__, liveness, rundir
 from ..config import RunConfig, dump
 from .data import Prepared
 
@@ -108,7 +108,7 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     """Train a prepared run into a new run directory (or the empty ``run_dir`` given)."""
     import keras
 
-    from .callbacks import EpochRecorder
+    from .callbacks import EpochRecorder, StopOnSignal
 
     config, data = prepared.config, prepared.data
     run_dir = run_dir or rundir.create_run_dir(config.output["dir"], config.name)
@@ -122,6 +122,7 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
                  "input_shape": list(data.input_shape), **data.sizes(),
                  "majority_class_rate": data.majority_class_rate()},
         "batch_size": prepared.batch_size, "versions": library_versions(), "notes": prepared.notes,
+        **liveness.owner(),  # pid and host: `list` tells a live run from one whose process is gone
     }
 
     def write_summary(status: str, extra: dict | None = None) -> dict:
@@ -146,6 +147,7 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
         callbacks.append(early)
     if config.training["reduce_lr_on_plateau"]:  # after the recorder: a cut shows from the next epoch on
         callbacks.append(keras.callbacks.ReduceLROnPlateau(**config.training["reduce_lr_on_plateau"], verbose=0))
+    callbacks.append(StopOnSignal())  # last: an epoch is recorded before a signal stops the run
 
     status, extra = "completed", {}
     try:
