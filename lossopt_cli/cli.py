@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from . import commands
 from .schema import ConfigError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -74,6 +75,13 @@ def cli():
     signals.install()  # SIGTERM stops like Ctrl-C: at the end of a step, files whole, exit 130/143
 
 
+def _overrides(texts) -> dict:
+    """``--set`` options read as YAML, once, here at the edge: ``{dotted key: value}`` from then on."""
+    from .config import parse_overrides
+
+    return parse_overrides(texts)
+
+
 @cli.command()
 @click.argument("config", type=click.Path(dir_okay=False))
 @set_option
@@ -81,37 +89,17 @@ def cli():
 @config_errors
 def train(config, overrides, quiet):
     """Train the model CONFIG describes and write a run directory under outputs/."""
-    from . import config as config_module
-
-    cfg = config_module.load(config, overrides)
-    from .training.runner import execute, prepare_run
-
-    try:
-        prepared = prepare_run(cfg)
-    except ConfigError as err:  # found by the pre-flight: still the config file's fault
-        raise err.in_file(config) from None
-    for note in prepared.notes:
-        click.echo(f"note: {note}", err=True)
     # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.
     from . import signals
 
     with signals.deferred():  # a signal stops training at the end of a step; the report is still written
-        result = execute(prepared, verbose=0 if quiet else (1 if sys.stdout.isatty() else 2))
-        click.echo(format_run_summary(result.summary, result.run_dir))
-        from .analysis.diagnose import verdict_lines
-
-        for line in verdict_lines(result.run_dir, top=3):
-            click.echo(line)
+        result = commands.train(config, _overrides(overrides), verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
+                                on_note=lambda note: click.echo(f"note: {note}", err=True))
+        click.echo("\n".join(commands.train_lines(result)))
     if result.status == "interrupted" or signals.pending():
         sys.exit(signals.exit_code())
     if not result.ok:
         sys.exit(EXIT_FAILED)
-
-
-def format_run_summary(summary: dict, run_dir) -> str:
-    from .reporting.text import run_summary_lines
-
-    return "\n".join(run_summary_lines(summary, run_dir))
 
 
 @cli.command()
@@ -123,12 +111,10 @@ def diagnose(target, as_json, fail_on):
     """Diagnose a run directory or any Keras CSVLogger file: findings, evidence and a verdict."""
     import json
 
-    from .analysis.diagnose import diagnose_path, finding_lines, parse_codes
+    from .analysis.diagnose import finding_lines
 
-    gate = parse_codes(fail_on)
-    result = diagnose_path(target)
+    result, hit = commands.diagnose(target, fail_on)
     click.echo(json.dumps(result, indent=2) if as_json else "\n".join(finding_lines(result)))
-    hit = sorted({f["code"] for f in result["findings"]} & set(gate))
     if hit:
         click.echo(f"failing: found {', '.join(hit)}", err=True)
         sys.exit(EXIT_FAILED)
@@ -140,34 +126,22 @@ def diagnose(target, as_json, fail_on):
 def report(target):
     """Redraw curves.png, rewrite diagnosis.json and write report.html of a run; for a sweep, of
     each run, then the sweep's leaderboard, comparison plots and report.html."""
-    from pathlib import Path
-
-    from .analysis.runs import PLAN
-    from .reporting.html import report_run, run_dirs_to_report
-
-    for run_dir in run_dirs_to_report(target):
-        diagnosis = report_run(run_dir)
-        click.echo(f"{run_dir / 'report.html'}: verdict {diagnosis.get('verdict')}")
-    if (Path(target) / PLAN).is_file():  # a sweep made by lossopt sweep: its own results too
-        from .sweeps import redraw
-
-        outcome = redraw(target)
-        click.echo("\n".join(outcome.lines()))
+    click.echo("\n".join(commands.report(target)))
 
 
 @cli.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @set_option
+@config_errors
 def validate(configs, overrides):
     """Check configs (and sweep files) without training and without importing TensorFlow: the
     schema, then the pre-flight data checks (loss vs labels, output layer, metrics, batch size).
     A sweep file is expanded and every run it makes is checked."""
-    from .training.preflight import check_file
-
+    values = _overrides(overrides)
     failed = 0
     for path in configs:
         try:
-            summary, notes = check_file(path, overrides)
+            summary, notes = commands.validate(path, values)
         except ConfigError as err:
             failed += 1
             click.echo(f"Error: {err.in_file(path)}", err=True)
@@ -180,21 +154,19 @@ def validate(configs, overrides):
 
 
 @cli.command()
-@click.argument("kind", required=False, type=click.Choice(
-    ["datasets", "models", "losses", "optimizers", "metrics", "schedules"]))
+@click.argument("kind", required=False, type=click.Choice(commands.CATALOG_KINDS))
 def catalog(kind):
     """List the names a config may use for KIND (losses, optimizers, metrics, datasets, models,
     schedules), each with a description and its parameters. No KIND: a summary of the kinds."""
-    from .catalog.listing import catalog_lines
-
-    click.echo("\n".join(catalog_lines(kind)))
+    click.echo("\n".join(commands.catalog(kind)))
 
 
 @cli.command()
 @click.argument("sweep_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: one per core).")
-@click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
-              help="Run in parallel worker processes, or one run after another in this process.")
+@click.option("--executor", type=click.Choice(commands.EXECUTOR_NAMES), default=commands.DEFAULT_EXECUTOR,
+              show_default=True,
+              help="processes: parallel worker processes; serial: one run after another in this process.")
 @set_option
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
               help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")
@@ -210,18 +182,11 @@ def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet, 
       lossopt sweep configs/sweeps/optimizers.yaml --workers 2
       lossopt sweep --resume outputs/optimizers-20261123-150000
     """
-    from . import sweeps
-    from .training.executors import make_executor
-
-    plan = sweeps.open_sweep(sweep_file, overrides, resume_dir)
-    runner = make_executor(executor, workers)
+    options = {"executor": executor, "workers": workers, "resume": resume_dir}
     if dry_run:
-        click.echo("\n".join(sweeps.dry_run_lines(plan, runner.workers)))
+        click.echo("\n".join(commands.dry_run(sweep_file, _overrides(overrides), **options)))
         return
-    from .guards import confirm_sweep
-
-    confirm_sweep(plan, runner.workers, yes)
-    outcome = sweeps.start(plan, runner, resume_dir, quiet)
+    outcome = commands.sweep(sweep_file, _overrides(overrides), quiet=quiet, yes=yes, **options)
     click.echo("\n".join(outcome.lines()))
     from . import signals
 
@@ -234,13 +199,12 @@ def sweep(sweep_file, workers, executor, overrides, resume_dir, dry_run, quiet, 
 @cli.command()
 @click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Where to draw the overlay (default: comparison.png in the current directory).")
+              help="Where to draw the overlay (default: <sweep>-comparison.png beside a single sweep directory, "
+                   "else outputs/comparison-<time>.png).")
 @config_errors
 def compare(targets, output):
     """Overlay finished runs (run or sweep directories, or CSVLogger files) and print a ranked table."""
-    from .reporting.sweep_report import compare as compare_runs
-
-    lines, _ = compare_runs(targets, output)
+    lines, _ = commands.compare(targets, output)
     click.echo("\n".join(lines))
 
 
@@ -248,12 +212,13 @@ def compare(targets, output):
 @click.argument("directory", required=False, default="outputs", type=click.Path(file_okay=False))
 def list_(directory):
     """List the runs and sweeps under DIRECTORY (default: outputs) with status, verdict and best metric."""
-    from .reporting.sweep_report import list_lines
-
-    click.echo("\n".join(list_lines(directory)))
+    click.echo("\n".join(commands.list_runs(directory)))
 
 
 def main():
+    from .training import quiet_tensorflow
+
+    quiet_tensorflow()  # the entry point, not an import, sets the process up
     cli(prog_name="lossopt")
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import yaml
 
 from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
+from .catalog.optimizers import is_schedule
 from .schema import (
     Any_,
     Bool,
@@ -33,6 +34,7 @@ from .schema import (
     Str,
     check_table,
     describe,
+    must_be,
     validate_table,
 )
 from .schema import FAILED
@@ -228,7 +230,7 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
                                             "diagnostics", what="the reporter"),
         }
         problems.raise_if_any()
-        return RunConfig(
+        config = RunConfig(
             name=name,
             seed=top["seed"],
             deterministic=top["deterministic"],
@@ -239,6 +241,8 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
             source=str(source) if source else None,
             **resolved,
         )
+        check_combinations(config)
+        return config
     except ConfigError as err:
         raise err.in_file(source) from None
 
@@ -294,6 +298,28 @@ def check_plain_name(name: str, key: str) -> None:
                           f"and file systems limit names to 255 bytes).{fix}", key=key)
 
 
+def check_combinations(config: RunConfig) -> None:
+    """Combinations of keys that fail whatever the data (the pre-flight checks what depends on it)."""
+    for key in ("features", "categorical"):
+        if config.data[key] and not config.data["dataset"].lower().endswith(".csv"):
+            raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
+                              f"Remove data.{key}.", key=f"data.{key}")
+    opt = config.optimizer
+    clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt.get(k) is not None]
+    if len(clips) > 1:
+        raise ConfigError(f"optimizer: set only one of clipnorm, clipvalue and global_clipnorm (Keras allows one). "
+                          f"Got {', '.join(clips)}.", key=f"optimizer.{clips[1]}")
+    if is_schedule(opt.get("learning_rate")) and config.training["reduce_lr_on_plateau"]:
+        raise ConfigError("training.reduce_lr_on_plateau cannot change a learning-rate schedule "
+                          f"(optimizer.learning_rate is {opt['learning_rate']['name']}). Use a number for "
+                          "optimizer.learning_rate, or drop reduce_lr_on_plateau.", key="training.reduce_lr_on_plateau")
+    names = [m["name"] for m in config.metrics or []]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"metrics lists {', '.join(twice)} more than once; each name is one history.csv column.",
+                          key="metrics")
+
+
 def anchor_file_reference(value: Any, selector: str, source: str | None) -> Any:
     """``iou_loss.py:iou_loss`` is looked up beside the config file first, then in the current
     directory, and stored as an absolute path, so the resolved config.yaml trains from anywhere."""
@@ -328,13 +354,14 @@ def read_yaml(path: str | Path) -> Any:
     return read_yaml_file(path)
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``optimizer.learning_rate=0.1`` -> (["optimizer", "learning_rate"], 0.1); value parsed as YAML."""
+def parse_override(text: str) -> tuple[str, Any]:
+    """``optimizer.learning_rate=0.1`` -> ("optimizer.learning_rate", 0.1): the value read as YAML.
+    The command line's edge calls this, once; everything after it works on values."""
     if "=" not in text:
         raise ConfigError(f"--set {text!r} must look like key.path=value, e.g. --set optimizer.name=sgd.", key=text)
     key, _, value_text = text.partition("=")
-    parts = [p for p in key.strip().split(".")]
-    if not all(parts):
+    key = key.strip()
+    if not all(key.split(".")):
         raise ConfigError(f"--set {text!r}: the key {key!r} is not a dotted path like training.epochs.", key=key)
     try:
         from .yaml_reader import StrictSafeLoader
@@ -342,17 +369,30 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = yaml.load(value_text, Loader=StrictSafeLoader) if value_text.strip() else None  # noqa: S506
     except yaml.YAMLError:
         value = value_text
-    return parts, value
+    return key, value
+
+
+def parse_overrides(texts: Iterable[str]) -> dict[str, Any]:
+    """``--set`` options -> ``{dotted key: value}``, in the order given (a later one for the same key wins)."""
+    overrides: dict[str, Any] = {}
+    for text in texts:
+        key, value = parse_override(text)
+        overrides.pop(key, None)
+        overrides[key] = value
+    return overrides
 
 
 SELECTORS = {"loss": "name", "optimizer": "name", "model": "type"}
 
 
-def apply_overrides(raw: Any, overrides: list[str] | tuple[str, ...]) -> dict:
-    """Apply ``--set`` overrides to a raw config; a string ``loss: huber`` becomes ``{name: huber}``."""
+def apply_overrides(raw: Any, overrides: Mapping[str, Any] | None) -> dict:
+    """A copy of a raw config with ``{dotted key: value}`` set, in order; a string ``loss: huber``
+    becomes ``{name: huber}`` when one of its keys is set."""
     out = copy.deepcopy(raw) if isinstance(raw, Mapping) else {}
-    for text in overrides:
-        parts, value = parse_override(text)
+    for key, value in (overrides or {}).items():
+        parts = str(key).split(".")
+        if not all(parts):
+            raise ConfigError(f"override {key!r}: not a dotted path like training.epochs.", key=str(key))
         node = out
         for depth, part in enumerate(parts[:-1]):
             child = node.get(part)
@@ -361,20 +401,20 @@ def apply_overrides(raw: Any, overrides: list[str] | tuple[str, ...]) -> dict:
             elif child is None:
                 child = {}
             elif not isinstance(child, Mapping):
-                raise ConfigError(f"--set {text}: {'.'.join(parts[:depth + 1])} is {describe(child)}, not a mapping.",
+                raise ConfigError(f"--set {key}: {'.'.join(parts[:depth + 1])} is {describe(child)}, not a mapping.",
                                   key=".".join(parts[:depth + 1]))
             node[part] = dict(child)
             node = node[part]
-        node[parts[-1]] = value
+        node[parts[-1]] = copy.deepcopy(value)
     return out
 
 
-def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
-    """Read, override and validate one config file."""
+def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RunConfig:
+    """Read, override (``{dotted key: value}``) and validate one config file."""
     try:
         raw = read_yaml(path)
         if not isinstance(raw, Mapping):
-            raise ConfigError(f"the config must be a mapping of keys (data, loss, optimizer, ...). Got {describe(raw)}.")
+            raise must_be("the config", "a mapping of keys (data, loss, optimizer, ...)", raw)
         if "vary" in raw or "base" in raw:
             raise ConfigError("this is a sweep file (it has base: and vary:), not a run config. Run it with "
                               f"`lossopt sweep {path}` (or check it with `lossopt validate {path}`).")

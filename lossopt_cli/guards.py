@@ -64,17 +64,3 @@ def check_expansion_size(n_runs: int) -> None:
     if n_runs > HARD_MAX_RUNS:
         raise ConfigError(f"this sweep would make {n_runs:,} runs; lossopt plans at most {HARD_MAX_RUNS:,}. Use "
                           f"mode: random with samples: N to draw a subset, or vary fewer values.", key="vary")
-
-
-def confirm_sweep(sweep, workers: int, yes: bool) -> None:
-    """``confirm_sweep_size`` for a planned sweep, with the ``--dry-run`` estimate in the message."""
-    if len(sweep.runs) <= MAX_RUNS or yes:
-        return
-    from .sweeps import _duration, estimate_seconds
-
-    seconds = estimate_seconds(sweep.runs, workers)
-    try:
-        confirm_sweep_size(len(sweep.runs), yes, f"--dry-run estimates about {_duration(seconds)} with {workers} "
-                                                 f"worker(s)")
-    except ConfigError as err:
-        raise err.in_file(sweep.source) from None

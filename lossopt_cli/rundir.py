@@ -1,22 +1,27 @@
-"""The run directory: its layout, atomic writes, the per-epoch history and the status.
+"""The run- and sweep-directory contract: file names, statuses, readers and the one atomic writer.
 
 ``outputs/<name>-<YYYYmmdd-HHMMSS>/`` (``-2``, ``-3`` where taken; never overwritten) holds
 ``config.yaml``, ``history.csv``, ``summary.json``, ``diagnosis.json``, ``curves.png``,
-``model.keras`` and ``report.html``. Every file is written whole to a temporary name and
-renamed into place, so a reader (or a crash) never sees half a file.
+``model.keras`` and ``report.html``. A sweep directory holds ``sweep.yaml``, ``plan.json``,
+``runs/<run>/`` (run directories), ``leaderboard.csv``, its plots, ``summary.json`` and
+``report.html``. Every file is written whole to a temporary name and renamed into place
+(``atomic_write`` for text and bytes, ``atomic_save`` for writers that want a path, such as
+matplotlib and Keras), so a reader (or a crash) never sees half a file. Everything else in
+lossopt names these files and statuses through this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import os
-import tempfile
+import secrets
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 CONFIG = "config.yaml"
 HISTORY = "history.csv"
@@ -26,36 +31,53 @@ CURVES = "curves.png"
 MODEL = "model.keras"
 REPORT = "report.html"
 
+# The sweep directory.
+SWEEP_FILE = "sweep.yaml"
+PLAN = "plan.json"
+RUNS = "runs"
+LEADERBOARD = "leaderboard.csv"
+
+# A run's status in summary.json.
 STATUSES = ("running", "completed", "early_stopped", "diverged", "interrupted", "failed")
+SUCCEEDED = ("completed", "early_stopped")  # the run did what was asked (exit code 0)
+FINISHED = ("completed", "early_stopped", "diverged")  # a result: a sweep's --resume does not train it again
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+def _temporary_name(path: Path, suffix: str = ".tmp") -> Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
 
 
 def atomic_write(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` whole to a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _temporary_name(path)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing like any file
-        with os.fdopen(fd, mode) as f:
+        # O_EXCL on a fresh name; mode 0o666 less the umask, like any file the user creates
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with _suppress():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], OSError)
+def atomic_save(path: str | Path, save: Callable[[Path], Any]) -> Path:
+    """``save(temporary_path)`` (``fig.savefig``, ``model.save``), then rename the file into place.
+    The temporary name keeps the suffix, which matplotlib and Keras read to pick the format."""
+    path = Path(path)
+    tmp = _temporary_name(path, f".tmp{path.suffix}")
+    try:
+        save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
 
 
 def _json_default(value: Any):
@@ -83,6 +105,32 @@ def write_json(path: str | Path, data: Mapping) -> None:
 
 def read_json(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def read_json_or_empty(path: str | Path) -> dict:
+    """A JSON file's mapping, or {} when it is missing or unreadable (a run still being written)."""
+    path = Path(path)
+    try:
+        return read_json(path) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def read_summary(run_dir: str | Path) -> dict:
+    """A run's (or sweep's) ``summary.json``, or {} when there is none yet."""
+    return read_json_or_empty(Path(run_dir) / SUMMARY)
+
+
+def read_config(run_dir: str | Path) -> dict | None:
+    """A run's resolved ``config.yaml`` as a mapping, or None when it is missing or unreadable."""
+    import yaml
+
+    path = Path(run_dir) / CONFIG
+    try:
+        value = yaml.safe_load(path.read_text()) if path.is_file() else None
+    except (OSError, yaml.YAMLError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def create_run_dir(root: str | Path, name: str, now: float | None = None, stamp: bool = True) -> Path:
@@ -119,18 +167,23 @@ class HistoryWriter:
     (``loss``, ``accuracy``, ..., then ``val_*``), then ``learning_rate``.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, rows: Iterable[Mapping[str, Any]] = ()):
+        """``rows``: the epochs already in the file, when a run is reopened (``read_history_rows``)."""
         self.path = Path(path)
         self.rows: list[dict] = []
         self.columns: list[str] = ["epoch"]
+        for row in rows:
+            self._add(dict(row))
 
-    def append(self, epoch: int, logs: Mapping[str, Any]) -> None:
-        row = {"epoch": int(epoch), **{k: float(v) for k, v in logs.items()}}
+    def _add(self, row: dict) -> None:
         for key in _ordered(row):
             if key not in self.columns:
                 self.columns.append(key)
         self.columns = ["epoch"] + _ordered({k: None for k in self.columns if k != "epoch"})
         self.rows.append(row)
+
+    def append(self, epoch: int, logs: Mapping[str, Any]) -> None:
+        self._add({"epoch": int(epoch), **{k: float(v) for k, v in logs.items()}})
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(self.columns)
@@ -178,6 +231,26 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
     else:
         columns = {"epoch": list(range(1, len(rows) + 1)), **columns}
     return columns
+
+
+def read_history_rows(path: str | Path) -> list[dict]:
+    """``history.csv`` as the rows ``HistoryWriter`` keeps: ``epoch`` an int, the other cells floats
+    (an empty cell is left out, a ``nan`` stays NaN)."""
+    rows = []
+    with open(path, newline="") as f:
+        for i, raw in enumerate(csv.DictReader(f), 1):
+            row: dict = {}
+            for key, text in raw.items():
+                text = (text or "").strip() if key is not None else ""
+                if not text:
+                    continue
+                try:
+                    row[key.strip()] = float(text)
+                except ValueError:
+                    continue
+            row["epoch"] = int(row.get("epoch", i))
+            rows.append(row)
+    return rows
 
 
 def find_history(target: str | Path) -> Path:

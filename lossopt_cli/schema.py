@@ -108,6 +108,11 @@ def _short_repr(value: Any) -> str:
     return short.repr(value)
 
 
+def must_be(key: str, expected: str, value: Any, hint: str = "") -> ConfigError:
+    """The one shape of a bad value: ``optimizer.learning_rate must be a number > 0. Got -0.1.``"""
+    return ConfigError(f"{key or 'the config'} must be {expected}. Got {describe(value)}.{hint}", key=key)
+
+
 # --- constraints --------------------------------------------------------------------------
 # A constraint is a callable (value, path) -> normalized value that raises ConfigError.
 
@@ -117,7 +122,7 @@ class Constraint:
 
     def __call__(self, value: Any, path: str) -> Any:
         if not self.accepts(value):
-            raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.", key=path)
+            raise must_be(path, self.expected, value)
         return self.normalize(value)
 
     def accepts(self, value: Any) -> bool:  # pragma: no cover - overridden
@@ -204,7 +209,7 @@ class Choice(Constraint):
         if any(value == c and type(value) is type(c) for c in self.choices):
             return value
         hint = suggest(value, [str(c) for c in self.choices]) if isinstance(value, str) else ""
-        raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.{hint}", key=path)
+        raise must_be(path, self.expected, value, hint)
 
 
 @dataclass
@@ -222,7 +227,7 @@ class ListOf(Constraint):
         if self.allow_scalar and not isinstance(value, (list, tuple)) and value is not None:
             value = [value]
         if not isinstance(value, (list, tuple)) or len(value) < self.min_length:
-            raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.", key=path)
+            raise must_be(path, self.expected, value)
         problems = Problems()
         out = [problems.attempt(self.item, v, f"{path}[{i}]") for i, v in enumerate(value)]
         problems.raise_if_any()
@@ -247,7 +252,7 @@ class OneOf(Constraint):
                 continue
         choices = [str(c) for o in self.options if isinstance(o, Choice) for c in o.choices]
         hint = suggest(value, choices) if isinstance(value, str) and choices else ""
-        raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.{hint}", key=path)
+        raise must_be(path, self.expected, value, hint)
 
 
 class Null(Constraint):
@@ -288,7 +293,7 @@ class Custom(Constraint):
         except ConfigError:
             raise
         except (ValueError, TypeError):
-            raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.", key=path) from None
+            raise must_be(path, self.expected, value) from None
 
 
 # --- tables of parameters ---------------------------------------------------------------------
@@ -311,7 +316,7 @@ def validate_table(values: Any, table: Mapping[str, Param], path: str, what: str
     if values is None:
         values = {}
     if not isinstance(values, Mapping):
-        raise ConfigError(f"{path or 'the config'} must be a mapping (key: value). Got {describe(values)}.", key=path)
+        raise must_be(path, "a mapping (key: value)", values)
     out, errors = check_table(values, table, path, what)
     if errors:
         raise ConfigError.combine(errors)

@@ -9,7 +9,7 @@ import yaml
 
 from lossopt_cli import rundir
 from lossopt_cli.rundir import create_run_dir
-from lossopt_cli.training.executors import JobResult
+from lossopt_cli.sweeps.executors.base import JobResult
 
 
 def write_run(run_dir: Path, name: str, val_loss: list[float], *, status: str = "completed", seed: int = 0,
@@ -37,7 +37,7 @@ def write_run(run_dir: Path, name: str, val_loss: list[float], *, status: str = 
 
 
 class FakeTrainer:
-    """Stands in for ``executors.run_job``: writes a run directory whose curve depends on the config,
+    """Stands in for ``executors.base.run_job``: writes a run directory whose curve depends on the config,
     records which jobs it ran, and fails (or is interrupted) where told."""
 
     def __init__(self, fail: tuple[str, ...] = (), interrupt: tuple[str, ...] = (), diverge: tuple[str, ...] = ()):

@@ -281,7 +281,7 @@ def test_custom_model_and_losses_from_files(monkeypatch, tmp_path):
     assert prepared.model.layers[1].units == 3
     for path in ("configs/custom/iou_loss.yaml", "configs/custom/feature_loss.yaml"):
         # load (not read_yaml): the custom file is found beside the config, as a user's run would
-        resolved = config.load(path, ["data.validation_split=0.5", "training.epochs=1", "training.batch_size=full"])
+        resolved = config.load(path, {"data.validation_split": 0.5, "training.epochs": 1, "training.batch_size": "full"})
         train(resolved.to_dict())
 
 

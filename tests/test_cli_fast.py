@@ -51,3 +51,17 @@ def test_tensorflow_start_up_lines_do_not_reach_the_user():
     assert out.returncode == 0, out.stderr
     assert out.stderr.strip().startswith("tensorflow "), out.stderr
     assert "cuda" not in out.stderr.lower() and "absl" not in out.stderr
+
+
+def test_importing_lossopt_changes_nothing_in_the_process():
+    """No environment variable, logging level or umask is set by an import: the entry points do that."""
+    code = """
+import logging, os, sys
+before = (dict(os.environ), logging.getLogger("tensorflow").level, open("/proc/self/status").read().split("Umask:")[1].split()[0])
+import lossopt_cli.api, lossopt_cli.cli, lossopt_cli.commands, lossopt_cli.rundir, lossopt_cli.training.runner
+import lossopt_cli.sweeps.run, lossopt_cli.sweeps.executors, lossopt_cli.training.preflight
+after = (dict(os.environ), logging.getLogger("tensorflow").level, open("/proc/self/status").read().split("Umask:")[1].split()[0])
+print(before == after, sorted(set(after[0].items()) - set(before[0].items())), before[1:], after[1:])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.stdout.startswith("True"), out.stdout + out.stderr

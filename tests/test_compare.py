@@ -117,7 +117,7 @@ def test_compare_groups_seeds_of_one_config_and_reads_keras_csvlogger_files(tmp_
 def test_compare_on_a_sweep_directory(tmp_path, monkeypatch):
     import yaml
 
-    from lossopt_cli.training import executors
+    from lossopt_cli.sweeps.executors import base as executors
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({
@@ -197,3 +197,21 @@ def test_direction_of_every_metric_name():
               "val_f1", "auc", "pr_auc", "r2", "val_r2", "r2_score", "top_k_accuracy", "iou", "cosine_similarity"]
     assert [m for m in lower if not lower_is_better(m)] == []
     assert [m for m in higher if lower_is_better(m)] == []
+
+
+def test_compare_without_output_writes_beside_the_sweep_or_under_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sweep_dir = tmp_path / "outputs" / "opt-20261123-100000"
+    write_run(sweep_dir / "runs" / "a", "a", [0.5, 0.3])
+    (sweep_dir / "sweep.yaml").write_text("name: opt\n")
+    result = CliRunner().invoke(cli, ["compare", str(sweep_dir)])
+    assert result.exit_code == 0, result.output
+    beside = tmp_path / "outputs" / "opt-20261123-100000-comparison.png"
+    assert beside.is_file() and f"plot: {beside}" in result.output
+
+    run = write_run(tmp_path / "elsewhere" / "r", "r", [1.0, 0.5])
+    result = CliRunner().invoke(cli, ["compare", str(run)])
+    assert result.exit_code == 0, result.output
+    (plot,) = (tmp_path / "outputs").glob("comparison-*.png")
+    assert f"plot: {Path('outputs') / plot.name}" in result.output
+    assert not list(tmp_path.glob("*.png"))  # nothing in the current directory

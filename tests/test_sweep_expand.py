@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lossopt_cli import sweeps
+from lossopt_cli.sweeps import plan as sweeps
 from lossopt_cli.cli import cli
 from lossopt_cli.schema import ConfigError
 
@@ -90,7 +90,7 @@ def test_a_varied_value_may_be_a_whole_sub_config(tmp_path):
 
 def test_set_overrides_the_base(tmp_path):
     path = write_sweep(tmp_path, {"vary": {"seed": [1, 2]}})
-    runs = sweeps.load_sweep(path, ["training.epochs=5", "optimizer.name=sgd"]).runs
+    runs = sweeps.load_sweep(path, {"training.epochs": 5, "optimizer.name": "sgd"}).runs
     assert {(r.config.training["epochs"], r.config.optimizer["name"]) for r in runs} == {(5, "sgd")}
 
 
@@ -162,7 +162,7 @@ def test_random_draws_are_crossed_with_seeds_and_set_applies_before_the_command_
     spec = {"mode": "random", "samples": 2, "seed": 1, "seeds": [0, 1],
             "set": {"training.epochs": 7, "training.batch_size": 8},
             "vary": {"optimizer.learning_rate": {"low": 1.0e-3, "high": 1.0e-1, "log": True}}}
-    runs = sweeps.load_sweep(write_sweep(tmp_path, spec), ["training.epochs=3"]).runs
+    runs = sweeps.load_sweep(write_sweep(tmp_path, spec), {"training.epochs": 3}).runs
     assert len(runs) == 4 and [r.config.seed for r in runs] == [0, 1, 0, 1]
     assert runs[0].values["optimizer.learning_rate"] == runs[1].values["optimizer.learning_rate"]
     assert runs[0].group == runs[1].group != runs[2].group

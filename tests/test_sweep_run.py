@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from lossopt_cli import rundir
 from lossopt_cli.cli import cli
-from lossopt_cli.training import executors
+from lossopt_cli.sweeps import executors
+from lossopt_cli.sweeps.executors import base
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file, whatever the import mode
 from sweep_fakes import FakeTrainer  # noqa: E402
@@ -39,7 +40,7 @@ def sweep_file(tmp_path, monkeypatch):
 
 
 def run_cli(monkeypatch, trainer, *args):
-    monkeypatch.setattr(executors, "run_job", trainer)
+    monkeypatch.setattr(base, "run_job", trainer)
     return CliRunner().invoke(cli, ["sweep", *map(str, args), "--executor", "serial"])
 
 
@@ -154,7 +155,7 @@ def test_executors_are_chosen_by_name():
 
 
 def test_redraw_rewrites_a_sweeps_results_from_its_saved_runs(tmp_path, sweep_file, monkeypatch):
-    from lossopt_cli import sweeps
+    from lossopt_cli.sweeps import run as sweeps
 
     assert run_cli(monkeypatch, FakeTrainer(), sweep_file).exit_code == 0
     sweep_dir = sweep_dir_of(tmp_path)
@@ -169,7 +170,7 @@ def test_redraw_rewrites_a_sweeps_results_from_its_saved_runs(tmp_path, sweep_fi
 def test_on_a_terminal_a_bar_follows_the_lines_and_is_cleared_at_the_end():
     import io
 
-    from lossopt_cli.sweeps import Progress
+    from lossopt_cli.sweeps.progress import Progress
 
     class Terminal(io.StringIO):
         def isatty(self):

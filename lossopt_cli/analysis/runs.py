@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import rundir
-
-PLAN = "plan.json"  # written by lossopt_cli.sweeps into each sweep directory
-SWEEP_FILE = "sweep.yaml"
-RUNS = "runs"
+from ..rundir import PLAN, RUNS, SWEEP_FILE, read_json_or_empty  # noqa: F401 - the contract's names, used from here
 
 
 @dataclass
@@ -64,31 +61,12 @@ def load_run(path: str | Path, group: str | None = None) -> RunRecord:
     history_path = path / rundir.HISTORY
     history = rundir.read_history(history_path) if history_path.is_file() else {}
     summary = read_json_or_empty(path / rundir.SUMMARY)
-    config = _yaml(path / rundir.CONFIG)
+    config = rundir.read_config(path)
     name = summary.get("name") or (config or {}).get("name") or path.name
     from ..liveness import effective_status
 
     return RunRecord(name, path, effective_status(summary), history, summary, config,
                      group or _default_group(name))
-
-
-def read_json_or_empty(path: Path) -> dict:
-    """A JSON file's mapping, or {} when it is missing or unreadable (a run still being written)."""
-    try:
-        return rundir.read_json(path) if path.is_file() else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _yaml(path: Path) -> dict | None:
-    from ..config import read_yaml
-    from ..schema import ConfigError
-
-    try:
-        value = read_yaml(path) if path.is_file() else None
-    except ConfigError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _default_group(name: str) -> str:
@@ -109,7 +87,7 @@ def sweep_runs(sweep_dir: Path) -> list[RunRecord]:
         tries = attempts.get(entry["name"])
         if not tries:
             continue
-        done = [r for r in tries if r.status in ("completed", "early_stopped", "diverged")]
+        done = [r for r in tries if r.status in rundir.FINISHED]
         record = done[0] if done else tries[-1]
         record.group = entry.get("group") or _default_group(record.name)
         records.append(record)

@@ -24,7 +24,7 @@ from ..schema import (
     Optional,
     Param,
     Str,
-    describe,
+    must_be,
     suggest,
 )
 from .registry import Registry, custom_function
@@ -152,7 +152,7 @@ class LayerSpec(Constraint):
             value = {"class_name": value}
         if not (isinstance(value, Mapping) and isinstance(value.get("class_name"), str)
                 and value["class_name"][:1].isupper()):
-            raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.", key=path)
+            raise must_be(path, self.expected, value)
         return dict(value)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..schema import Bool, ConfigError, Constraint, Float, Int, ListOf, Number, Optional, Param, describe
+from ..schema import Bool, ConfigError, Constraint, Float, Int, ListOf, Number, Optional, Param, must_be
 from .registry import Registry, keras_class
 
 OPTIMIZERS = Registry("optimizer")
@@ -92,7 +92,7 @@ class LearningRate(Constraint):
                                   key=f"{path}.warmup_steps")
             return {"name": spec.name, **params}
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{path} must be {self.expected}. Got {describe(value)}.", key=path)
+            raise must_be(path, self.expected, value)
         return Number(low=0, low_open=True)(value, path)  # "must be a number > 0. Got -0.1."
 
 

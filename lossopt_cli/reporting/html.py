@@ -130,19 +130,3 @@ def report_run(run_dir: str | Path, on_error: Callable[[str, Exception], None] |
                 raise
             on_error(what, exc)
     return diagnosis
-
-
-def run_dirs_to_report(target: str | Path) -> list[Path]:
-    """A run directory -> [it]; a sweep directory (``sweep.yaml`` and ``runs/``) -> each run in it."""
-    from ..analysis.runs import is_sweep_dir
-    from ..schema import ConfigError
-
-    target = Path(target)
-    if is_sweep_dir(target) and (target / "runs").is_dir():
-        runs = sorted(p for p in (target / "runs").iterdir() if (p / rundir.HISTORY).exists())
-        if runs:
-            return runs
-    if (target / rundir.HISTORY).exists():
-        return [target]
-    raise ConfigError(f"{target} is not a run directory (no {rundir.HISTORY}) nor a sweep directory "
-                      f"(sweep.yaml and runs/).", key=str(target))

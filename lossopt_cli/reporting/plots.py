@@ -97,12 +97,10 @@ def plot_curves(history: dict, path: str | Path, *, best_epoch: int | None = Non
     heading = " - ".join(part for part in (title, f"verdict: {verdict}" if verdict else "") if part)
     if heading:
         fig.suptitle(heading, fontsize=11)
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return rundir.atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100))
+    finally:
+        plt.close(fig)
 
 
 def plot_run(run_dir: str | Path, diagnosis: dict | None = None) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from .. import rundir
 from ..analysis.runs import RunRecord
 from ..analysis.stats import final_metric_name, finite, mean_curve, mean_std, shared_loss_key
 
@@ -23,13 +24,11 @@ def _pyplot():
 
 def _save(fig, path: str | Path) -> Path:
     plt = _pyplot()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     fig.tight_layout()
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return rundir.atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100))
+    finally:
+        plt.close(fig)
 
 
 def _groups(records: list[RunRecord], order: list[str] | None = None) -> dict[str, list[RunRecord]]:

@@ -1,5 +1,5 @@
-"""Comparing runs: the leaderboard (CSV and printed table), a sweep's summary.json and report.html,
-and the plain functions behind ``lossopt compare`` and ``lossopt list``. No TensorFlow.
+"""A sweep's results: the leaderboard (CSV and printed table), the plots, summary.json and report.html,
+written from its saved runs. No TensorFlow. (``lossopt compare`` and ``list`` are in ``commands.runs``.)
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from pathlib import Path
 
 from .. import rundir
 from ..analysis import stats
-from ..analysis.runs import PLAN, RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty, sweep_runs
-from ..schema import ConfigError
+from ..analysis.runs import RunRecord, sweep_runs
 from . import sweep_plots
 from .text import fmt
 
-LEADERBOARD = "leaderboard.csv"
+LEADERBOARD = rundir.LEADERBOARD
 COMPARISON = "comparison.png"
 LR_SENSITIVITY = "lr_sensitivity.png"
 BOXPLOT = "final_metric_boxplot.png"
@@ -98,7 +97,7 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
     statuses = {run.name: next((r.status for r in records if r.name == run.name), "not_run") for run in sweep.runs}
     summary = {
         "name": sweep.name, "sweep_file": sweep.source, "sweep_dir": str(sweep_dir),
-        "status": "completed" if all(s in ("completed", "early_stopped", "diverged") for s in statuses.values())
+        "status": "completed" if all(s in rundir.FINISHED for s in statuses.values())
         else ("interrupted" if interrupted else "incomplete"),
         "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "runs_total": len(sweep.runs),
@@ -146,56 +145,3 @@ def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, p
         f"<h2>Errors</h2><ul>{failed}</ul>" if failed else "",
         "<h2>Plots</h2>" + "".join(embedded_png(path, name, caption=name) for name, path in plots.items()),
     ])
-
-
-# --- lossopt compare / lossopt list --------------------------------------------------------------
-
-
-def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path | None]:
-    """Overlay the runs found under ``targets`` (mean ± std over seeds) and return the printed table."""
-    records = [r for r in collect(targets) if r.history.get("epoch")]
-    if not records:
-        raise ConfigError(f"no runs with a history.csv in {', '.join(str(t) for t in targets)}: give run directories, "
-                          f"sweep directories, directories holding them, or Keras CSVLogger files.")
-    plan = {}
-    if len(targets) == 1 and is_sweep_dir(Path(targets[0])):  # a sweep keeps its own ranking metric and target
-        plan = read_json_or_empty(Path(targets[0]) / PLAN)
-    rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
-    path = Path(output or COMPARISON)  # in the current directory: saved runs are never written into
-    sweep_plots.plot_comparison(records, path, [r["config"] for r in rows])
-    return table_lines(rows, notes) + [f"plot: {path}"], path
-
-
-def list_lines(directory: str | Path = "outputs") -> list[str]:
-    """One line per run or sweep under ``directory``: name, status, verdict, best validation metric."""
-    root = Path(directory)
-    if not root.is_dir():
-        return [f"{root}: no such directory."]
-    lines = []
-    for path in sorted(p for p in root.iterdir() if p.is_dir()):
-        if is_sweep_dir(path):
-            summary = read_json_or_empty(path / rundir.SUMMARY)
-            total = len(read_json_or_empty(path / PLAN).get("runs", [])) or summary.get("runs_total", "?")
-            runs = sweep_runs(path)
-            counts = {}
-            for r in runs:
-                counts[r.status] = counts.get(r.status, 0) + 1
-            best = (summary.get("leaderboard") or [{}])[0]
-            rank_by = summary.get("rank_by") or "val_loss"
-            lines.append(f"sweep  {path.name}  {summary.get('status', 'unfinished')}  {len(runs)}/{total} runs "
-                         f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})  "
-                         + (f"best {best['config']} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}"
-                            if best.get("config") else "no leaderboard yet (--resume it)"))
-        elif is_run_dir(path):
-            record = load_run(path)
-            metric, value = _best_val_metric(record)
-            lines.append(f"run    {path.name}  {record.status}  {record.verdict or '-'}  {metric} {fmt(value)}")
-    return lines or [f"no runs or sweeps in {root}."]
-
-
-def _best_val_metric(record: RunRecord) -> tuple[str, float | None]:
-    best = record.summary.get("best") or {}
-    keys = [k for k in best if k.startswith("val_") and k != "val_loss"] or [k for k in best if k.startswith("val_")]
-    if keys:
-        return f"best {keys[0]}", best[keys[0]]
-    return "best val_loss", None

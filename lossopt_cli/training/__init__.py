@@ -1,27 +1,36 @@
-"""Training: the runner (one run), its callbacks and data preparation. Imports Keras lazily."""
+"""Training: the runner (one run), its recorder, callbacks and data preparation. Imports Keras lazily.
+
+Importing this package changes nothing in the process; the entry points (the ``lossopt``
+command, a sweep worker) call ``quiet_tensorflow`` before TensorFlow loads.
+"""
 
 import logging
 import os
 import sys
 
-# TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) is not for our users;
-# set TF_CPP_MIN_LOG_LEVEL yourself to see it.
-# (A marker tells our own default, inherited by sweep workers, from a user's setting.)
-_USER_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL" in os.environ and "LOSSOPT_TF_LOG_DEFAULT" not in os.environ
-if not _USER_LOG_LEVEL:
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    os.environ["LOSSOPT_TF_LOG_DEFAULT"] = "1"
+_DEFAULT_MARKER = "LOSSOPT_TF_LOG_DEFAULT"
 
-# Training several models in one process (sweeps) makes tf.function warn about retracing;
-# that is expected there and says nothing about the user's model.
-logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+def _user_log_level() -> bool:
+    """True when the user set TF_CPP_MIN_LOG_LEVEL (not our own default, which sweep workers inherit)."""
+    return "TF_CPP_MIN_LOG_LEVEL" in os.environ and _DEFAULT_MARKER not in os.environ
+
+
+def quiet_tensorflow() -> None:
+    """For entry points: keep TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) off
+    the terminal unless the user set TF_CPP_MIN_LOG_LEVEL, and keep tf.function's retracing
+    warnings (expected when one process trains several models, as a sweep does) out of the logs."""
+    if not _user_log_level():
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        os.environ[_DEFAULT_MARKER] = "1"  # a marker tells our default from a user's setting
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def import_tensorflow():
     """Import TensorFlow (and Keras) once, with the C++ lines it writes straight to file
     descriptor 2 while loading ("Could not find cuda drivers...") kept off the terminal.
     Python errors still surface as exceptions. Set TF_CPP_MIN_LOG_LEVEL to see everything."""
-    if "tensorflow" in sys.modules or _USER_LOG_LEVEL:
+    if "tensorflow" in sys.modules or _user_log_level():
         import tensorflow
 
         return tensorflow

@@ -1,13 +1,17 @@
-"""Keras callbacks of a run: write history.csv after every epoch and stop on divergence."""
+"""The Keras callbacks of a run, built in one place from its config.
+
+``build_callbacks(config, recorder)`` is the list ``model.fit`` gets: ``RecorderCallback`` (feeds
+the run recorder each epoch, with the learning rate in force, and stops on divergence), then
+Keras' ``EarlyStopping`` and ``ReduceLROnPlateau`` where the config turns them on. A user's own
+``model.fit`` can take the same list; ``outcome`` reads the run's ending from it after ``fit``.
+"""
 
 from __future__ import annotations
-
-import math
 
 import keras
 
 from .. import signals
-from ..rundir import HistoryWriter
+from .recorder import RunRecorder
 
 
 def current_learning_rate(optimizer) -> float | None:
@@ -17,15 +21,14 @@ def current_learning_rate(optimizer) -> float | None:
         return None
 
 
-class EpochRecorder(keras.callbacks.Callback):
-    """Appends each finished epoch to ``history.csv`` (with the learning rate in force), calls
-    ``on_epoch`` with the row, and stops training when the loss is no longer finite."""
+class RecorderCallback(keras.callbacks.Callback):
+    """Hands each finished epoch's logs (and the learning rate in force during it) to a ``RunRecorder``,
+    and stops training when the loss is no longer finite."""
 
-    def __init__(self, writer: HistoryWriter, on_epoch=None):
+    def __init__(self, recorder: RunRecorder):
         super().__init__()
-        self.writer = writer
-        self.on_epoch = on_epoch
-        self.diverged_at: int | None = None
+        self.recorder = recorder
+        self._lr: float | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._lr = current_learning_rate(self.model.optimizer)
@@ -35,12 +38,36 @@ class EpochRecorder(keras.callbacks.Callback):
         row.pop("learning_rate", None)
         if self._lr is not None:
             row["learning_rate"] = self._lr
-        self.writer.append(epoch + 1, row)
-        if not math.isfinite(row.get("loss", 0.0)):
-            self.diverged_at = epoch + 1
+        self.recorder.record_epoch(epoch + 1, row)
+        if self.recorder.diverged_at is not None:
             self.model.stop_training = True
-        if self.on_epoch:
-            self.on_epoch(epoch + 1, row)
+
+    @property
+    def diverged_at(self) -> int | None:
+        return self.recorder.diverged_at
+
+
+def build_callbacks(config, recorder: RunRecorder) -> list[keras.callbacks.Callback]:
+    """The callbacks of a run, in the order they must run at each epoch's end."""
+    callbacks: list[keras.callbacks.Callback] = [RecorderCallback(recorder)]
+    training = config.training
+    if training["early_stopping"]:
+        callbacks.append(keras.callbacks.EarlyStopping(**training["early_stopping"], verbose=0))
+    if training["reduce_lr_on_plateau"]:  # after the recorder: a cut shows from the next epoch on
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**training["reduce_lr_on_plateau"], verbose=0))
+    # TensorBoard and checkpoints go here, writing under recorder.run_dir.
+    callbacks.append(StopOnSignal())  # last: an epoch is recorded before a signal stops the run
+    return callbacks
+
+
+def outcome(recorder: RunRecorder, callbacks: list) -> tuple[str, dict]:
+    """After ``fit`` returned: the run's status and the summary fields that explain it."""
+    if recorder.diverged_at is not None:
+        return "diverged", {"diverged_at_epoch": recorder.diverged_at}
+    early = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None)
+    if early is not None and early.stopped_epoch > 0:
+        return "early_stopped", {"stopped_epoch": early.stopped_epoch + 1}
+    return "completed", {}
 
 
 class StopOnSignal(keras.callbacks.Callback):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..catalog.datasets import DATASETS, keras_dataset_cached, load_dataset
 from ..catalog.models import image_shape
-from ..catalog.optimizers import is_full_batch, is_schedule
+from ..catalog.optimizers import is_full_batch
 from ..schema import ConfigError
 from .data import Prepared, prepare
 
@@ -44,8 +44,10 @@ def data_checkable(config) -> str | None:
 def check_data(config, offline: bool = False) -> Preflight:
     """Load and prepare the data, then check the config against it. ``offline``: never import
     TensorFlow (skip what needs it, with a note)."""
+    from ..guards import check_output_dir
+
     notes: list[str] = []
-    _check_config_only(config)
+    check_output_dir(config.output["dir"])
     if offline:
         reason = data_checkable(config)
         if reason:
@@ -64,31 +66,6 @@ def check_data(config, offline: bool = False) -> Preflight:
     notes += batch_notes
     _check_monitors(config, data)
     return Preflight(data, batch_size, notes)
-
-
-def _check_config_only(config) -> None:
-    """Combinations that fail whatever the data."""
-    from ..guards import check_output_dir
-
-    check_output_dir(config.output["dir"])
-    for key in ("features", "categorical"):
-        if config.data[key] and not config.data["dataset"].lower().endswith(".csv"):
-            raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
-                              f"Remove data.{key}.", key=f"data.{key}")
-    opt = config.optimizer
-    clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt.get(k) is not None]
-    if len(clips) > 1:
-        raise ConfigError(f"optimizer: set only one of clipnorm, clipvalue and global_clipnorm (Keras allows one). "
-                          f"Got {', '.join(clips)}.", key=f"optimizer.{clips[1]}")
-    if is_schedule(opt.get("learning_rate")) and config.training["reduce_lr_on_plateau"]:
-        raise ConfigError("training.reduce_lr_on_plateau cannot change a learning-rate schedule "
-                          f"(optimizer.learning_rate is {opt['learning_rate']['name']}). Use a number for "
-                          "optimizer.learning_rate, or drop reduce_lr_on_plateau.", key="training.reduce_lr_on_plateau")
-    names = [m["name"] for m in config.metrics or []]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ConfigError(f"metrics lists {', '.join(twice)} more than once; each name is one history.csv column.",
-                          key="metrics")
 
 
 def _check_output(config, data: Prepared) -> None:
@@ -235,20 +212,3 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
     if missing:
         raise ConfigError(f"metrics: the first training step logged {', '.join(logged)} but not "
                           f"{', '.join(missing)}; a custom metric or loss must keep its name.", key="metrics")
-
-
-def check_file(path, overrides=()) -> tuple[str, list[str]]:
-    """``lossopt validate`` on one file, without TensorFlow: a config gets the schema and data checks;
-    a sweep file (it has ``vary:``) is expanded and every run it makes is validated.
-    Returns a one-line summary and the notes; raises ConfigError."""
-    from .. import config as config_module
-    from .. import sweeps
-
-    raw = config_module.read_yaml(path)
-    if isinstance(raw, dict) and ("vary" in raw or "base" in raw):
-        sweep = sweeps.load_sweep(path, overrides)
-        return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
-    cfg = config_module.load(path, overrides)
-    notes = check_data(cfg, offline=True).notes
-    return (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
-            f"{cfg.optimizer['name']}"), notes

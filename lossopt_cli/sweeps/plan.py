@@ -1,10 +1,11 @@
-"""Sweeps: load a sweep file, expand it into validated ``RunConfig``s, and run them into a sweep directory.
+"""A sweep's plan: the sweep file, expanded into validated runs, recorded in and read back from the sweep directory.
 
 A sweep file names a ``base`` config and the keys to ``vary`` (dotted paths, as ``--set``
 takes them); ``mode`` is ``grid`` (every combination), ``zip`` (the lists side by side) or
 ``random`` (``samples`` draws with a ``seed``; a range ``{low, high, log}`` is sampled
 uniformly, log-uniformly with ``log: true``). Every expanded config is validated before the
-first run starts. Nothing here imports TensorFlow; the executors do, in their workers.
+first run starts. ``create_sweep_dir`` records the plan (``sweep.yaml``, ``plan.json``,
+``runs/``) and ``load_plan`` reads it back for ``--resume``. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,18 +13,16 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import yaml
 
-from . import config as config_module
-from . import rundir
-from .analysis.runs import PLAN, RUNS, SWEEP_FILE
-from .schema import (
+from .. import config as config_module
+from .. import rundir
+from ..rundir import PLAN, RUNS, SWEEP_FILE
+from ..schema import (
     Bool,
     Choice,
     ConfigError,
@@ -37,10 +36,9 @@ from .schema import (
     Param,
     Str,
     describe,
+    must_be,
     validate_table,
 )
-
-DONE_STATUSES = ("completed", "early_stopped", "diverged")
 
 TARGET = {
     "metric": Param("val_loss", Str(), "the history column to watch"),
@@ -98,13 +96,14 @@ class Sweep:
 # --- loading and expansion -----------------------------------------------------------------
 
 
-def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Sweep:
-    """Read a sweep file, apply ``--set`` to its base, expand and validate every run."""
+def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Sweep:
+    """Read a sweep file, apply ``set:`` and then ``overrides`` (``--set``, ``{dotted key: value}``) to its base,
+    expand and validate every run."""
     path = Path(path)
     raw = config_module.read_yaml(path)
     try:
         if not isinstance(raw, Mapping):
-            raise ConfigError(f"a sweep file must be a mapping with base: and vary:. Got {describe(raw)}.")
+            raise must_be("a sweep file", "a mapping with base: and vary:", raw)
         spec = validate_table(raw, SWEEP_TABLE, "", what="a sweep file")
         base = spec["base"]
         base_source = None
@@ -125,7 +124,7 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
             if "vary" in base or "base" in base:
                 raise ConfigError(f"base {spec['base']!r} is a sweep file (it has base:/vary:); base must name a "
                                   f"run config. Sweeps do not nest: put its keys in this file's vary:.", key="base")
-        base = config_module.apply_overrides(base, [*as_overrides(spec["set"]), *overrides])
+        base = config_module.apply_overrides(config_module.apply_overrides(base, by_depth(spec["set"])), overrides)
         if base.get("name") is None:
             base["name"] = Path(base_source).stem if base_source else path.stem
         spec["base"] = base
@@ -178,8 +177,7 @@ def _check_values(key: str, values: Any, mode: str) -> Any:
         return rng
     if not isinstance(values, list) or not values:
         ranges = " or a range {low: 1e-4, high: 1e-1, log: true}" if mode == "random" else ""
-        raise ConfigError(f"vary.{key} must be a non-empty list of values{ranges}. Got {describe(values)}.",
-                          key=f"vary.{key}")
+        raise must_be(f"vary.{key}", f"a non-empty list of values{ranges}", values)
     return values
 
 
@@ -224,14 +222,18 @@ def _draw(rng: random.Random, values: Any) -> Any:
 
 
 def inline_yaml(value: Any) -> str:
-    """A value as one line of YAML, so ``key=value`` goes through ``config.apply_overrides``."""
+    """A value as one line of YAML, for people to read (the dry run, ``plan.json``'s ``overrides``, messages)."""
     return yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip().removesuffix("...").strip()
 
 
+def by_depth(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``{dotted key: value}`` with a whole sub-config before its own keys, for ``config.apply_overrides``."""
+    return dict(sorted(values.items(), key=lambda kv: str(kv[0]).count(".")))
+
+
 def as_overrides(values: Mapping[str, Any]) -> list[str]:
-    """``{dotted key: value}`` -> ``["key=value", ...]``; a whole sub-config before its own keys."""
-    ordered = sorted(values.items(), key=lambda kv: kv[0].count("."))
-    return [f"{k}={inline_yaml(v)}" for k, v in ordered]
+    """``{dotted key: value}`` -> ``["key=value", ...]`` as ``--set`` would take them (recorded in ``plan.json``)."""
+    return [f"{k}={inline_yaml(v)}" for k, v in by_depth(values).items()]
 
 
 ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "batch", "hidden_units": "units", "epochs": "ep"}
@@ -269,7 +271,7 @@ def plan_runs(base: dict, combos: list[dict]) -> list[PlannedRun]:
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name}-{seen[name]}"
-        raw = config_module.apply_overrides(base, [f"name={inline_yaml(name)}", *as_overrides(values)])
+        raw = config_module.apply_overrides(base, {"name": name, **by_depth(values)})
         try:
             cfg = config_module.validate(raw)
         except ConfigError as err:
@@ -292,7 +294,7 @@ def _check_data_files(runs: list[PlannedRun]) -> None:
 # --- the sweep directory ----------------------------------------------------------------------
 
 
-def _output_root(sweep: Sweep) -> str:
+def output_root(sweep: Sweep) -> str:
     """The base config's output.dir (after --set): where the sweep directory goes."""
     output = sweep.spec["base"].get("output")
     return output.get("dir", "outputs") if isinstance(output, Mapping) else "outputs"
@@ -300,7 +302,7 @@ def _output_root(sweep: Sweep) -> str:
 
 def create_sweep_dir(sweep: Sweep) -> Path:
     """Make ``outputs/<sweep>-<time>/`` holding ``sweep.yaml`` and ``plan.json``."""
-    sweep_dir = rundir.create_run_dir(_output_root(sweep), sweep.name)
+    sweep_dir = rundir.create_run_dir(output_root(sweep), sweep.name)
     rundir.atomic_write(sweep_dir / SWEEP_FILE, yaml.safe_dump(sweep.spec, sort_keys=False))
     (sweep_dir / RUNS).mkdir()
     write_plan(sweep_dir, sweep)
@@ -348,221 +350,8 @@ def finished_runs(sweep_dir: Path) -> dict[str, Path]:
             summary = rundir.read_json(summary_path)
         except (OSError, ValueError):
             continue
-        if summary.get("status") in DONE_STATUSES and summary.get("name"):
+        if summary.get("status") in rundir.FINISHED and summary.get("name"):
             done.setdefault(summary["name"], summary_path.parent)
     return done
 
 
-# --- running ---------------------------------------------------------------------------------
-
-
-@dataclass
-class SweepOutcome:
-    sweep_dir: Path
-    results: dict  # run name -> JobResult, for the runs of this invocation
-    interrupted: bool
-    rows: list  # the leaderboard
-    notes: dict
-
-    @property
-    def failed(self) -> list[str]:
-        return [n for n, r in self.results.items() if r.status == "failed"]
-
-    def lines(self) -> list[str]:
-        from .reporting.sweep_report import table_lines
-
-        lines = table_lines(self.rows, self.notes) if self.rows else []
-        for name in self.failed:
-            lines.append(f"failed: {name}: {self.results[name].error}")
-        from .reporting.sweep_report import COMPARISON, LEADERBOARD
-
-        written = [f for f in (LEADERBOARD, COMPARISON, rundir.REPORT) if (self.sweep_dir / f).is_file()]
-        lines.append(f"sweep: {self.sweep_dir}" + (f" ({', '.join(written)})" if written else ""))
-        if self.interrupted:
-            lines.append(f"interrupted: finish it with --resume {self.sweep_dir}")
-        return lines
-
-
-def open_sweep(sweep_file: str | None, overrides=(), resume_dir: str | None = None) -> Sweep:
-    """The sweep to run: expanded from the file, or (``--resume``) as recorded in the sweep directory."""
-    if resume_dir:
-        if overrides:
-            raise ConfigError("--set cannot change a sweep being resumed: its runs are recorded in "
-                              f"{Path(resume_dir) / PLAN}. Start a new sweep instead.", key="--set")
-        return load_plan(resume_dir)
-    if not sweep_file:
-        raise ConfigError("give a sweep file (e.g. configs/sweeps/optimizers.yaml) or --resume SWEEP_DIR.")
-    return load_sweep(sweep_file, overrides)
-
-
-def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = False) -> SweepOutcome:
-    """Create the sweep directory (or reuse the one resumed) and run what is missing, with progress on stderr."""
-    sweep_dir = Path(resume_dir) if resume_dir else create_sweep_dir(sweep)
-    done = len(finished_runs(sweep_dir)) if resume_dir else 0
-    if not quiet:
-        print(f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - done} to run, "
-              f"{executor.name} executor with {executor.workers} worker(s) -> {sweep_dir}", file=sys.stderr)
-    progress = None if quiet else Progress(len(sweep.runs), done, metric=sweep.spec.get("rank_by") or "val_loss")
-    try:
-        return run_sweep(sweep, sweep_dir, executor, progress, resume=bool(resume_dir))
-    finally:
-        if progress:
-            progress.close()
-
-
-def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,
-              resume: bool = False) -> SweepOutcome:
-    """Run every planned run not yet finished in ``sweep_dir``, then write the results."""
-    from .reporting import sweep_report
-    from .training.executors import Job
-
-    done = finished_runs(sweep_dir) if resume else {}
-    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
-    results: dict = {}
-
-    def on_result(result):
-        results[result.name] = result
-        if progress:
-            progress(result)
-
-    interrupted = False
-    from . import signals
-
-    try:
-        with signals.deferred():  # in-process (serial) runs stop at the end of a step
-            executor.run(jobs, on_result)
-            signals.check()
-    except KeyboardInterrupt:
-        interrupted = True
-    with signals.deferred():  # Ctrl-C here: the results are still written whole
-        rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
-    if interrupted and len(finished_runs(sweep_dir)) == len(sweep.runs):
-        interrupted = False  # every run had finished: nothing to resume
-    return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
-
-
-def redraw(sweep_dir: str | Path) -> SweepOutcome:
-    """Rewrite a sweep's leaderboard, plots, summary.json and report.html from its saved runs (no training,
-    no TensorFlow): what ``lossopt report SWEEP_DIR`` needs."""
-    from .reporting import sweep_report
-
-    sweep_dir = Path(sweep_dir)
-    rows, notes = sweep_report.write_sweep_results(sweep_dir, load_plan(sweep_dir), {})
-    return SweepOutcome(sweep_dir, {}, False, rows, notes)
-
-
-class Progress:
-    """One line per finished run on stderr: done/total, the run, best so far, time left. On a terminal a
-    bar below the lines shows the same; in a log or a pipe there are only the plain lines."""
-
-    def __init__(self, total: int, already_done: int = 0, stream=None, metric: str = "val_loss"):
-        self.total, self.done, self.stream = total, already_done, stream or sys.stderr
-        self.metric = metric  # the sweep's ranking metric (rank_by), at each run's best epoch
-        self.started = time.time()
-        self.finished_here = 0
-        self.best: tuple[float, str] | None = None
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-
-    def __call__(self, result) -> None:
-        from .reporting.text import fmt
-
-        self.done += 1
-        self.finished_here += 1
-        from .analysis.stats import lower_is_better
-
-        value = (result.summary or {}).get("best", {}).get(self.metric)
-        sign = 1 if lower_is_better(self.metric) else -1
-        if isinstance(value, (int, float)) and math.isfinite(value) and (
-                self.best is None or sign * value < sign * self.best[0]):
-            self.best = (value, result.name)
-        elapsed = time.time() - self.started
-        left = _duration((self.total - self.done) * elapsed / self.finished_here)
-        best = f"best {self.metric} {fmt(self.best[0])} ({self.best[1]})" if self.best else "best: -"
-        width = len(str(self.total))
-        line = (f"[{self.done:>{width}}/{self.total}] {result.name}: {result.status} ({fmt(result.wall_time)} s) | "
-                f"{best} | {left} left")
-        if self.tty:
-            filled = round(20 * self.done / max(1, self.total))
-            bar = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} runs | {best} | ~{left} left"
-            self.stream.write(f"\r\033[K{line}\n{bar}")
-            self.stream.flush()
-        else:
-            print(line, file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.tty:  # clear the bar: the leaderboard follows
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
-# --- dry run ---------------------------------------------------------------------------------
-
-# Calibrated with benchmarks/sweep_time.py on configs/sweeps/optimizers.yaml (2 shared cores): see benchmarks/README.md.
-STEP_SECONDS = 0.01  # one training step of a small MLP (digits, batch 32)
-RUN_OVERHEAD_SECONDS = 2.0  # loading data, building and compiling the model, writing the run directory
-WORKER_START_SECONDS = 8.0  # importing TensorFlow in each worker
-
-
-def previous_wall_times(sweep: Sweep) -> dict[str, float]:
-    """Run name -> seconds of training, from earlier sweeps of the same name under the same output root."""
-    times: dict[str, float] = {}
-    for path in sorted(Path(_output_root(sweep)).glob(f"{sweep.name}-*/{RUNS}/*/{rundir.SUMMARY}")):
-        try:
-            summary = rundir.read_json(path)
-        except (OSError, ValueError):
-            continue
-        wall = summary.get("wall_time_seconds")
-        if summary.get("status") in DONE_STATUSES and isinstance(wall, (int, float)) and summary.get("name"):
-            times[summary["name"]] = float(wall)
-    return times
-
-
-def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, float] | None = None) -> float:
-    """A rough wall-time estimate: a run's earlier wall time where an earlier sweep ran it, else steps (epochs x
-    training samples / batch) x a per-step cost; plus a per-run overhead, spread over the workers.
-    Loads each dataset once to count its samples (no TensorFlow)."""
-    from .catalog.datasets import load_dataset
-
-    previous = previous or {}
-    sizes: dict = {}
-    total = 0.0
-    for run in runs:
-        if run.name in previous:
-            total += previous[run.name] + RUN_OVERHEAD_SECONDS
-            continue
-        data = run.config.data
-        key = (data["dataset"], repr(sorted(data["params"].items())), data["target"])
-        if key not in sizes:
-            try:
-                sizes[key] = len(load_dataset(data["dataset"], data["params"], data["target"], run.config.seed).x)
-            except ConfigError:
-                sizes[key] = 1000
-        n_train = max(1, int(sizes[key] * (1 - data["validation_split"] - data["test_split"])))
-        batch = run.config.training["batch_size"]
-        steps_per_epoch = 1 if batch == "full" else math.ceil(n_train / min(int(batch), n_train))
-        total += run.config.training["epochs"] * steps_per_epoch * STEP_SECONDS + RUN_OVERHEAD_SECONDS
-    return WORKER_START_SECONDS + total / max(1, workers)
-
-
-def dry_run_lines(sweep: Sweep, workers: int) -> list[str]:
-    lines = [f"sweep {sweep.name}: {len(sweep.runs)} runs ({sweep.spec['mode']} over "
-             f"{', '.join(sweep.spec['vary'])}{' x seeds' if sweep.spec.get('seeds') else ''})"]
-    for run in sweep.runs:
-        lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
-    previous = previous_wall_times(sweep)
-    seconds = estimate_seconds(sweep.runs, workers, previous)
-    known = sum(run.name in previous for run in sweep.runs)
-    how = (f"{known} run(s) from the wall time of an earlier {sweep.name} sweep, the others " if known else "")
-    lines.append(f"estimated time: about {_duration(seconds)} with {workers} worker(s) ({how}epochs x steps per epoch "
-                 f"x {STEP_SECONDS * 1000:g} ms per step; + {RUN_OVERHEAD_SECONDS:g} s per run, over the workers, "
-                 f"+ {WORKER_START_SECONDS:g} s to start TensorFlow)")
-    return lines

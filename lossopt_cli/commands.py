@@ -1,0 +1,256 @@
+"""The commands layer: the plain function behind each ``lossopt`` command, also the Python API.
+
+``cli.py`` parses options, calls one of these and prints what it returns; ``lossopt_cli.api``
+re-exports them for Python callers. Every function takes values (``overrides`` is a mapping
+``{dotted key: value}``; the command line reads ``--set`` as YAML before calling), raises
+``ConfigError`` for bad input before anything is written, imports TensorFlow only when it
+trains, and prints nothing but progress where asked.
+
+In order: ``train``, ``validate``, ``sweep`` and ``dry_run``, then the commands on saved runs
+(``diagnose``, ``report``, ``compare``, ``list_runs``) and ``catalog``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from . import rundir
+from .analysis.runs import RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty, sweep_runs
+from .rundir import PLAN
+from .schema import ConfigError
+from .sweeps.executors import DEFAULT_EXECUTOR, EXECUTORS
+
+EXECUTOR_NAMES = tuple(EXECUTORS)  # the --executor choices
+CATALOG_KINDS = ("datasets", "models", "losses", "optimizers", "metrics", "schedules")
+
+
+# --- lossopt train ---------------------------------------------------------------------------
+
+
+def train(config: str | Path, overrides: Mapping[str, Any] | None = None, *, verbose: Any = 0,
+          on_note: Callable[[str], None] | None = None):
+    """Train the model ``config`` describes (with ``overrides``, ``{dotted key: value}``) into a new run
+    directory under its ``output.dir``. Returns the ``RunResult`` (``run_dir``, ``status``, ``summary``,
+    ``notes``). ``verbose`` is Keras' (0 silent, 1 progress bar, 2 one line per epoch); ``on_note`` gets
+    each pre-flight note before training starts. Raises ``ConfigError`` before anything is written."""
+    from . import config as config_module
+
+    cfg = config_module.load(config, overrides)
+    from .training.runner import execute, prepare_run
+
+    try:
+        prepared = prepare_run(cfg)
+    except ConfigError as err:  # found by the pre-flight: still the config file's fault
+        raise err.in_file(str(config)) from None
+    for note in prepared.notes:
+        if on_note:
+            on_note(note)
+    return execute(prepared, verbose=verbose)
+
+
+def train_lines(result) -> list[str]:
+    """What ``lossopt train`` prints after training: the summary, then the verdict and its top findings."""
+    from .analysis.diagnose import verdict_lines
+    from .reporting.text import run_summary_lines
+
+    return run_summary_lines(result.summary, result.run_dir) + verdict_lines(result.run_dir, top=3)
+
+
+# --- lossopt validate ------------------------------------------------------------------------
+
+
+def validate(path: str | Path, overrides: Mapping[str, Any] | None = None) -> tuple[str, list[str]]:
+    """``lossopt validate`` on one file, without TensorFlow: a config gets the schema and data checks;
+    a sweep file (it has ``vary:``) is expanded and every run it makes is validated.
+    Returns a one-line summary and the notes; raises ConfigError."""
+    from . import config as config_module
+    from .sweeps.plan import load_sweep
+    from .training.preflight import check_data
+
+    raw = config_module.read_yaml(path)
+    if isinstance(raw, dict) and ("vary" in raw or "base" in raw):
+        sweep = load_sweep(path, overrides)
+        return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
+    cfg = config_module.load(path, overrides)
+    notes = check_data(cfg, offline=True).notes
+    return (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
+            f"{cfg.optimizer['name']}"), notes
+
+
+# --- lossopt sweep ---------------------------------------------------------------------------
+
+
+def sweep(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *,
+          executor: str = DEFAULT_EXECUTOR, workers: int | None = None, resume: str | Path | None = None,
+          quiet: bool = False, yes: bool = False):
+    """Run every configuration of ``sweep_file`` (``overrides`` applied to its base) with ``executor``, or
+    with ``resume`` the runs still missing in that sweep directory. Progress goes to stderr unless
+    ``quiet``. Returns the ``SweepOutcome`` (``sweep_dir``, ``results``, ``rows`` (the leaderboard),
+    ``interrupted``, ``failed``, ``lines()``). Raises ``ConfigError`` before any run starts; a sweep of
+    more than ``guards.MAX_RUNS`` runs needs ``yes`` (or a confirmation on a terminal)."""
+    from .sweeps import run
+    from .sweeps.executors import make_executor
+
+    plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
+    runner = make_executor(executor, workers)
+    if not resume:
+        _confirm_size(plan, runner.workers, yes)
+    return run.start(plan, runner, _str(resume), quiet)
+
+
+def _confirm_size(plan, workers: int, yes: bool) -> None:
+    """More than ``guards.MAX_RUNS`` runs: ``yes``, or a confirmation on a terminal, with the dry run's estimate."""
+    from .guards import MAX_RUNS, confirm_sweep_size
+
+    if len(plan.runs) <= MAX_RUNS or yes:
+        return
+    from .sweeps.estimate import estimate_seconds
+    from .sweeps.progress import _duration
+
+    estimate = f"--dry-run estimates about {_duration(estimate_seconds(plan.runs, workers))} with {workers} worker(s)"
+    try:
+        confirm_sweep_size(len(plan.runs), yes, estimate)
+    except ConfigError as err:
+        raise err.in_file(plan.source) from None
+
+
+def dry_run(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *,
+            executor: str = DEFAULT_EXECUTOR, workers: int | None = None, resume: str | Path | None = None) -> list[str]:
+    """The runs a sweep would train and an estimate of its wall time; trains nothing, no TensorFlow."""
+    from .sweeps import run
+    from .sweeps.estimate import dry_run_lines
+    from .sweeps.executors import make_executor
+
+    plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
+    return dry_run_lines(plan, make_executor(executor, workers).workers)
+
+
+def _str(path) -> str | None:
+    return str(path) if path is not None else None
+
+
+# --- saved runs: lossopt diagnose, report, compare, list -----------------------------------------
+
+
+def diagnose(target: str | Path, fail_on: str | None = None) -> tuple[dict, list[str]]:
+    """The diagnosis of a run directory or a Keras CSVLogger file, and the codes of ``fail_on``
+    (``overfitting,diverged``) it found. An unknown code is a ``ConfigError``, raised first."""
+    from .analysis.diagnose import diagnose_path, parse_codes
+
+    gate = parse_codes(fail_on)
+    result = diagnose_path(target)
+    return result, sorted({f["code"] for f in result["findings"]} & set(gate))
+
+
+def report(target: str | Path) -> list[str]:
+    """Redraw curves.png, rewrite diagnosis.json and report.html of a run, or of each run of a sweep and
+    then the sweep's own results. Returns the lines to print."""
+    from .reporting.html import report_run
+
+    lines = []
+    for run_dir in run_dirs_to_report(target):
+        diagnosis = report_run(run_dir)
+        lines.append(f"{run_dir / rundir.REPORT}: verdict {diagnosis.get('verdict')}")
+    if (Path(target) / PLAN).is_file():  # a sweep made by lossopt sweep: its own results too
+        from .sweeps.run import redraw
+
+        lines += redraw(target).lines()
+    return lines
+
+
+def run_dirs_to_report(target: str | Path) -> list[Path]:
+    """A run directory -> [it]; a sweep directory (``sweep.yaml`` and ``runs/``) -> each run in it."""
+    target = Path(target)
+    if is_sweep_dir(target) and (target / rundir.RUNS).is_dir():
+        runs = sorted(p for p in (target / rundir.RUNS).iterdir() if (p / rundir.HISTORY).exists())
+        if runs:
+            return runs
+    if (target / rundir.HISTORY).exists():
+        return [target]
+    raise ConfigError(f"{target} is not a run directory (no {rundir.HISTORY}) nor a sweep directory "
+                      f"(sweep.yaml and runs/).", key=str(target))
+
+
+def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path | None]:
+    """Overlay the runs found under ``targets`` (mean ± std over seeds) and return the printed table and
+    the plot's path (``output``, or ``default_comparison_path``: saved runs are never written into)."""
+    from .analysis import stats
+    from .reporting import sweep_plots
+    from .reporting.sweep_report import table_lines
+
+    records = [r for r in collect(targets) if r.history.get("epoch")]
+    if not records:
+        raise ConfigError(f"no runs with a history.csv in {', '.join(str(t) for t in targets)}: give run directories, "
+                          f"sweep directories, directories holding them, or Keras CSVLogger files.")
+    plan = {}
+    if len(targets) == 1 and is_sweep_dir(Path(targets[0])):  # a sweep keeps its own ranking metric and target
+        plan = read_json_or_empty(Path(targets[0]) / PLAN)
+    rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
+    path = Path(output) if output else default_comparison_path(targets)
+    sweep_plots.plot_comparison(records, path, [r["config"] for r in rows])
+    return table_lines(rows, notes) + [f"plot: {path}"], path
+
+
+def default_comparison_path(targets, now: float | None = None) -> Path:
+    """Beside a single sweep directory, ``<sweep>-comparison.png``; otherwise a new
+    ``outputs/comparison-<YYYYmmdd-HHMMSS>.png`` (``-2``... where taken). Never the current directory."""
+    if len(targets) == 1 and is_sweep_dir(Path(targets[0])):
+        sweep_dir = Path(targets[0]).resolve()
+        return sweep_dir.parent / f"{sweep_dir.name}-comparison.png"
+    root = Path("outputs")
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    for n in range(1, 10_000):
+        path = root / (f"comparison-{stamp}.png" if n == 1 else f"comparison-{stamp}-{n}.png")
+        if not path.exists():
+            return path
+    raise RuntimeError(f"could not find a free file name for the comparison plot under {root}")
+
+
+def list_runs(directory: str | Path = "outputs") -> list[str]:
+    """One line per run or sweep under ``directory``: name, status, verdict, best validation metric."""
+    from .reporting.text import fmt
+
+    root = Path(directory)
+    if not root.is_dir():
+        return [f"{root}: no such directory."]
+    lines = []
+    for path in sorted(p for p in root.iterdir() if p.is_dir()):
+        if is_sweep_dir(path):
+            summary = read_json_or_empty(path / rundir.SUMMARY)
+            total = len(read_json_or_empty(path / PLAN).get("runs", [])) or summary.get("runs_total", "?")
+            runs = sweep_runs(path)
+            counts = {}
+            for r in runs:
+                counts[r.status] = counts.get(r.status, 0) + 1
+            best = (summary.get("leaderboard") or [{}])[0]
+            rank_by = summary.get("rank_by") or "val_loss"
+            lines.append(f"sweep  {path.name}  {summary.get('status', 'unfinished')}  {len(runs)}/{total} runs "
+                         f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})  "
+                         + (f"best {best['config']} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}"
+                            if best.get("config") else "no leaderboard yet (--resume it)"))
+        elif is_run_dir(path):
+            record = load_run(path)
+            metric, value = _best_val_metric(record)
+            lines.append(f"run    {path.name}  {record.status}  {record.verdict or '-'}  {metric} {fmt(value)}")
+    return lines or [f"no runs or sweeps in {root}."]
+
+
+def _best_val_metric(record: RunRecord) -> tuple[str, float | None]:
+    best = record.summary.get("best") or {}
+    keys = [k for k in best if k.startswith("val_") and k != "val_loss"] or [k for k in best if k.startswith("val_")]
+    if keys:
+        return f"best {keys[0]}", best[keys[0]]
+    return "best val_loss", None
+
+
+# --- lossopt catalog -------------------------------------------------------------------------
+
+
+def catalog(kind: str | None = None) -> list[str]:
+    """The entries of one kind (name, description, parameters), or a summary of the kinds."""
+    from .catalog.listing import catalog_lines
+
+    return catalog_lines(kind)

@@ -1,0 +1,116 @@
+"""The executor interface: a ``Job`` (one run of a sweep), its ``JobResult``, ``run_job`` (train one job,
+in whatever process or worker the executor chose) and the ``Executor`` base class.
+
+An ``Executor`` has one method, ``run(jobs, on_result)``: it trains every ``Job`` and calls
+``on_result`` with a ``JobResult`` as each finishes. A failed or diverged run is a result like
+any other; Ctrl-C stops the executor (the runs in progress save what finished, status
+``interrupted``) and ``run`` re-raises ``KeyboardInterrupt``. New ways of running (several
+configurations fused into one compiled step, a Ray cluster) are new subclasses, one file each
+in this package, registered by name in ``executors/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ... import rundir, signals
+
+
+@dataclass
+class Job:
+    """One run to train: its name in the sweep, its resolved config, and where its run directory goes."""
+
+    name: str
+    config: dict
+    runs_root: str
+
+
+@dataclass
+class JobResult:
+    name: str
+    status: str  # a run status (completed, early_stopped, diverged, interrupted, failed) or not_started
+    run_dir: str | None
+    summary: dict | None
+    error: str | None
+    wall_time: float
+
+
+def run_job(job: Job) -> JobResult:
+    """Validate, prepare and train one job; never raises (a crash becomes status ``failed``)."""
+    from ...config import validate
+
+    started = time.time()
+    run_dir = None
+    try:
+        if _WORKER["stop"] is not None and _WORKER["stop"].is_set():
+            return JobResult(job.name, "not_started", None, None, None, 0.0)
+        _WORKER["busy"] = True
+        from ...training.runner import execute, prepare_run
+
+        with signals.busy():
+            prepared = prepare_run(validate(job.config))
+            with signals.deferred():  # a signal stops the run at the end of a step; it saves what finished
+                run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
+                result = execute(prepared, verbose=0, run_dir=run_dir)
+        return JobResult(job.name, result.status, str(result.run_dir), result.summary, result.summary.get("error"),
+                         time.time() - started)
+    except KeyboardInterrupt:  # the run saved what finished; it may even have finished just before
+        summary = _saved_summary(run_dir)
+        return JobResult(job.name, summary.get("status", "interrupted"), _str(run_dir), summary or None,
+                         summary.get("error"), time.time() - started)
+    except Exception as exc:  # the sweep goes on; the error is recorded
+        return JobResult(job.name, "failed", _str(run_dir), None, f"{type(exc).__name__}: {exc}"[:2000],
+                         time.time() - started)
+    finally:
+        _WORKER["busy"] = False
+
+
+def _saved_summary(run_dir: Path | None) -> dict:
+    try:
+        summary = rundir.read_json(run_dir / rundir.SUMMARY) if run_dir is not None else {}
+    except (OSError, ValueError):
+        return {}
+    return summary if summary.get("status") != "running" else {}
+
+
+def _str(path) -> str | None:
+    return str(path) if path is not None else None
+
+
+class Executor:
+    """Trains jobs and reports each result as it finishes."""
+
+    name = "executor"
+
+    def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None]) -> None:
+        raise NotImplementedError
+
+    @property
+    def workers(self) -> int:
+        return 1
+
+
+# --- in a worker process ----------------------------------------------------------------------
+
+_WORKER: dict = {"busy": False, "stop": None}
+
+
+def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
+    """Limit TensorFlow to ``threads`` threads before any op runs, and install the Ctrl-C handler
+    (unless the sweep itself ignores Ctrl-C, as a background job does). A worker's entry point."""
+    from ...training import import_tensorflow, quiet_tensorflow
+
+    quiet_tensorflow()
+    _WORKER["stop"] = stop
+    signals.install_worker(handle_sigint)  # Ctrl-C/SIGTERM stop the run in progress; the worker ends with its parent
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    tf = import_tensorflow()
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)

@@ -1,0 +1,96 @@
+"""The processes executor: runs in parallel worker processes, each importing TensorFlow once."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import deque
+
+from ... import signals
+from . import base
+from .base import Executor, JobResult, init_worker
+
+
+def cores() -> int:
+    """The cores this process may use (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class ProcessExecutor(Executor):
+    """Runs in parallel worker processes (``spawn``: TensorFlow does not fork safely), one per core by default.
+
+    Each worker imports TensorFlow once and trains many runs; its threads are limited to
+    cores / workers so the workers do not fight over the cores.
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None):
+        self._workers = max(1, workers or cores())
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def run(self, jobs, on_result):
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = deque(jobs)
+        if not pending:
+            return
+        workers = min(self._workers, len(pending))
+        threads = max(1, cores() // workers)
+        context = multiprocessing.get_context("spawn")
+        stop = context.Event()
+        handle_sigint = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+
+        def new_pool():
+            return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                       initargs=(threads, stop, handle_sigint))
+
+        pool = new_pool()
+        running: dict = {}
+
+        def report(future, job):
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                result = JobResult(job.name, "failed", None, None, "the worker process died", 0.0)
+            if result.status != "not_started":
+                on_result(result)
+
+        try:
+            while pending or running:
+                while pending and len(running) < workers:  # at most one job per worker: Ctrl-C strands none
+                    job = pending.popleft()
+                    try:
+                        running[pool.submit(base.run_job, job)] = job
+                    except BrokenProcessPool:
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        pool = new_pool()
+                        running[pool.submit(base.run_job, job)] = job
+                done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                signals.check()  # a signal to this process (recorded while the sweep defers it): stop the workers
+                for future in done:
+                    report(future, running.pop(future))
+        except KeyboardInterrupt:
+            stop.set()  # no new run starts; the running ones save what finished and return
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                try:  # SIGTERM sent to this process alone never reached the workers
+                    os.kill(process.pid, signal.SIGTERM)
+                except (ProcessLookupError, AttributeError, TypeError):
+                    pass
+            try:
+                for future in list(running):
+                    report(future, running.pop(future))
+            except KeyboardInterrupt:  # a second Ctrl-C: stop the workers now
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,110 @@
+"""Running a sweep: the sweep directory is created (or resumed), the runs not yet finished go to an
+executor, and the results (leaderboard, plots, summary, report) are written from the saved runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .. import rundir, signals
+from ..rundir import PLAN, RUNS
+from ..schema import ConfigError
+from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep
+from .progress import Progress
+
+
+@dataclass
+class SweepOutcome:
+    sweep_dir: Path
+    results: dict  # run name -> JobResult, for the runs of this invocation
+    interrupted: bool
+    rows: list  # the leaderboard
+    notes: dict
+
+    @property
+    def failed(self) -> list[str]:
+        return [n for n, r in self.results.items() if r.status == "failed"]
+
+    def lines(self) -> list[str]:
+        from ..reporting.sweep_report import table_lines
+
+        lines = table_lines(self.rows, self.notes) if self.rows else []
+        for name in self.failed:
+            lines.append(f"failed: {name}: {self.results[name].error}")
+        from ..reporting.sweep_report import COMPARISON, LEADERBOARD
+
+        written = [f for f in (LEADERBOARD, COMPARISON, rundir.REPORT) if (self.sweep_dir / f).is_file()]
+        lines.append(f"sweep: {self.sweep_dir}" + (f" ({', '.join(written)})" if written else ""))
+        if self.interrupted:
+            lines.append(f"interrupted: finish it with --resume {self.sweep_dir}")
+        return lines
+
+
+def open_sweep(sweep_file: str | None, overrides: Mapping[str, Any] | None = None,
+               resume_dir: str | None = None) -> Sweep:
+    """The sweep to run: expanded from the file, or (``--resume``) as recorded in the sweep directory."""
+    if resume_dir:
+        if overrides:
+            raise ConfigError("--set cannot change a sweep being resumed: its runs are recorded in "
+                              f"{Path(resume_dir) / PLAN}. Start a new sweep instead.", key="--set")
+        return load_plan(resume_dir)
+    if not sweep_file:
+        raise ConfigError("give a sweep file (e.g. configs/sweeps/optimizers.yaml) or --resume SWEEP_DIR.")
+    return load_sweep(sweep_file, overrides)
+
+
+def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = False) -> SweepOutcome:
+    """Create the sweep directory (or reuse the one resumed) and run what is missing, with progress on stderr."""
+    sweep_dir = Path(resume_dir) if resume_dir else create_sweep_dir(sweep)
+    done = len(finished_runs(sweep_dir)) if resume_dir else 0
+    if not quiet:
+        print(f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - done} to run, "
+              f"{executor.name} executor with {executor.workers} worker(s) -> {sweep_dir}", file=sys.stderr)
+    progress = None if quiet else Progress(len(sweep.runs), done, metric=sweep.spec.get("rank_by") or "val_loss")
+    try:
+        return run_sweep(sweep, sweep_dir, executor, progress, resume=bool(resume_dir))
+    finally:
+        if progress:
+            progress.close()
+
+
+def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,
+              resume: bool = False) -> SweepOutcome:
+    """Run every planned run not yet finished in ``sweep_dir``, then write the results."""
+    from ..reporting import sweep_report
+    from .executors.base import Job
+
+    done = finished_runs(sweep_dir) if resume else {}
+    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
+    results: dict = {}
+
+    def on_result(result):
+        results[result.name] = result
+        if progress:
+            progress(result)
+
+    interrupted = False
+    try:
+        with signals.deferred():  # in-process (serial) runs stop at the end of a step
+            executor.run(jobs, on_result)
+            signals.check()
+    except KeyboardInterrupt:
+        interrupted = True
+    with signals.deferred():  # Ctrl-C here: the results are still written whole
+        rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+    if interrupted and len(finished_runs(sweep_dir)) == len(sweep.runs):
+        interrupted = False  # every run had finished: nothing to resume
+    return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
+
+
+def redraw(sweep_dir: str | Path) -> SweepOutcome:
+    """Rewrite a sweep's leaderboard, plots, summary.json and report.html from its saved runs (no training,
+    no TensorFlow): what ``lossopt report SWEEP_DIR`` needs."""
+    from ..reporting import sweep_report
+
+    sweep_dir = Path(sweep_dir)
+    rows, notes = sweep_report.write_sweep_results(sweep_dir, load_plan(sweep_dir), {})
+    return SweepOutcome(sweep_dir, {}, False, rows, notes)
