@@ -133,7 +133,7 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         name = spec["name"] or path.stem
         values = expand(spec)
         runs = plan_runs(base, values)
-        from .guards import check_output_dir
+        from ..guards import check_output_dir
 
         output = base.get("output")
         check_output_dir(output.get("dir", "outputs") if isinstance(output, Mapping) else "outputs")
@@ -153,7 +153,7 @@ def check_ranked_metrics(spec: dict, runs: list[PlannedRun]) -> None:
     recorded |= {f"val_{n}" for n in recorded if n != "learning_rate"}
     for key, metric in (("rank_by", spec.get("rank_by")), ("target.metric", (spec.get("target") or {}).get("metric"))):
         if metric is not None and metric not in recorded:
-            from .schema import suggest
+            from ..schema import suggest
 
             raise ConfigError(f"{key} {metric!r} is not a column the runs record.{suggest(metric, sorted(recorded))} "
                               f"Recorded: {', '.join(sorted(recorded))}.", key=key)
@@ -188,7 +188,7 @@ def expand(spec: dict) -> list[dict]:
         raise ConfigError("vary must name at least one key, e.g. vary: {optimizer.name: [sgd, adam]}.", key="vary")
     checked = {str(k): _check_values(str(k), v, mode) for k, v in vary.items()}
     keys = list(checked)
-    from .guards import check_expansion_size
+    from ..guards import check_expansion_size
 
     check_expansion_size((math.prod(len(v) for v in checked.values()) if mode == "grid"
                           else len(next(iter(checked.values()))) if mode == "zip" else spec["samples"] or 0)
