@@ -83,18 +83,25 @@ def _overrides(texts) -> dict:
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
 @set_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the final summary.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
+              help="Continue the interrupted run in RUN_DIR from its last checkpoint, in the same directory.")
 @config_errors
-def train(config, overrides, quiet):
-    """Train the model CONFIG describes and write a run directory under outputs/."""
+def train(config, overrides, quiet, resume_dir):
+    """Train the model CONFIG describes and write a run directory under outputs/.
+
+    \b
+      lossopt train configs/quickstart.yaml
+      lossopt train --resume outputs/quickstart-20261123-150000
+    """
     # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.
     from . import signals
 
     with signals.deferred():  # a signal stops training at the end of a step; the report is still written
         result = commands.train(config, _overrides(overrides), verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
-                                on_note=lambda note: click.echo(f"note: {note}", err=True))
+                                on_note=lambda note: click.echo(f"note: {note}", err=True), resume=resume_dir)
         click.echo("\n".join(commands.train_lines(result)))
     if result.status == "interrupted" or signals.pending():
         sys.exit(signals.exit_code())

@@ -29,13 +29,22 @@ CATALOG_KINDS = ("datasets", "models", "losses", "optimizers", "metrics", "sched
 # --- lossopt train ---------------------------------------------------------------------------
 
 
-def train(config: str | Path, overrides: Mapping[str, Any] | None = None, *, verbose: Any = 0,
-          on_note: Callable[[str], None] | None = None):
+def train(config: str | Path | None, overrides: Mapping[str, Any] | None = None, *, verbose: Any = 0,
+          on_note: Callable[[str], None] | None = None, resume: str | Path | None = None):
     """Train the model ``config`` describes (with ``overrides``, ``{dotted key: value}``) into a new run
     directory under its ``output.dir``. Returns the ``RunResult`` (``run_dir``, ``status``, ``summary``,
     ``notes``). ``verbose`` is Keras' (0 silent, 1 progress bar, 2 one line per epoch); ``on_note`` gets
-    each pre-flight note before training starts. Raises ``ConfigError`` before anything is written."""
+    each pre-flight note before training starts. Raises ``ConfigError`` before anything is written.
+    ``resume``: continue that interrupted run directory from its checkpoint instead (``config``, when
+    given, must be the run's own)."""
     from . import config as config_module
+
+    if resume is not None:
+        from .training.resume import resume_run
+
+        return resume_run(resume, _str(config), overrides, verbose=verbose, on_note=on_note)
+    if config is None:
+        raise ConfigError("give a config file (e.g. configs/quickstart.yaml), or --resume RUN_DIR.")
 
     cfg = config_module.load(config, overrides)
     from .training.runner import execute, prepare_run

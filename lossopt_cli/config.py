@@ -114,7 +114,9 @@ SECTIONS: dict[str, dict[str, Param]] = {
     "training": {
         "epochs": Param(10, Int(1, MAX_EPOCHS), "passes over the training data"),
         "batch_size": Param(32, OneOf((Int(1), Choice(("full",)))), "samples per step; full = batch gradient descent, 1 = per-example SGD"),
-        "shuffle": Param(True, Bool(), "shuffle the training data every epoch"),
+        "shuffle": Param(True, Bool(), "shuffle the training data every epoch (an order fixed by seed and epoch)"),
+        "checkpoint": Param("every_epoch", Choice(("every_epoch", "none")),
+                            "checkpoint.npz after every epoch (weights, optimizer, callbacks): what --resume continues"),
         "early_stopping": Param(None, _table_or_flag(EARLY_STOPPING, "training.early_stopping"),
                                 "stop when the monitored metric stops improving (Keras EarlyStopping)"),
         "reduce_lr_on_plateau": Param(None, _table_or_flag(REDUCE_LR_ON_PLATEAU, "training.reduce_lr_on_plateau"),

@@ -47,8 +47,9 @@ class RecorderCallback(keras.callbacks.Callback):
         return self.recorder.diverged_at
 
 
-def build_callbacks(config, recorder: RunRecorder) -> list[keras.callbacks.Callback]:
-    """The callbacks of a run, in the order they must run at each epoch's end."""
+def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | None = None) -> list[keras.callbacks.Callback]:
+    """The callbacks of a run, in the order they must run at each epoch's end. ``resume``: the
+    checkpoint (meta, arrays) whose callback state a resumed run starts from."""
     callbacks: list[keras.callbacks.Callback] = [RecorderCallback(recorder)]
     training = config.training
     if training["early_stopping"]:
@@ -56,6 +57,11 @@ def build_callbacks(config, recorder: RunRecorder) -> list[keras.callbacks.Callb
     if training["reduce_lr_on_plateau"]:  # after the recorder: a cut shows from the next epoch on
         callbacks.append(keras.callbacks.ReduceLROnPlateau(**training["reduce_lr_on_plateau"], verbose=0))
     # TensorBoard and checkpoints go here, writing under recorder.run_dir.
+    if training.get("checkpoint", "every_epoch") == "every_epoch" or resume is not None:
+        from .checkpoint import CheckpointCallback
+
+        meta, arrays = resume or ({}, {})
+        callbacks.append(CheckpointCallback(recorder.run_dir, callbacks, meta.get("callbacks"), arrays))
     callbacks.append(StopOnSignal())  # last: an epoch is recorded before a signal stops the run
     return callbacks
 

@@ -73,12 +73,16 @@ class RunRecorder:
         return recorder
 
     @classmethod
-    def reopen(cls, run_dir: str | Path, *, monitor: str | None = None, on_epoch=None) -> RunRecorder:
+    def reopen(cls, run_dir: str | Path, *, monitor: str | None = None, on_epoch=None,
+               keep_epochs: int | None = None) -> RunRecorder:
         """An existing run directory, to continue it: its epochs so far and its summary are read back;
-        the next ``record_epoch`` appends after them. ``config.yaml`` is left as it is."""
+        the next ``record_epoch`` appends after them. ``config.yaml`` is left as it is. ``keep_epochs``:
+        continue after that many epochs (those of the checkpoint), dropping any recorded after it."""
         run_dir = Path(run_dir)
         history = run_dir / rundir.HISTORY
         rows = rundir.read_history_rows(history) if history.is_file() else []
+        if keep_epochs is not None:
+            rows = rows[:keep_epochs]
         summary = rundir.read_summary(run_dir)
         if not summary and not rows:
             raise FileNotFoundError(f"{run_dir} is not a run directory (no {rundir.SUMMARY}, no {rundir.HISTORY})")

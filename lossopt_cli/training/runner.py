@@ -76,19 +76,36 @@ def run_info(prepared: PreparedRun) -> dict:
             "batch_size": prepared.batch_size, "versions": library_versions(), "notes": prepared.notes}
 
 
-def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None) -> RunResult:
-    """Train a prepared run into a new run directory (or the empty ``run_dir`` given)."""
+def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None,
+            resume: bool = False) -> RunResult:
+    """Train a prepared run into a new run directory (or the empty ``run_dir`` given); with ``resume``,
+    continue the run in ``run_dir`` from its checkpoint (see ``training.resume``)."""
+    from . import checkpoint
+    from .batches import epoch_dataset, steps_per_epoch
     from .callbacks import build_callbacks, outcome
 
     config, data, model = prepared.config, prepared.data, prepared.model
-    recorder = RunRecorder.create(config, monitor=prepared.monitor, info=run_info(prepared), run_dir=run_dir,
-                                  on_epoch=on_epoch)
-    callbacks = build_callbacks(config, recorder)
+    saved = None
+    if resume:
+        saved = checkpoint.read(run_dir)
+        if saved is not None:
+            checkpoint.restore(model, *saved)
+        recorder = RunRecorder.reopen(run_dir, monitor=prepared.monitor, on_epoch=on_epoch,
+                                      keep_epochs=saved[0]["epoch"] if saved else 0)
+        recorder.write_summary()  # status running again, with this process as its owner
+    else:
+        recorder = RunRecorder.create(config, monitor=prepared.monitor, info=run_info(prepared), run_dir=run_dir,
+                                      on_epoch=on_epoch)
+    callbacks = build_callbacks(config, recorder, resume=saved)
+    first_epoch, epochs = recorder.epochs_recorded, config.training["epochs"]
     try:
-        model.fit(data.x_train, data.y_train, batch_size=prepared.batch_size, epochs=config.training["epochs"],
-                  validation_data=(data.x_val, data.y_val) if data.x_val is not None else None,
-                  sample_weight=data.sample_weight, shuffle=config.training["shuffle"], callbacks=callbacks,
-                  verbose=verbose)
+        if first_epoch < epochs:  # lossopt's own batch order, a function of (seed, epoch): resumes exactly
+            batches = epoch_dataset(data.x_train, data.y_train, data.sample_weight, prepared.batch_size, config.seed,
+                                    config.training["shuffle"], first_epoch, epochs)
+            model.fit(batches, epochs=epochs, initial_epoch=first_epoch,
+                      steps_per_epoch=steps_per_epoch(len(data.x_train), prepared.batch_size),
+                      validation_data=(data.x_val, data.y_val) if data.x_val is not None else None,
+                      shuffle=False, callbacks=callbacks, verbose=verbose)
         status, extra = outcome(recorder, callbacks)
         if data.x_test is not None and status != "diverged":
             extra["test"] = evaluate_test(prepared)
