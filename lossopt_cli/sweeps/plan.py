@@ -342,6 +342,20 @@ def load_plan(sweep_dir: str | Path) -> Sweep:
                                                     "rank_by": plan.get("rank_by")}, runs)
 
 
+def resumable_runs(sweep_dir: Path) -> dict[str, Path]:
+    """Run name -> its latest attempt that was interrupted (its process gone) and can continue in place from its
+    checkpoint, for the runs without a finished attempt."""
+    from ..liveness import effective_status
+
+    done, latest = finished_runs(sweep_dir), {}
+    for summary_path in sorted((sweep_dir / RUNS).glob(f"*/{rundir.SUMMARY}"), key=lambda p: p.stat().st_mtime):
+        summary = rundir.read_json_or_empty(summary_path)
+        name = summary.get("name")
+        if name and name not in done and (summary_path.parent / rundir.CONFIG).is_file():
+            latest[name] = (summary_path.parent, effective_status(summary))
+    return {name: path for name, (path, status) in latest.items() if status == "interrupted"}
+
+
 def finished_runs(sweep_dir: Path) -> dict[str, Path]:
     """Run name -> the run directory where it finished (status completed, early_stopped or diverged)."""
     done = {}

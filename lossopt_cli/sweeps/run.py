@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 from .. import rundir, signals
 from ..rundir import PLAN, RUNS
 from ..schema import ConfigError
-from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep
+from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep, resumable_runs
 from .progress import Progress
 
 
@@ -78,7 +78,9 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
     from .executors.base import Job
 
     done = finished_runs(sweep_dir) if resume else {}
-    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
+    resumable = resumable_runs(sweep_dir) if resume else {}  # interrupted attempts continue from their checkpoints
+    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS), _str(resumable.get(r.name)))
+            for r in sweep.runs if r.name not in done]
     results: dict = {}
 
     def on_result(result):
@@ -108,3 +110,7 @@ def redraw(sweep_dir: str | Path) -> SweepOutcome:
     sweep_dir = Path(sweep_dir)
     rows, notes = sweep_report.write_sweep_results(sweep_dir, load_plan(sweep_dir), {})
     return SweepOutcome(sweep_dir, {}, False, rows, notes)
+
+
+def _str(path) -> str | None:
+    return str(path) if path is not None else None

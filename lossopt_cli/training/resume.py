@@ -89,11 +89,10 @@ def clean_temporary_files(run_dir: Path) -> None:
             os.unlink(path)
 
 
-def resume_run(run_dir: str | Path, config_path: str | None = None, overrides: Mapping | None = None, *,
-               verbose: Any = 0, on_note=None, on_epoch=None):
-    """Continue the run in ``run_dir`` from its checkpoint (or from the start when it stopped before its first
-    epoch ended, or was made with ``training.checkpoint: none``). Returns the ``RunResult``."""
-    from .runner import execute, prepare_run
+def prepare_resumed(run_dir: str | Path, config_path: str | None = None, overrides: Mapping | None = None):
+    """The checks, then the run's config prepared (pre-flight, model built) to continue; writes nothing but
+    the removal of a kill's temporary files."""
+    from .runner import prepare_run
 
     run_dir = Path(run_dir)
     check_resumable(run_dir)
@@ -102,8 +101,18 @@ def resume_run(run_dir: str | Path, config_path: str | None = None, overrides: M
         prepared = prepare_run(config)
     except ConfigError as err:
         raise err.in_file(str(run_dir / rundir.CONFIG)) from None
+    clean_temporary_files(run_dir)
+    return prepared
+
+
+def resume_run(run_dir: str | Path, config_path: str | None = None, overrides: Mapping | None = None, *,
+               verbose: Any = 0, on_note=None, on_epoch=None):
+    """Continue the run in ``run_dir`` from its checkpoint (or from the start when it stopped before its first
+    epoch ended, or was made with ``training.checkpoint: none``). Returns the ``RunResult``."""
+    from .runner import execute
+
+    prepared = prepare_resumed(run_dir, config_path, overrides)
     for note in prepared.notes:
         if on_note:
             on_note(note)
-    clean_temporary_files(run_dir)
-    return execute(prepared, verbose=verbose, on_epoch=on_epoch, run_dir=run_dir, resume=True)
+    return execute(prepared, verbose=verbose, on_epoch=on_epoch, run_dir=Path(run_dir), resume=True)

@@ -27,6 +27,7 @@ class Job:
     name: str
     config: dict
     runs_root: str
+    resume_dir: str | None = None  # an interrupted attempt to continue from its checkpoint, in place
 
 
 @dataclass
@@ -52,10 +53,19 @@ def run_job(job: Job) -> JobResult:
         from ...training.runner import execute, prepare_run
 
         with signals.busy():
-            prepared = prepare_run(validate(job.config))
+            if job.resume_dir:
+                from ...training.resume import prepare_resumed
+
+                prepared = prepare_resumed(job.resume_dir)
+            else:
+                prepared = prepare_run(validate(job.config))
             with signals.deferred():  # a signal stops the run at the end of a step; it saves what finished
-                run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
-                result = execute(prepared, verbose=0, run_dir=run_dir)
+                if job.resume_dir:
+                    run_dir = Path(job.resume_dir)
+                    result = execute(prepared, verbose=0, run_dir=run_dir, resume=True)
+                else:
+                    run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
+                    result = execute(prepared, verbose=0, run_dir=run_dir)
         return JobResult(job.name, result.status, str(result.run_dir), result.summary, result.summary.get("error"),
                          time.time() - started)
     except KeyboardInterrupt:  # the run saved what finished; it may even have finished just before
