@@ -46,3 +46,28 @@ def test_a_worker_ignores_signals_while_idle_and_saves_on_any_number_while_train
         signals._handler(signal.SIGINT, None)
         signals._handler(signal.SIGTERM, None)  # the parent forwards it too: still no raise mid-step
         assert signals.pending()
+
+
+def test_a_running_run_whose_process_is_gone_is_listed_as_interrupted(tmp_path):
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from lossopt_cli import liveness
+    from lossopt_cli.cli import cli
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    run = tmp_path / "outputs" / "r-20261123-000000"
+    run.mkdir(parents=True)
+    (run / "history.csv").write_text("epoch,loss,val_loss\n1,0.5,0.6\n")
+    summary = {"name": "r", "status": "running", "epochs_run": 1, "pid": dead_pid, "host": socket.gethostname()}
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert liveness.effective_status(summary) == "interrupted"
+    assert liveness.effective_status({**summary, **liveness.owner()}) == "running"  # this process lives
+    assert liveness.effective_status({**summary, "host": "elsewhere"}) == "running"  # cannot tell: as recorded
+    listed = CliRunner().invoke(cli, ["list", str(tmp_path / "outputs")])
+    assert "interrupted" in listed.output and "running" not in listed.output
