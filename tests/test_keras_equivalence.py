@@ -1,4 +1,5 @@
-"""A lossopt run equals a plain Keras script with the same seed, split, model and optimizer."""
+"""A lossopt run equals a plain Keras script with the same seed, split, model, optimizer and batch order
+(lossopt's ``epoch_order(seed, epoch, n)``, which makes a resumed run exact)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,16 @@ def plain_keras_history(x_train, y_train, x_val, y_val, seed, epochs):
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.002),
                   loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
-    history = model.fit(x_train, y_train, batch_size=64, epochs=epochs, validation_data=(x_val, y_val),
-                        shuffle=True, verbose=0)
-    return history.history
+    from lossopt_cli.training.batches import epoch_order
+
+    history: dict = {}
+    for epoch in range(epochs):  # each epoch in lossopt's order for (seed, epoch)
+        order = epoch_order(seed, epoch, len(x_train))
+        logs = model.fit(x_train[order], y_train[order], batch_size=64, epochs=epoch + 1, initial_epoch=epoch,
+                         validation_data=(x_val, y_val), shuffle=False, verbose=0).history
+        for key, values in logs.items():
+            history.setdefault(key, []).extend(values)
+    return history
 
 
 def test_lossopt_matches_plain_keras(tmp_path):

@@ -151,8 +151,10 @@ class RunRecorder:
                            traceback=traceback.format_exc(limit=8)[-4000:])
 
     def finalize(self) -> None:
-        """``diagnosis.json``, ``curves.png`` and ``report.html`` from the saved files; only warns on failure."""
-        finalize(self.run_dir)
+        """``diagnosis.json``, ``curves.png`` and ``report.html`` from the saved files; only warns on failure.
+        A run stopped before its first epoch ended has nothing to draw: its summary says so."""
+        if self.epochs_recorded:
+            finalize(self.run_dir)
 
     def result(self, notes: list[str] | None = None) -> RunResult:
         return RunResult(self.run_dir, self.status, rundir.read_summary(self.run_dir), list(notes or []))

@@ -80,9 +80,12 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
             resume: bool = False) -> RunResult:
     """Train a prepared run into a new run directory (or the empty ``run_dir`` given); with ``resume``,
     continue the run in ``run_dir`` from its checkpoint (see ``training.resume``)."""
+    from .. import signals
     from . import checkpoint
     from .batches import epoch_dataset, steps_per_epoch
     from .callbacks import build_callbacks, outcome
+
+    signals.check()  # Ctrl-C/SIGTERM during start-up (some imports swallow the first KeyboardInterrupt): no run dir
 
     config, data, model = prepared.config, prepared.data, prepared.model
     saved = None

@@ -59,6 +59,7 @@ def run_job(job: Job) -> JobResult:
                 prepared = prepare_resumed(job.resume_dir)
             else:
                 prepared = prepare_run(validate(job.config))
+            signals.check()  # a signal while preparing that an import swallowed: no run directory
             with signals.deferred():  # a signal stops the run at the end of a step; it saves what finished
                 if job.resume_dir:
                     run_dir = Path(job.resume_dir)
