@@ -58,12 +58,23 @@ def install_worker(handle_sigint: bool = True) -> None:
     _STATE["worker"] = True
     signal.signal(signal.SIGINT, _handler if handle_sigint else signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _handler)
-    parent = os.getppid()
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="lossopt-parent-watch").start()
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()  # the process that spawned this one, even if it is gone already
+    expected = parent.pid if parent is not None else os.getppid()
+    sentinel = parent.sentinel if parent is not None else None
+    threading.Thread(target=_watch_parent, args=(expected, sentinel), daemon=True,
+                     name="lossopt-parent-watch").start()
 
 
-def _watch_parent(parent: int, every: float = 0.5, grace: float = 120.0) -> None:
-    """When the parent is gone: stop the run in progress at the end of its step, let it save, then exit."""
+def _watch_parent(parent: int, sentinel=None, every: float = 0.5, grace: float = 120.0) -> None:
+    """When the parent is gone (its sentinel becomes ready, or this process is re-parented): stop the run in
+    progress at the end of its step, let it save, then exit."""
+    if sentinel is not None:
+        from multiprocessing.connection import wait
+
+        while os.getppid() == parent and not wait([sentinel], timeout=every):
+            pass
     while os.getppid() == parent:
         time.sleep(every)
     _STATE["received"] = _STATE["received"] or signal.SIGTERM
