@@ -34,7 +34,7 @@ def seconds(text: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep")
-    parser.add_argument("--executor", default="processes", choices=["processes", "serial"])
+    parser.add_argument("--executor", default="auto", choices=["auto", "processes", "serial", "fused"])
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:

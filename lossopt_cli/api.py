@@ -10,8 +10,20 @@ values: nothing is parsed). Bad input raises ``ConfigError`` (a ``ValueError``) 
 written. See ``lossopt_cli.commands`` for each function.
 """
 
-from .commands import catalog, compare, diagnose, dry_run, list_runs, report, sweep, train, validate
+from .commands import (
+    catalog,
+    compare,
+    diagnose,
+    dry_run,
+    list_runs,
+    lr_find,
+    report,
+    sweep,
+    train,
+    trajectories,
+    validate,
+)
 from .schema import ConfigError
 
-__all__ = ["ConfigError", "catalog", "compare", "diagnose", "dry_run", "list_runs", "report", "sweep", "train",
-           "validate"]
+__all__ = ["ConfigError", "catalog", "compare", "diagnose", "dry_run", "list_runs", "lr_find", "report", "sweep",
+           "train", "trajectories", "validate"]

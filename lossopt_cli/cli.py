@@ -36,8 +36,16 @@ def config_errors(fn):
     return wrapper
 
 
+def _complete_set(ctx, param, incomplete):
+    from click.shell_completion import CompletionItem
+
+    from .completion import complete_set
+
+    return [CompletionItem(value, help=text or None) for value, text in complete_set(incomplete)]
+
+
 set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", shell_complete=_complete_set,
     help="Override a config key, e.g. --set optimizer.name=sgd (the value is read as YAML). Repeatable.",
 )
 
@@ -57,7 +65,8 @@ class Commands(click.Group):
 
 @click.group(cls=Commands, context_settings=CONTEXT)
 @click.version_option(package_name="lossopt", prog_name="lossopt")
-def cli():
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's own log lines (C++ start-up, absl), in sweep workers too.")
+def cli(verbose):
     """Train Keras models from YAML configs, and diagnose their curves.
 
     \b
@@ -69,10 +78,20 @@ def cli():
       lossopt sweep configs/sweeps/optimizers.yaml   many runs, ranked over seeds
       lossopt compare outputs/<a> outputs/<b>        overlay curves, ranked table
       lossopt list                                   runs and sweeps under outputs/
+      lossopt lr-find configs/quickstart.yaml        learning-rate range test + a suggestion
+      lossopt trajectories --function rosenbrock     Keras optimizers' paths on a 2-D function
     """
     from . import signals
 
     signals.install()  # SIGTERM stops like Ctrl-C: at the end of a step, files whole, exit 130/143
+
+    if verbose:  # inherited by sweep workers, which call quiet_tensorflow too
+        import os
+
+        from .training import quiet_tensorflow
+
+        os.environ["LOSSOPT_VERBOSE"] = "1"
+        quiet_tensorflow()  # undoes main's quiet default before TensorFlow loads
 
 
 def _overrides(texts) -> dict:
@@ -128,12 +147,15 @@ def diagnose(target, as_json, fail_on):
 
 
 @cli.command()
-@click.argument("target", type=click.Path(exists=True, file_okay=False))
+@click.argument("target", type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="For a CSVLogger file: the directory to write into (default: beside the file).")
 @config_errors
-def report(target):
+def report(target, output):
     """Redraw curves.png, rewrite diagnosis.json and write report.html of a run; for a sweep, of
-    each run, then the sweep's leaderboard, comparison plots and report.html."""
-    click.echo("\n".join(commands.report(target)))
+    each run, then the sweep's leaderboard, comparison plots and report.html. For a Keras CSVLogger
+    file, the same beside it (<name>-curves.png, ...) or in --output."""
+    click.echo("\n".join(commands.report(target, output)))
 
 
 @cli.command()
@@ -155,7 +177,8 @@ def validate(configs, overrides):
             continue
         for note in notes:
             click.echo(f"note: {path}: {note}", err=True)
-        click.echo(f"ok: {path} ({summary})")
+        first, _, inferred = summary.partition("\n")  # a CSV file: what was inferred, one line each
+        click.echo(f"ok: {path} ({first})" + (f"\n{inferred}" if inferred else ""))
     if failed:
         sys.exit(EXIT_USAGE)
 
@@ -173,7 +196,9 @@ def catalog(kind):
 @click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: one per core).")
 @click.option("--executor", type=click.Choice(commands.EXECUTOR_NAMES), default=commands.DEFAULT_EXECUTOR,
               show_default=True,
-              help="processes: parallel worker processes; serial: one run after another in this process.")
+              help="auto: runs that can share a step trained together (fused), over worker processes; "
+                   "processes: one run at a time per worker; fused: fused groups in this process; "
+                   "serial: one run after another in this process.")
 @set_option
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
               help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")
@@ -220,6 +245,54 @@ def compare(targets, output):
 def list_(directory):
     """List the runs and sweeps under DIRECTORY (default: outputs) with status, verdict and best metric."""
     click.echo("\n".join(commands.list_runs(directory)))
+
+
+@cli.command()
+@click.option("--sweep", is_flag=True, help="The schema of a sweep file instead of a run config.")
+def schema(sweep):
+    """Print the JSON Schema of a config (or of a sweep file) for editors, generated from the same
+    constraints lossopt validate checks. VS Code (YAML extension): start a config with
+    # yaml-language-server: $schema=<path or URL of the schema>."""
+    click.echo(commands.render_schema(sweep), nl=False)
+
+
+@cli.command(name="lr-find")
+@click.argument("config", type=click.Path(dir_okay=False))
+@set_option
+@click.option("--start", type=float, default=1e-7, show_default=True, help="The first learning rate.")
+@click.option("--end", type=float, default=10.0, show_default=True, help="The last learning rate.")
+@click.option("--steps", type=int, default=100, show_default=True, help="Batches, the rate rising exponentially.")
+@click.option("--diverge", type=float, default=4.0, show_default=True,
+              help="Stop once the smoothed loss passes this many times its minimum.")
+@config_errors
+def lr_find(config, overrides, start, end, steps, diverge):
+    """Learning-rate range test: train CONFIG's model briefly with a rising rate (weights restored after),
+    suggest rates (valley, steepest, minimum/10) and print the command that uses the recommended one.
+    Writes lr_find.json and lr_find.png to outputs/<name>-lrfind-<time>/."""
+    outcome = commands.lr_find(config, _overrides(overrides), start=start, end=end, steps=steps, diverge=diverge)
+    click.echo("\n".join(outcome.lines()))
+    if outcome.test.learning_rate is None:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--function", "function", default="rosenbrock", show_default=True, metavar="NAME",
+              help="rosenbrock, beale, himmelblau, saddle, ill_conditioned or rastrigin.")
+@click.option("--optimizers", default="sgd,momentum,nesterov,rmsprop,adam", show_default=True, metavar="A,B,...",
+              help="Optimizer names from `lossopt catalog optimizers`.")
+@click.option("--steps", type=int, default=200, show_default=True, help="Optimizer steps per path.")
+@click.option("--lr", "rates", multiple=True, metavar="NAME=RATE", help="Learning rate of one optimizer. Repeatable.")
+@click.option("--start", metavar="X,Y", help="Starting point (default: the function's own).")
+@click.option("--condition", type=float, help="ill_conditioned: the condition number (default 20).")
+@click.option("--animate", type=click.Choice(["gif", "html"]), help="Also write the paths animated.")
+@click.option("--output-dir", default="outputs", show_default=True, type=click.Path(file_okay=False),
+              help="Where the new trajectories-<function>-<time>/ directory goes.")
+@config_errors
+def trajectories(function, optimizers, steps, rates, start, condition, animate, output_dir):
+    """Step real Keras optimizers on a 2-D test function and draw their paths over its contours
+    (trajectories.png, trajectories.json; --animate gif|html for an animation)."""
+    outcome = commands.trajectories(function, optimizers, steps, rates, start, condition, animate, output_dir)
+    click.echo("\n".join(outcome.lines()))
 
 
 def main():

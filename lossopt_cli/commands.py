@@ -47,9 +47,11 @@ def train(config: str | Path | None, overrides: Mapping[str, Any] | None = None,
         raise ConfigError("give a config file (e.g. configs/quickstart.yaml), or --resume RUN_DIR.")
 
     cfg = config_module.load(config, overrides)
+    from .insight.lr_find import resolve as resolve_lr_find
     from .training.runner import execute, prepare_run
 
-    try:
+    try:  # optimizer.learning_rate: lr_find -> the range test's recommended rate, recorded in config.yaml
+        cfg, _ = resolve_lr_find(cfg, cfg.output["dir"], echo=on_note)
         prepared = prepare_run(cfg)
     except ConfigError as err:  # found by the pre-flight: still the config file's fault
         raise err.in_file(str(config)) from None
@@ -83,9 +85,14 @@ def validate(path: str | Path, overrides: Mapping[str, Any] | None = None) -> tu
         sweep = load_sweep(path, overrides)
         return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
     cfg = config_module.load(path, overrides)
-    notes = check_data(cfg, offline=True).notes
-    return (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
-            f"{cfg.optimizer['name']}"), notes
+    checked = check_data(cfg, offline=True)
+    summary = (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
+               f"{cfg.optimizer['name']}")
+    if checked.inference:  # a CSV file: what was inferred from it, under the ok line
+        from .catalog.tables import inference_lines
+
+        summary += "\n" + "\n".join(f"  {line}" for line in inference_lines(checked.inference))
+    return summary, checked.notes
 
 
 # --- lossopt sweep ---------------------------------------------------------------------------
@@ -133,7 +140,7 @@ def dry_run(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] |
     from .sweeps.executors import make_executor
 
     plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
-    return dry_run_lines(plan, make_executor(executor, workers).workers)
+    return dry_run_lines(plan, make_executor(executor, workers).workers, executor)
 
 
 def _str(path) -> str | None:
@@ -153,11 +160,18 @@ def diagnose(target: str | Path, fail_on: str | None = None) -> tuple[dict, list
     return result, sorted({f["code"] for f in result["findings"]} & set(gate))
 
 
-def report(target: str | Path) -> list[str]:
+def report(target: str | Path, output: str | Path | None = None) -> list[str]:
     """Redraw curves.png, rewrite diagnosis.json and report.html of a run, or of each run of a sweep and
-    then the sweep's own results. Returns the lines to print."""
+    then the sweep's own results; for a Keras CSVLogger file, the same beside it or in ``output``.
+    Returns the lines to print."""
     from .reporting.html import report_run
 
+    if Path(target).is_file():
+        from .reporting.history_file import report_history_file
+
+        return report_history_file(target, output)
+    if output:
+        raise ConfigError("--output applies to a CSVLogger file; a run's report is written into its directory.")
     lines = []
     for run_dir in run_dirs_to_report(target):
         diagnosis = report_run(run_dir)
@@ -186,7 +200,7 @@ def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path 
     """Overlay the runs found under ``targets`` (mean ± std over seeds) and return the printed table and
     the plot's path (``output``, or ``default_comparison_path``: saved runs are never written into)."""
     from .analysis import stats
-    from .reporting import sweep_plots
+    from .reporting import sweep_plots, sweep_report
     from .reporting.sweep_report import table_lines
 
     records = [r for r in collect(targets) if r.history.get("epoch")]
@@ -198,8 +212,8 @@ def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path 
         plan = read_json_or_empty(Path(targets[0]) / PLAN)
     rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
     path = Path(output) if output else default_comparison_path(targets)
-    sweep_plots.plot_comparison(records, path, [r["config"] for r in rows])
-    return table_lines(rows, notes) + [f"plot: {path}"], path
+    sweep_plots.plot_comparison(records, path, [r["config"] for r in rows], rank_by=notes["rank_by"])
+    return table_lines(rows, notes) + sweep_report.single_run_lines(records) + [f"plot: {path}"], path
 
 
 def default_comparison_path(targets, now: float | None = None) -> Path:
@@ -238,7 +252,8 @@ def list_runs(directory: str | Path = "outputs") -> list[str]:
             rank_by = summary.get("rank_by") or "val_loss"
             lines.append(f"sweep  {path.name}  {summary.get('status', 'unfinished')}  {len(runs)}/{total} runs "
                          f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})  "
-                         + (f"best {best['config']} {rank_by} {fmt(best.get('best_' + rank_by + '_mean'))}"
+                         + (f"best {best['config']} final {rank_by} "
+                            f"{fmt(best.get('final_' + rank_by + '_mean', best.get('best_' + rank_by + '_mean')))}"
                             if best.get("config") else "no leaderboard yet (--resume it)"))
         elif is_run_dir(path):
             record = load_run(path)
@@ -255,6 +270,29 @@ def _best_val_metric(record: RunRecord) -> tuple[str, float | None]:
     return "best val_loss", None
 
 
+# --- lossopt lr-find, lossopt trajectories ------------------------------------------------------
+
+
+def lr_find(config: str | Path, overrides: Mapping[str, Any] | None = None, *, start: float = 1e-7,
+            end: float = 10.0, steps: int = 100, diverge: float = 4.0):
+    """The learning-rate range test on ``config`` (see ``lossopt_cli.insight.lr_find``): returns the outcome
+    (``test.learning_rate``, ``test.suggestions``, ``directory``, ``lines()``). The weights are restored;
+    ``outputs/<name>-lrfind-<time>/`` gets ``lr_find.json`` and ``lr_find.png``."""
+    from .insight.lr_find import run_lr_find
+
+    return run_lr_find(config, overrides, start=start, end=end, steps=steps, diverge=diverge)
+
+
+def trajectories(function: str = "rosenbrock", optimizers="sgd,momentum,nesterov,rmsprop,adam", steps: int = 200,
+                 rates=(), start: str | None = None, condition: float | None = None, animate: str | None = None,
+                 output_dir: str | Path = "outputs"):
+    """Keras optimizers stepping on a 2-D test function (see ``lossopt_cli.insight.trajectories``): returns the
+    outcome (``trajectories``, ``directory``, ``lines()``); ``rates`` are ``NAME=RATE`` strings."""
+    from .insight.trajectories import run_trajectories
+
+    return run_trajectories(function, optimizers, steps, rates, start, condition, animate, str(output_dir))
+
+
 # --- lossopt catalog -------------------------------------------------------------------------
 
 
@@ -263,3 +301,63 @@ def catalog(kind: str | None = None) -> list[str]:
     from .catalog.listing import catalog_lines
 
     return catalog_lines(kind)
+
+
+# --- lossopt schema --------------------------------------------------------------------------
+
+
+def config_schema() -> dict:
+    """The JSON Schema of a run config (``lossopt schema``)."""
+    from .analysis.thresholds import THRESHOLDS
+    from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
+    from .catalog.optimizers import SCHEDULES
+    from .config import SECTIONS, TOP_LEVEL
+    from .json_schema import DRAFT, ID, registry_schema, table_schema
+
+    dataset = {"anyOf": [{"enum": DATASETS.names()}, {"type": "string", "minLength": 1}]}
+    data = table_schema(SECTIONS["data"], overrides={"dataset": dataset})
+    metric = registry_schema(METRICS)
+    sections = {
+        "data": data,
+        "training": table_schema(SECTIONS["training"]),
+        "output": table_schema(SECTIONS["output"]),
+        "diagnostics": table_schema(THRESHOLDS),
+        "model": registry_schema(MODELS, default="mlp"),
+        "loss": registry_schema(LOSSES),
+        "optimizer": registry_schema(OPTIMIZERS, default="adam"),
+        "metrics": {"anyOf": [{"type": "null"}, {"type": "array", "items": metric}, metric]},
+    }
+    out = table_schema(TOP_LEVEL, overrides=sections)
+    learning_rate = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "lr_find"},
+                               registry_schema(SCHEDULES)],
+                     "description": "a number > 0, lr_find (the range test's recommended rate), or a schedule "
+                                    "{name: cosine_decay, initial: 0.01, ...}"}
+    return {"$schema": DRAFT, "$id": ID + "config", "title": "lossopt run config",
+            "description": "A lossopt config: data.dataset and loss are required; every other key has a default. "
+                           "`lossopt validate` also checks the config against its data.", **out,
+            "$defs": {"learning_rate": learning_rate}}
+
+
+def sweep_schema() -> dict:
+    """The JSON Schema of a sweep file (``lossopt schema --sweep``)."""
+    from .json_schema import DRAFT, ID, table_schema
+    from .sweeps.plan import SWEEP_TABLE
+
+    values = {"anyOf": [{"type": "array", "minItems": 1},
+                        {"type": "object", "properties": {"low": {"type": "number"}, "high": {"type": "number"},
+                                                          "log": {"type": "boolean"}, "integer": {"type": "boolean"}},
+                         "required": ["low", "high"], "additionalProperties": False}]}
+    vary = {"type": "object", "minProperties": 1, "additionalProperties": values,
+            "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$"}}
+    out = table_schema(SWEEP_TABLE, overrides={"vary": vary, "base": {"anyOf": [
+        {"type": "string", "minLength": 1, "description": "a config file, relative to the sweep file"},
+        {"type": "object", "description": "an inline config"}]}})
+    return {"$schema": DRAFT, "$id": ID + "sweep", "title": "lossopt sweep file",
+            "description": "A lossopt sweep: a base config and the dotted keys to vary.", **out}
+
+
+def render_schema(sweep: bool = False) -> str:
+    """The schema as the text ``lossopt schema`` prints and ``docs/schema/`` holds."""
+    import json
+
+    return json.dumps(sweep_schema() if sweep else config_schema(), indent=2, ensure_ascii=False) + "\n"

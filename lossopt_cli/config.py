@@ -17,6 +17,7 @@ import yaml
 
 from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
 from .catalog.optimizers import is_schedule
+from .catalog.tables import is_table_file
 from .schema import (
     Any_,
     Bool,
@@ -52,7 +53,12 @@ def _table_or_flag(table: dict[str, Param], what: str) -> Custom:
             raise ValueError
         return validate_table(value, table, what)
 
-    return Custom(check, f"null, true, or a mapping with keys {', '.join(table)}")
+    def json_schema():
+        from .json_schema import table_schema
+
+        return {"anyOf": [{"type": ["null", "boolean"]}, table_schema(table)]}
+
+    return Custom(check, f"null, true, or a mapping with keys {', '.join(table)}", json_schema)
 
 
 EARLY_STOPPING = {
@@ -73,6 +79,44 @@ REDUCE_LR_ON_PLATEAU = {
     "cooldown": Param(0, Int(0), "epochs to wait after a reduction before watching again"),
     "min_lr": Param(0.0, Float(0), "the rate never goes below this"),
 }
+
+
+TENSORBOARD = {  # keras.callbacks.TensorBoard's arguments; log_dir is always <run directory>/tensorboard
+    "histogram_freq": Param(0, Int(0), "epochs between weight histograms (0: none)"),
+    "write_graph": Param(True, Bool(), "write the model's graph"),
+    "write_images": Param(False, Bool(), "write the weights as images"),
+    "write_steps_per_second": Param(False, Bool(), "log the training speed"),
+    "update_freq": Param("epoch", OneOf((Choice(("epoch", "batch")), Int(1))), "epoch, batch, or every N batches"),
+    "profile_batch": Param(0, OneOf((Int(0), ListOf(Int(0), min_length=2))),
+                           "the batch (or [first, last] batches) to profile; 0: no profiling"),
+    "embeddings_freq": Param(0, Int(0), "epochs between embedding-layer visualizations (0: none)"),
+}
+
+
+def _tensorboard(value):
+    """``training.tensorboard``: off, ``true`` or the callback's arguments; the tensorboard package must be there."""
+    options = _table_or_flag(TENSORBOARD, "training.tensorboard").check(value)
+    if options is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ConfigError("training.tensorboard needs the tensorboard package, which is not installed. Install it "
+                              "(pip install tensorboard, or pip install 'lossopt[tensorboard]'), or set "
+                              "training.tensorboard: false.", key="training.tensorboard")
+    return options
+
+
+COLUMN = OneOf((Str(), Int(0)))  # a CSV column: its name, or its number (from 0) in a file without a header
+
+
+def _delimiter(value):
+    if not isinstance(value, str) or len(value) != 1 or value in "\r\n\"":
+        raise ValueError
+    return value
+
+
+CLASS_WEIGHT_SCHEMA = {"anyOf": [{"type": "null"}, {"const": "balanced"}, {
+    "type": "object", "minProperties": 1, "additionalProperties": {"type": "number", "minimum": 0}}]}
 
 
 def _class_weight(value):
@@ -99,15 +143,31 @@ SECTIONS: dict[str, dict[str, Param]] = {
                          "or a folder of images",
                          required=True),
         "params": Param({}, Mapping_(), "parameters of a built-in dataset, e.g. {n_samples: 500, noise: 0.3}"),
-        "target": Param(None, Optional(Str()), "the label column of a CSV file"),
+        "target": Param(None, Optional(COLUMN), "CSV only: the label column (a name, or a number from 0 with "
+                        "header: false)"),
+        "task": Param("auto", Choice(("auto", "classification", "regression")),
+                      "auto infers it from the target (text or few integers: classification) and the loss"),
         "validation_split": Param(0.2, Float(0, 1, high_open=True), "fraction of the data held out for validation"),
         "test_split": Param(0.0, Float(0, 1, high_open=True), "fraction held out for a final test evaluation"),
         "normalize": Param("auto", Choice(("auto", "standard", "minmax", "none")), "feature scaling, fitted on the training split"),
-        "class_weight": Param(None, Custom(_class_weight, "null, 'balanced', or a mapping {class id: weight >= 0}"),
+        "class_weight": Param(None, Custom(_class_weight, "null, 'balanced', or a mapping {class id: weight >= 0}",
+                                                     CLASS_WEIGHT_SCHEMA),
                               "weight the training loss per class: balanced = inverse class frequency"),
-        "features": Param(None, Optional(ListOf(Str(), min_length=1, allow_scalar=True)),
+        "features": Param(None, Optional(ListOf(COLUMN, min_length=1, allow_scalar=True)),
                           "CSV only: the feature columns (default: every column but the target)"),
-        "categorical": Param([], ListOf(Str(), allow_scalar=True), "CSV only: columns to one-hot encode"),
+        "categorical": Param([], ListOf(COLUMN, allow_scalar=True),
+                             "CSV only: columns to one-hot encode (text columns are detected without it)"),
+        "exclude": Param([], ListOf(COLUMN, allow_scalar=True), "CSV only: columns to leave out (ids, dates, ...)"),
+        "missing": Param("drop", Choice(("drop", "impute", "error")),
+                         "CSV only: rows with missing cells (NA, NaN, empty, ?): drop them, impute (median / most "
+                         "frequent, fitted on the training split), or stop with an error"),
+        "header": Param(True, Bool(), "CSV only: the first row names the columns (false: columns are numbered from 0)"),
+        "comment": Param("#", Optional(Str()), "CSV only: lines starting with this are skipped (null: none)"),
+        "delimiter": Param(None, Optional(Custom(_delimiter, "one character, e.g. ';' or '\\t'",
+                                                         {"type": "string", "minLength": 1, "maxLength": 1})),
+                           "CSV only: the field separator (default: sniffed from the file)"),
+        "max_categories": Param(50, Int(2), "CSV only: a text column with more distinct values is dropped "
+                                "(an id, free text); list it in categorical to keep it"),
         "image_size": Param([64, 64], ListOf(Int(1), min_length=2), "image folders only: [height, width] to resize to"),
         "color_mode": Param("rgb", Choice(("rgb", "grayscale", "rgba")), "image folders only: channels to read"),
     },
@@ -122,6 +182,9 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "reduce_lr_on_plateau": Param(None, _table_or_flag(REDUCE_LR_ON_PLATEAU, "training.reduce_lr_on_plateau"),
                                       "lower the learning rate when the monitored metric stalls (Keras "
                                       "ReduceLROnPlateau)"),
+        "tensorboard": Param(None, Custom(_tensorboard, f"null, true, or a mapping with keys {', '.join(TENSORBOARD)}"),
+                             "TensorBoard logs in <run directory>/tensorboard (Keras TensorBoard); a sweep adds "
+                             "the HParams dashboard"),
     },
     "output": {
         "dir": Param("outputs", Str(), "where run directories are created"),
@@ -257,7 +320,7 @@ def _check_dataset(data: dict) -> None:
     elif data["params"]:
         raise ConfigError(f"data.params applies to built-in datasets only; {dataset!r} is not one "
                           f"(see `lossopt catalog datasets`).", key="data.params")
-    elif dataset.startswith("keras:") or not (Path(dataset).suffix.lower() in (".csv", ".npz")
+    elif dataset.startswith("keras:") or not (is_table_file(dataset) or Path(dataset).suffix.lower() == ".npz"
                                               or Path(dataset).is_dir()):
         DATASETS.entry(dataset, "data.dataset")  # raises: unknown name, with a did-you-mean
 
@@ -302,8 +365,9 @@ def check_plain_name(name: str, key: str) -> None:
 
 def check_combinations(config: RunConfig) -> None:
     """Combinations of keys that fail whatever the data (the pre-flight checks what depends on it)."""
-    for key in ("features", "categorical"):
-        if config.data[key] and not config.data["dataset"].lower().endswith(".csv"):
+    for key, unset in (("features", None), ("categorical", []), ("exclude", []), ("delimiter", None),
+                       ("header", True)):
+        if config.data[key] != unset and not is_table_file(config.data["dataset"]):
             raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
                               f"Remove data.{key}.", key=f"data.{key}")
     opt = config.optimizer
@@ -420,7 +484,12 @@ def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RunCon
         if "vary" in raw or "base" in raw:
             raise ConfigError("this is a sweep file (it has base: and vary:), not a run config. Run it with "
                               f"`lossopt sweep {path}` (or check it with `lossopt validate {path}`).")
-        return validate(apply_overrides(raw, overrides), source=str(path))
+        config = validate(apply_overrides(raw, overrides), source=str(path))
+        if overrides:  # five --set variants of one config are five names (outputs/, list, compare)
+            from .naming import name_with_overrides
+
+            config.name = name_with_overrides(config.name, overrides)
+        return config
     except ConfigError as err:
         raise err.in_file(str(path)) from None
 

@@ -30,6 +30,7 @@ DIAGNOSIS = "diagnosis.json"
 CURVES = "curves.png"
 MODEL = "model.keras"
 REPORT = "report.html"
+TENSORBOARD = "tensorboard"  # training.tensorboard's logs; in a sweep, also the HParams dashboard's summaries
 
 # The sweep directory.
 SWEEP_FILE = "sweep.yaml"

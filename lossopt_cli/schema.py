@@ -282,6 +282,7 @@ class Custom(Constraint):
 
     check: Callable[[Any], Any]
     expected_text: str
+    json_schema: Any = None  # the JSON Schema of what ``check`` accepts (a dict, or a function returning one)
 
     @property
     def expected(self) -> str:  # type: ignore[override]

@@ -14,7 +14,7 @@ import sys
 from click.testing import CliRunner
 from lossopt_cli.cli import cli
 result = CliRunner().invoke(cli, {args!r})
-heavy = [m for m in ("tensorflow", "keras", "sklearn") if m in sys.modules]
+heavy = [m for m in ("tensorflow", "keras", "sklearn", "pandas") if m in sys.modules]
 print(result.exit_code, heavy)
 """
 
@@ -30,6 +30,14 @@ def test_help_and_validate_do_not_import_tensorflow():
     under a second (timed in the README's notes, not here)."""
     assert run_probe(["--help"]) == "0 []"
     assert run_probe(["validate", "configs/quickstart.yaml"]) == "0 []"
+    assert run_probe(["schema"]) == "0 []"
+    assert run_probe(["diagnose", "tests/fixtures/keras_healthy.csv"]) == "0 []"
+    assert run_probe(["list", "tests/fixtures"]) == "0 []"
+
+
+def test_validate_imports_pandas_only_for_a_csv_file():
+    """pandas reads the CSV file so that validate shows exactly what training will infer; still no TensorFlow."""
+    assert run_probe(["validate", "configs/csv_field_survey.yaml"]) == "0 ['pandas']"
 
 
 def test_every_command_has_help_and_is_in_the_readme():

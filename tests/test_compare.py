@@ -59,13 +59,14 @@ def test_the_leaderboard_ranks_groups_over_seeds_and_says_when_they_are_within_n
     rows, notes = stats.leaderboard(records)
     assert [r["config"] for r in rows] == ["adam", "rmsprop", "sgd"]
     assert rows[0]["best_val_loss_mean"] == pytest.approx(0.52) and rows[0]["best_val_loss_std"] == pytest.approx(0.02)
-    assert rows[1]["within_noise_of_best"] == "yes" and rows[2]["within_noise_of_best"] == "no"
-    assert notes["noise"].startswith("adam and rmsprop are within seed noise")
+    # adam beat rmsprop on each of the 3 paired seeds, but 3 seeds cannot prove it (smallest p 0.25)
+    assert rows[1]["within_noise_of_best"] == "probably not" and rows[1]["seeds_won_by_best"] == "3/3"
+    assert notes["noise"].startswith("adam beat rmsprop on 3 of 3 paired seeds") and "run more seeds" in notes["noise"]
     assert notes["target"]["value"] == pytest.approx(0.572) and rows[0]["reached_target"] == "3/3"
     assert rows[2]["epochs_to_target_mean"] is None and rows[2]["reached_target"] == "0/3"
 
     apart, notes = stats.leaderboard(runs_of(tmp_path / "apart", {"a": [[0.10], [0.11]], "b": [[0.50], [0.52]]}))
-    assert notes["noise"].startswith("a is ahead of b beyond seed noise")
+    assert notes["noise"].startswith("a beat b on 2 of 2 paired seeds") and "probably ahead" in notes["noise"]
     one_seed, notes = stats.leaderboard(runs_of(tmp_path / "one", {"a": [[0.1]], "b": [[0.5]]}))
     assert "cannot tell" in notes["noise"]
 

@@ -1,5 +1,9 @@
-"""A lossopt run equals a plain Keras script with the same seed, split, model, optimizer and batch order
-(lossopt's ``epoch_order(seed, epoch, n)``, which makes a resumed run exact)."""
+"""A lossopt run equals a plain Keras script with the same seed, split, model, optimizer and batch order.
+
+lossopt draws each epoch's order itself (``batches.epoch_order(seed, epoch, n)``, so that a run
+trained alone, fused with others or resumed sees the same batches); the plain script below feeds
+``fit`` those permutations by hand (``shuffle=False``), where Keras' own ``shuffle=True`` would
+draw a different order from TensorFlow's random state."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ def plain_keras_history(x_train, y_train, x_val, y_val, seed, epochs):
     import keras
     import tensorflow as tf
 
+    from lossopt_cli.training.batches import epoch_order
+
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     inputs = keras.Input(shape=(x_train.shape[1],))
@@ -21,16 +27,15 @@ def plain_keras_history(x_train, y_train, x_val, y_val, seed, epochs):
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.002),
                   loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
-    from lossopt_cli.training.batches import epoch_order
-
-    history: dict = {}
-    for epoch in range(epochs):  # each epoch in lossopt's order for (seed, epoch)
+    steps = -(-len(x_train) // 64)
+    batches = None  # epoch after epoch, the permutation lossopt draws for it, in batches of 64
+    for epoch in range(epochs):
         order = epoch_order(seed, epoch, len(x_train))
-        logs = model.fit(x_train[order], y_train[order], batch_size=64, epochs=epoch + 1, initial_epoch=epoch,
-                         validation_data=(x_val, y_val), shuffle=False, verbose=0).history
-        for key, values in logs.items():
-            history.setdefault(key, []).extend(values)
-    return history
+        this_epoch = tf.data.Dataset.from_tensor_slices((x_train[order], y_train[order])).batch(64)
+        batches = this_epoch if batches is None else batches.concatenate(this_epoch)
+    history = model.fit(batches, epochs=epochs, steps_per_epoch=steps, validation_data=(x_val, y_val),
+                        validation_batch_size=64, shuffle=False, verbose=0)
+    return history.history
 
 
 def test_lossopt_matches_plain_keras(tmp_path):

@@ -52,7 +52,7 @@ def sweep(tmp_path_factory):
 def test_the_sweep_trains_every_run_in_worker_processes_and_records_the_crash(sweep):
     work, sweep_dir, result = sweep
     assert result.returncode == 1, result.stderr  # a run crashed: exit 1, after every other run finished
-    assert "processes executor with 1 worker(s)" in result.stderr
+    assert "auto executor with 1 worker(s)" in result.stderr  # the iris runs fused, the broken one alone
     assert "[3/3]" in result.stderr and "best val_loss" in result.stderr
     runs = sorted(p.name for p in (sweep_dir / "runs").iterdir())
     assert runs == ["adam-lr0.01-iris", "sgd-lr0.1-iris"]
@@ -61,13 +61,13 @@ def test_the_sweep_trains_every_run_in_worker_processes_and_records_the_crash(sw
         assert summary["status"] == "completed" and summary["epochs_run"] == 3
         assert len(rundir.read_history(sweep_dir / "runs" / name / "history.csv")["val_loss"]) == 3
     summary = rundir.read_json(sweep_dir / "summary.json")
-    failed = {r["name"]: r for r in summary["runs"]}["adam-lr0.01-broken.csv"]
+    failed = {r["name"]: r for r in summary["runs"]}["adam-lr0.01-broken"]
     assert failed["status"] == "failed" and "broken.csv" in failed["error"]
     rows = list(csv.DictReader(open(sweep_dir / "leaderboard.csv")))
-    assert {r["config"] for r in rows} == {"sgd-lr0.1-iris", "adam-lr0.01-iris", "adam-lr0.01-broken.csv"}
-    assert rows[-1]["config"] == "adam-lr0.01-broken.csv" and rows[-1]["failed"] == "1"
+    assert {r["config"] for r in rows} == {"sgd-lr0.1-iris", "adam-lr0.01-iris", "adam-lr0.01-broken"}
+    assert rows[-1]["config"] == "adam-lr0.01-broken" and rows[-1]["failed"] == "1"
     assert float(rows[0]["final_val_accuracy_mean"]) > 0
-    assert "failed: adam-lr0.01-broken.csv" in result.stdout
+    assert "failed: adam-lr0.01-broken" in result.stdout
     assert (sweep_dir / "comparison.png").stat().st_size > 10_000
 
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lossopt_cli.sweeps import plan as sweeps
 from lossopt_cli.cli import cli
 from lossopt_cli.schema import ConfigError
+from lossopt_cli.sweeps import plan as sweeps
 
 BASE = {"data": {"dataset": "iris"}, "loss": "categorical_crossentropy",
         "optimizer": {"name": "adam", "learning_rate": 0.001}, "training": {"epochs": 2}}
@@ -82,8 +82,8 @@ def test_a_varied_value_may_be_a_whole_sub_config(tmp_path):
                                                          {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.8}],
                                            "model.hidden_units": [[8], [16, 8]]}})
     runs = sweeps.load_sweep(path).runs
-    assert [r.name for r in runs] == ["sgd-lr0.1-units8", "sgd-lr0.1-units16-8", "rmsprop-lr0.001-rho0.8-units8",
-                                      "rmsprop-lr0.001-rho0.8-units16-8"]
+    assert [r.name for r in runs] == ["sgd-lr0.1-units8", "sgd-lr0.1-units16x8", "rmsprop-lr0.001-rho0.8-units8",
+                                      "rmsprop-lr0.001-rho0.8-units16x8"]
     assert runs[2].config.optimizer["rho"] == 0.8 and runs[2].config.optimizer["name"] == "rmsprop"
     assert runs[3].config.model["hidden_units"] == [16, 8]
 
@@ -104,7 +104,7 @@ def test_duplicate_names_get_a_suffix(tmp_path):
     ({"vary": {"training.epoch": [1, 2]}}, "Unknown key training.epoch"),
     ({"vary": {"optimizer.learning_rate": [0.1, -1]}}, "optimizer.learning_rate must be a number > 0. Got -1"),
     ({"vary": {"seed": []}}, "vary.seed must be a non-empty list"),
-    ({"vary": {"data.dataset": ["iris", "nothere.csv"]}}, "run nothere.csv: data.dataset 'nothere.csv' does not exist"),
+    ({"vary": {"data.dataset": ["iris", "nothere.csv"]}}, "run nothere: data.dataset 'nothere.csv' does not exist"),
     ({"vary": {"seed": [1]}, "modes": "grid"}, "Unknown key modes for a sweep file. Did you mean 'mode'?"),
     ({"vary": {"seed": [1]}, "mode": "grids"}, "mode must be one of 'grid', 'zip', 'random'"),
     ({"mode": "random", "samples": 2, "vary": {"optimizer.learning_rate": {"low": 0, "high": 1, "log": True}}},
@@ -143,19 +143,38 @@ def test_the_example_sweeps_expand_and_validate():
     assert {"losses", "batch"} <= set(sizes)
 
 
-def test_dry_run_uses_the_wall_time_of_an_earlier_sweep_of_the_same_name(tmp_path):
+def test_dry_run_uses_the_wall_time_of_an_earlier_sweep_of_the_same_name(tmp_path, monkeypatch):
     from lossopt_cli import rundir
+
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))  # an idle machine
 
     path = write_sweep(tmp_path, {"name": "opt", "vary": {"optimizer.name": ["sgd", "adam"]}})
     out = tmp_path / "out"
     earlier = out / "opt-20261123-100000" / "runs" / "sgd"
     earlier.mkdir(parents=True)
     rundir.write_json(earlier / "summary.json", {"name": "sgd", "status": "completed", "wall_time_seconds": 500.0})
-    result = CliRunner().invoke(cli, ["sweep", str(path), "--dry-run", "--workers", "1",
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--dry-run", "--workers", "1", "--executor", "processes",
                                       "--set", f"output.dir={out}"])
     assert result.exit_code == 0, result.output
     assert "1 run(s) from the wall time of an earlier opt sweep" in result.output
     assert "about 8m" in result.output  # 500 s + the model's estimate of the other run
+
+
+def test_the_estimate_follows_the_executor_and_the_load(tmp_path):
+    """Fused members share each step's call: the same runs cost less fused than one after another; a
+    machine with other work is slower by the share of the CPU it leaves."""
+    from lossopt_cli.sweeps import estimate
+
+    path = write_sweep(tmp_path, {"vary": {"optimizer.name": ["sgd", "adam", "rmsprop", "momentum"]},
+                                  "seeds": [0, 1]})
+    runs = sweeps.load_sweep(path).runs
+    seconds = {e: estimate.estimate_seconds(runs, 2 if e in ("auto", "processes") else 1, executor=e, load=0.0)
+               for e in ("serial", "processes", "fused", "auto")}
+    assert seconds["auto"] < seconds["processes"] < seconds["serial"]
+    assert seconds["fused"] < seconds["serial"]
+    idle = estimate.estimate_seconds(runs, 1, executor="serial", load=0.0)
+    busy = estimate.estimate_seconds(runs, 1, executor="serial", load=3.0)
+    assert busy > idle and estimate.load_factor(1, load=3.0, cores=2) == 2.0
 
 
 def test_random_draws_are_crossed_with_seeds_and_set_applies_before_the_command_line(tmp_path):

@@ -63,7 +63,7 @@ def test_a_sweep_writes_its_directory_and_ranks_the_configurations(tmp_path, swe
     assert [r["config"] for r in rows][:2] == ["sgd-lr0.01", "adam-lr0.01"]  # the fake is best at lr 0.01
     assert rows[0]["runs"] == "3" and rows[0]["within_noise_of_best"] == ""
     assert {r["config"]: r["diverged"] for r in rows}["sgd-lr0.1"] == "1"
-    assert "sgd-lr0.01 and adam-lr0.01 are within seed noise" in result.output  # same curves: same seeds' spread
+    assert "sgd-lr0.01 and adam-lr0.01 score the same on all 3 paired seeds: within seed noise" in result.output
     summary = rundir.read_json(sweep_dir / "summary.json")
     assert summary["status"] == "completed" and summary["counts"] == {"completed": 11, "diverged": 1}
     assert summary["best"] == "sgd-lr0.01"
@@ -150,7 +150,7 @@ def test_executors_are_chosen_by_name():
     assert isinstance(executors.make_executor("serial"), executors.SerialExecutor)
     process = executors.make_executor("processes", workers=3)
     assert isinstance(process, executors.ProcessExecutor) and process.workers == 3
-    with pytest.raises(ValueError, match="valid: processes, serial"):
+    with pytest.raises(ValueError, match="valid: auto, processes, serial, fused"):
         executors.make_executor("ray")
 
 

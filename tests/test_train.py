@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -32,8 +33,13 @@ def test_train_writes_the_run_directory_contract(trained_run):
     best = summary["best_epoch"]
     assert summary["best"]["val_loss"] == min(history["val_loss"]) == history["val_loss"][best - 1]
     assert summary["final"]["val_accuracy"] == history["val_accuracy"][-1]
+    constant = summary["data"].pop("constant_model")  # the class prior's loss: what a run must beat
+    assert constant["prediction"] == "the class prior" and constant["loss"] == pytest.approx(math.log(3), rel=1e-3)
     assert summary["data"] == {"dataset": "iris", "task": "classification", "n_classes": 3, "input_shape": [4],
-                               "train": 105, "validation": 45, "test": 0, "majority_class_rate": round(35 / 105, 6)}
+                               "train": 105, "validation": 45, "test": 0, "majority_class_rate": round(35 / 105, 6),
+                               "class_names": ["setosa", "versicolor", "virginica"], "class_counts": [35, 35, 35]}
+    assert summary["per_class"]["classes"] == ["setosa", "versicolor", "virginica"]
+    assert summary["per_class"]["support"] == [15, 15, 15] and summary["per_class"]["split"] == "validation"
     assert {"tensorflow", "keras", "python", "lossopt"} <= set(summary["versions"])
     assert summary["wall_time_seconds"] > 0
 

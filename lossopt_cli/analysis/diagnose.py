@@ -23,11 +23,12 @@ VERDICTS = ("healthy", "overfitting", "underfitting", "diverged", "unstable", "s
 SEVERITIES = ("info", "warning", "error")
 LOSS_LIKE = ("loss", "error", "mse", "mae", "crossentropy")  # names a history's loss column may have
 
-# The verdict is the first of these whose codes were found (top to bottom), else healthy.
-# Instability comes before over-fitting: with a training loss that jumps, fix the learning rate first.
+# The verdict is the first of these whose codes were found as a warning or an error (top to bottom),
+# else healthy: an info finding is a note. Instability comes before over-fitting: with a training loss
+# that jumps, fix the learning rate first (but a validation zig-zag on a clearly over-fitted run is a note).
 VERDICT_ORDER = (
     ("diverged", ("diverged",)),
-    ("unstable", ("exploding_loss", "oscillation")),
+    ("unstable", ("exploding_loss", "oscillation", "lr_too_high")),
     ("overfitting", ("overfitting",)),
     ("stalled", ("stalled", "lr_too_low")),
     ("underfitting", ("underfitting",)),
@@ -154,19 +155,24 @@ class _History:
 
 
 def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = None,
-                     summary: dict | None = None) -> dict:
+                     summary: dict | None = None, config: dict | None = None, reference: dict | None = None) -> dict:
     """Findings and a verdict for one history (columns as ``rundir.read_history`` returns them).
 
     ``thresholds`` overrides the defaults of ``analysis.thresholds``; ``summary`` (a run's
-    ``summary.json``) adds what the history cannot say: the number of classes (chance level) and,
-    when recorded, the majority-class rate.
+    ``summary.json``) adds what the history cannot say: the number of classes (chance level), the
+    majority-class rate and the loss of a constant model (``data.constant_model``); ``config`` (the
+    run's ``config.yaml``) says whether early stopping ended the run, whether dropout or L2 act in
+    training and which output layer feeds the loss; ``reference`` (``{"val_loss": x, "run": name}``)
+    is the best validation loss reached on the same data by other runs (a sweep).
     """
     th = resolve_thresholds(thresholds)
     h = _History(history)
     summary = summary or {}
+    ctx = _Context(h, summary, config or {}, reference or {})
     findings: list[dict] = []
     skipped: list[str] = []
-    facts: dict[str, Any] = {"epochs": h.n, "loss_column": h.loss_key}
+    facts: dict[str, Any] = {"epochs": h.n, "loss_column": h.loss_key, "constant_model_loss": ctx.baseline,
+                             "reference_val_loss": ctx.reference}
 
     if h.n == 0 or not h.loss:
         findings.append(_finding("not_converged", "warning", None, "No finished epoch in the history.", {"epochs": h.n},
@@ -174,7 +180,7 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
         return _result(findings, skipped + ["all rules: no finished epoch"], facts, th)
 
     k = th["strip_length"]
-    findings += _divergence(h, th)
+    findings += _divergence(h, th, ctx)
     diverged = any(f["code"] == "diverged" for f in findings)
     if h.n == 1:
         if not diverged:
@@ -184,36 +190,104 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
 
     if not h.val_loss or not any(_ok(v) for v in h.val_loss):
         skipped.append("overfitting, overconfidence (validation loss), val_better_than_train: no validation loss")
+    if ctx.baseline is None:
+        skipped.append("constant-model comparison (under-fitting, never learned): summary.json has no "
+                       "data.constant_model")
     onset = None
     if not diverged:
-        over, onset = _overfitting(h, th, k)
+        lr_findings, untrained = _learning_rate(h, th, k, ctx)
+        findings += lr_findings
+        over = []
+        if untrained:
+            skipped.append("overfitting: judged only on a run that trained (its loss never beat a constant model "
+                           "or rose from the start)")
+        else:
+            over, onset = _overfitting(h, th, k, ctx)
         findings += over
-        findings += _oscillation(h, th)
-        findings += _progress(h, th, k, summary, any(f["code"] == "overfitting" for f in findings))
+        findings += _oscillation(h, th, over)
+        unstable = [f for f in findings if f["code"] in ("oscillation", "lr_too_high", "exploding_loss")
+                    and f["severity"] != "info"]
+        for f in over if unstable else []:  # fix the learning rate first; then judge generalization
+            if f["severity"] != "info":
+                f["severity"] = "info"
+                f["message"] += " (A note while the training itself is unstable: fix the learning rate first.)"
+        overfitted = any(f["code"] == "overfitting" and f["severity"] != "info" for f in over)
+        findings += _progress(h, th, k, summary, overfitted or untrained, ctx,
+                              skip_stall=any(f["code"] == "stalled" for f in lr_findings))
         findings += _accuracy_rules(h, th, k, summary, skipped)
-        findings += _val_better(h, th, k)
-    if any(f["code"] in ("diverged", "exploding_loss", "oscillation") for f in findings):
-        findings.append(_lr_too_high(h, findings))
+        findings += _val_better(h, th, k, ctx)
+    causes = [f for f in findings if f["code"] in ("diverged", "exploding_loss", "oscillation")
+              and f["severity"] != "info"]
+    if causes and not any(f["code"] == "lr_too_high" for f in findings):
+        findings.append(_lr_too_high(h, causes, ctx))
     facts["onset_epoch"] = h.epoch(onset)
     best = _argmin(h.val_loss) if h.val_loss else _argmin(h.loss)
     facts["best_epoch"] = h.epoch(best)
     return _result(findings, skipped, facts, th)
 
 
+class _Context:
+    """What a run directory knows beside its history: the constant-model loss, early stopping,
+    regularization, the output layer, and the best loss of other runs on the same data."""
+
+    def __init__(self, h: _History, summary: dict, config: dict, reference: dict):
+        data = summary.get("data") or {}
+        constant = data.get("constant_model") or summary.get("constant_model") or {}
+        self.baseline = constant.get("loss") if _ok(constant.get("loss")) else None
+        self.baseline_what = constant.get("prediction") or "a constant prediction"
+        loss = config.get("loss")
+        self.loss_name = (loss.get("name") if isinstance(loss, dict) else loss) or ""
+        self.from_logits = bool(isinstance(loss, dict) and loss.get("from_logits"))
+        n_classes = data.get("n_classes")
+        if self.baseline is None and n_classes and h.acc_key and "crossentropy" in str(self.loss_name):
+            self.baseline, self.baseline_what = math.log(n_classes), "uniform class probabilities (ln classes)"
+        training = config.get("training") or {}
+        es = training.get("early_stopping")
+        self.early_stopping = es if isinstance(es, dict) else ({"patience": 3, "restore_best_weights": True,
+                                                                "monitor": "val_loss"} if es is True else None)
+        model = config.get("model") or {}
+        self.regularized = bool(model.get("dropout") or model.get("l2") or model.get("l1")
+                                or (isinstance(loss, dict) and loss.get("label_smoothing")))
+        self.config_known = bool(config)
+        self.output_activation = model.get("output_activation")
+        ref = reference.get("val_loss")
+        self.reference = ref if _ok(ref) and ref > 0 else None  # a zero loss gives no scale to compare with
+        self.reference_run = reference.get("run")
+        self.status = summary.get("status")
+
+    def setup_hint(self) -> str | None:
+        """Why the output layer cannot feed the loss (a config written before the pre-flight check knew)."""
+        act = self.output_activation
+        if act and "crossentropy" in str(self.loss_name) and not self.from_logits and act not in ("softmax", "sigmoid"):
+            return (f"The output layer ({act}) does not produce probabilities for {self.loss_name}: set "
+                    f"model.output_activation: softmax (sigmoid for one unit), or keep a linear output with "
+                    f"loss.from_logits: true. The learning rate is not the problem.")
+        return None
+
+
 def _result(findings: list[dict], skipped: list[str], facts: dict, th: dict) -> dict:
-    codes = {f["code"] for f in findings}
+    codes = {f["code"] for f in findings if f["severity"] != "info"}
     verdict = next((v for v, needs in VERDICT_ORDER if codes & set(needs)), "healthy")
     if verdict == "healthy":
-        others = sorted(codes)
-        message = ("No problem found: the loss fell and settled, and validation followed training." if not others else
-                   f"Training went well; the other findings ({', '.join(others)}) are details, not faults.")
+        notes = sorted({f["code"] for f in findings})
+        message = ("No problem found: the loss fell and settled, and validation followed training." if not notes else
+                   f"Training went well; the other findings ({', '.join(notes)}) are notes, not faults.")
         findings.append(_finding("healthy", "info", None, message, {}, "Nothing to change."))
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     findings.sort(key=lambda f: (order[f["severity"]], CODES.index(f["code"])))
     return {"verdict": verdict, "findings": findings, **facts, "skipped": skipped, "thresholds": th}
 
 
-def _divergence(h: _History, th: dict) -> list[dict]:
+def _divergence(h: _History, th: dict, ctx: _Context) -> list[dict]:
+    out = _divergence_rules(h, th)
+    hint = ctx.setup_hint()
+    for f in out:
+        if hint and f["code"] == "diverged":
+            f["suggestion"] = hint
+    return out
+
+
+def _divergence_rules(h: _History, th: dict) -> list[dict]:
     out = []
     bad = next((i for i, v in enumerate(h.loss) if not _ok(v)), None)
     # a validation loss that turns infinite, or NaN for good (empty cells between validations, as
@@ -292,7 +366,7 @@ def _divergence(h: _History, th: dict) -> list[dict]:
     return out
 
 
-def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]:
+def _overfitting(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[dict], int | None]:
     if not h.val_loss or not any(_ok(v) for v in h.val_loss):
         return [], None
     onset = _argmin(h.val_loss)
@@ -311,6 +385,18 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
     called = after >= th["overfitting_min_epochs"] and train_drop > 0 and (by_gl or by_up or by_gap)
     if not called:
         return [], onset
+    es = ctx.early_stopping
+    if es and str(es.get("monitor", "val_loss")) in ("val_loss", f"val_{h.loss_key}") and after <= int(es.get("patience", 3)):
+        restored = es.get("restore_best_weights", True)
+        return [_finding(
+            "overfitting", "info", h.epoch(onset),
+            f"EarlyStopping(patience={es.get('patience', 3)}) ended the run {after} epochs after the lowest validation "
+            f"loss (epoch {h.epoch(onset)}); the rising tail of the history is its patience"
+            + (", and the saved model has the weights of that best epoch." if restored else "."),
+            {"onset_epoch": h.epoch(onset), "best_val_loss": h.val_loss[onset], "final_val_loss": h.val_loss[last],
+             "gl_percent": gl, "epochs_after_onset": after, "patience": es.get("patience", 3)},
+            "Nothing to change: early stopping did its job." if restored else
+            "Set training.early_stopping.restore_best_weights: true to keep the best epoch's weights.")], onset
     progress = training_progress(h.loss, last, k)
     gap_onset = h.val_loss[onset] - h.loss[onset]
     gap_end = h.val_loss[last] - h.loss[last]
@@ -341,7 +427,26 @@ def _overfitting(h: _History, th: dict, k: int) -> tuple[list[dict], int | None]
     return [_finding("overfitting", severity, h.epoch(onset), message, evidence, suggestion)], onset
 
 
-def _oscillation(h: _History, th: dict) -> list[dict]:
+def _oscillation(h: _History, th: dict, over: list[dict]) -> list[dict]:
+    """Oscillation (below); on a run that clearly over-fitted (validation-only zig-zags, or GL at least
+    twice ``overfitting_gl`` while the training loss kept falling by ``overfitting_train_fall`` and never
+    jumped by a quarter of its first value) it is a note: the over-fitting is what to act on."""
+    found = _oscillation_rule(h, th)
+    clear = next((f for f in over if f["code"] == "overfitting" and f["severity"] != "info"), None)
+    if found and clear:
+        ev = found[0]["evidence"]
+        val_only = ev["training_rises"] < th["oscillation_min_rises"]
+        mild = ev["largest_rise"] < 0.25 * abs(h.loss[0] or 1.0)  # the training loss itself never jumps far
+        learning = (clear["evidence"]["train_loss_fall_after_onset"] or 0) >= th["overfitting_train_fall"]
+        if val_only or ((clear["evidence"]["gl_percent"] or 0) >= 2 * th["overfitting_gl"] and mild and learning):
+            found[0]["severity"] = "info"
+            found[0]["message"] += (" The validation loss climbs far above its minimum at the same time: over-fitting "
+                                    "is the problem to fix first; a small validation set or label noise makes it "
+                                    "zig-zag.")
+    return found
+
+
+def _oscillation_rule(h: _History, th: dict) -> list[dict]:
     """Repeated rises of the training loss, or repeated peaks (a rise then a fall) of the validation
     loss, each beyond ``oscillation_tolerance`` of the curve's first value."""
     tol, need = th["oscillation_tolerance"], th["oscillation_min_rises"]
@@ -368,8 +473,13 @@ def _oscillation(h: _History, th: dict) -> list[dict]:
         "(cosine or exponential decay) calms the later epochs.")]
 
 
-def _lr_too_high(h: _History, findings: list[dict]) -> dict:
+def _lr_too_high(h: _History, findings: list[dict], ctx: _Context | None = None) -> dict:
     causes = sorted({f["code"] for f in findings if f["code"] in ("diverged", "exploding_loss", "oscillation")})
+    hint = ctx.setup_hint() if ctx else None
+    if hint:
+        return _finding("lr_too_high", "info", next((f["epoch"] for f in findings if f["code"] in causes), None),
+                        f"The loss went wrong ({', '.join(causes)}), but the output layer does not fit the loss.",
+                        {}, hint)
     lr = next((v for v in reversed(h.lr) if _ok(v)), None)
     factor = 10 if ("diverged" in causes or "exploding_loss" in causes) else 3
     target = f" (to about {_fmt(lr / factor)})" if lr else ""
@@ -379,29 +489,88 @@ def _lr_too_high(h: _History, findings: list[dict]) -> dict:
                     f"Divide the learning rate by about {factor}{target}.")
 
 
-def _progress(h: _History, th: dict, k: int, summary: dict, overfitted: bool) -> list[dict]:
+def _learning_rate(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[dict], bool]:
+    """Learning-rate and set-up pathologies, judged before over-fitting: a training loss that rises in
+    the first epochs, or one that never gets below the loss of a constant model. Returns the findings
+    and whether the run failed to train (then over-fitting is not judged)."""
+    loss = h.loss
+    early = [i for i in range(1, min(4, h.n)) if _ok(loss[i]) and _ok(loss[i - 1]) and loss[i - 1] > 0
+             and loss[i] > (1 + th["early_rise"]) * loss[i - 1]]
+    end = _mean(loss[-k:])
+    tol = th["oscillation_tolerance"] * abs(loss[0] or 1.0)
+    rises = sum(1 for a, b in zip(loss, loss[1:]) if b - a > tol)
+    above = ctx.baseline is not None and end is not None and end >= 0.98 * ctx.baseline
+    lr = next((v for v in reversed(h.lr) if _ok(v)), None)
+    target = f" (to about {_fmt(lr / 10)})" if lr else ""
+    hint = ctx.setup_hint()
+    ev = {"first_loss": loss[0], "final_loss_mean": end, "constant_model_loss": ctx.baseline,
+          "early_rises": len(early), "rises": rises, "learning_rate": lr}
+    if early and rises >= th["oscillation_min_rises"] and not above:
+        return [], False  # the oscillation rule reports it, with its own advice
+    if early:
+        i = early[0]
+        rise = f"the training loss rose from {_fmt(loss[i - 1])} to {_fmt(loss[i])} at epoch {h.epoch(i)}"
+        if above or rises >= 2:
+            why = (f"and ended at {_fmt(end)}, no better than {ctx.baseline_what} ({_fmt(ctx.baseline)})" if above
+                   else f"and rose {rises} times in all")
+            return [_finding("lr_too_high", "warning", h.epoch(i),
+                             f"Unstable: {rise} {why}: the learning rate is too high.", ev,
+                             hint or f"Divide the learning rate by {'10' if above else '3 to 10'}{target}; a warm-up (a schedule) or gradient "
+                                     f"clipping (clipnorm: 1.0) also tames the first epochs.")], above
+        return [_finding("lr_too_high", "info", h.epoch(i), f"Early on {rise}, then the run learned.", ev,
+                         "A slightly lower learning rate (or a warm-up) may train more smoothly.")], False
+    fell = _rel_drop(loss[0], min(v for v in loss if _ok(v)))
+    if above and fell >= th["slow_progress"] and end <= 1.05 * ctx.baseline:
+        # it learned down to the constant model's loss and settled there: too small or too regularized
+        return [_finding("underfitting", "warning", h.epochs[-1],
+                         f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at the "
+                         f"loss of a model that ignores its input ({ctx.baseline_what}: {_fmt(ctx.baseline)}): "
+                         f"the model predicts a constant.", ev,
+                         "Use a bigger model (more units or layers) or much less regularization (dropout, L2); "
+                         "check the inputs carry signal.")], True
+    if above and fell >= th["stall_progress"]:
+        return [_finding("stalled", "error", h.epochs[0],
+                         f"The training loss moved ({_fmt(loss[0])} -> {_fmt(end)}) but never got below the loss of "
+                         f"a model that ignores its input ({ctx.baseline_what}: {_fmt(ctx.baseline)}): nothing "
+                         f"was learned.", ev,
+                         hint or "Check that the labels match the loss and the output layer (softmax for "
+                                 "categorical cross-entropy, sigmoid for binary) and that the inputs are "
+                                 "normalized; then try a learning rate 10x higher.")], True
+    return [], above
+
+
+def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool, ctx: _Context,
+              skip_stall: bool = False) -> list[dict]:
     out = []
     loss = [v for v in h.loss if _ok(v)]
     total = _rel_drop(loss[0], min(loss))
     w = min(th["plateau_window"], h.n - 1)
     recent = _rel_drop(min(loss[: -w]), min(loss[-w:])) if w >= 1 and len(loss) > w else 0.0
     falls = sum(1 for a, b in zip(loss, loss[1:]) if b < a) / (len(loss) - 1)
+    head, end = _mean(loss[: max(1, min(k, len(loss) // 3))]), _mean(loss[-k:])
+    net = _rel_drop(head, end)
+    steps = sorted(abs(b - a) for a, b in zip(loss, loss[1:]))
+    noise = steps[len(steps) // 2] / abs(loss[0]) if steps and loss[0] else 0.0
     lr = next((v for v in reversed(h.lr) if _ok(v)), None)
     lr_hint = f" (from {_fmt(lr)} to about {_fmt(lr * 10)})" if lr else ""
-    ev = {"first_loss": loss[0], "lowest_loss": min(loss), "total_fall": total, "fall_last_window": recent,
-          "epochs_falling": falls}
-    stalled = h.n >= 3 and total < th["stall_progress"]
+    learned = ctx.baseline is not None and end is not None and end < th["underfit_baseline_ratio"] * ctx.baseline
+    ev = {"first_loss": loss[0], "lowest_loss": min(loss), "total_fall": total, "net_fall": net,
+          "fall_last_window": recent, "epochs_falling": falls, "constant_model_loss": ctx.baseline}
+    # stalled: the loss barely moved, or only wobbled around where it started (dropout noise at a tiny rate)
+    stalled = h.n >= 3 and not skip_stall and not learned and (
+        total < th["stall_progress"] or (net < th["slow_progress"] and net < max(th["stall_progress"], 2 * noise)))
     if stalled:
         out.append(_finding("stalled", "error", h.epochs[0],
-                            f"The training loss barely moved: {_fmt(loss[0])} -> {_fmt(min(loss))} "
-                            f"({total:.2%}) in {h.n} epochs.", ev,
+                            f"The training loss barely moved: {_fmt(loss[0])} -> {_fmt(end)} (mean of the last "
+                            f"{min(k, len(loss))} epochs, {net:.2%}) in {h.n} epochs.", ev,
+                            ctx.setup_hint() or
                             f"Multiply the learning rate by 10-100{lr_hint}; check the data are normalized and "
                             f"the labels match the loss."))
-    if h.n >= 3 and total < th["slow_progress"] and falls >= 0.8:
+    if h.n >= 3 and total < th["slow_progress"] and falls >= 0.8 and not learned and not skip_stall:
         out.append(_finding("lr_too_low", "warning", h.epochs[0],
                             f"The loss falls on {falls:.0%} of the epochs but only by {total:.2%} in total: the "
                             f"learning rate is too low.", ev, f"Multiply the learning rate by 10{lr_hint}."))
-    if stalled or overfitted:
+    if stalled or skip_judgement or skip_stall:
         return out
     # (plateau, not converged, under-fitting) the monitored loss: validation when there is one, else training
     mon = h.val_loss if h.val_loss and all(_ok(v) for v in h.val_loss) else h.loss
@@ -417,30 +586,54 @@ def _progress(h: _History, th: dict, k: int, summary: dict, overfitted: bool) ->
     mon_recent = _rel_drop(min(mon[: -m]), min(mon[-m:])) if m >= 1 else 0.0
     best_i = _argmin(mon)
     if mon_recent > th["not_converged_improvement"] and best_i is not None and best_i >= h.n - 2:
-        out.append(_finding("not_converged", "warning", h.epochs[-1],
+        # large when the last strip brought a big share of all the run learned (from the constant model's loss)
+        start = max(v for v in (mon[0], ctx.baseline if mon_name == "val_loss" else None) if _ok(v))
+        fall_strip = min(mon[: -m]) - min(mon[-m:])
+        share = fall_strip / (start - mon[best_i]) if start > mon[best_i] else 1.0
+        large = share > th["not_converged_share"]
+        out.append(_finding("not_converged", "warning" if large else "info", h.epochs[-1],
                             f"{mon_name} was still falling at the last epoch ({mon_recent:.1%} over the last {m} "
-                            f"epochs).", {"improvement_last_strip": mon_recent, "best_epoch": h.epoch(best_i),
-                                          "final": mon[-1]},
+                            f"epochs, {share:.0%} of its whole fall)" + ("." if large else
+                                                                         ": more epochs would add a little."),
+                            {"improvement_last_strip": mon_recent, "share_of_fall": share,
+                             "best_epoch": h.epoch(best_i), "final": mon[-1]},
                             "Train longer, with early stopping (training.early_stopping: {patience: 3}) to stop "
                             "at the right time."))
-    # under-fitting: the run has flattened but the loss (or accuracy) stayed poor
+    # under-fitting: the run has flattened but stayed poor against what is achievable
     acc_end = _mean(h.acc[-k:]) if h.acc else None
+    val_acc_end = _mean(h.val_acc[-k:]) if h.val_acc else None
     n_classes = (summary.get("data") or {}).get("n_classes") or summary.get("n_classes")
     chance = 1.0 / n_classes if n_classes else None
-    poor_acc = acc_end is not None and acc_end < th["underfit_accuracy"]
     at_chance = acc_end is not None and chance is not None and acc_end < chance + th["chance_margin"]
-    poor_loss = total < th["underfit_progress"]
-    gap = (_mean(h.val_loss[-k:]) or 0) - (_mean(h.loss[-k:]) or 0) if h.val_loss else 0.0
-    small_gap = not h.val_loss or gap < 0.25 * abs(_mean(h.loss[-k:]) or 1.0)
+    val_end = _mean(h.val_loss[-k:]) if h.val_loss else None
+    gap = (val_end or 0) - (end or 0) if h.val_loss else 0.0
+    small_gap = not h.val_loss or gap < 0.25 * abs(end or 1.0)
+    acc_gap_small = val_acc_end is None or acc_end is None or acc_end - val_acc_end < th["gap_accuracy"]
     slowing = h.n > th["plateau_window"] and recent < th["underfit_window_fall"]
-    if at_chance or (slowing and (poor_acc or (acc_end is None and poor_loss and small_gap))):
-        why = (f"accuracy {_fmt(acc_end)} is at chance ({_fmt(chance)})" if at_chance else
-               f"training accuracy is only {_fmt(acc_end)}" if poor_acc else
-               f"the training loss fell only {total:.0%} from its first value")
+    poor_acc = acc_end is not None and acc_end < th["underfit_accuracy"] and acc_gap_small
+    near_constant = ctx.baseline is not None and end is not None and end >= th["underfit_baseline_ratio"] * ctx.baseline
+    behind = (ctx.reference is not None and val_end is not None
+              and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference and small_gap
+              and (ctx.baseline is None or ctx.baseline <= ctx.reference or (val_end - ctx.reference)
+                   >= th["underfit_reference_share"] * (ctx.baseline - ctx.reference)))
+    why = None
+    if at_chance:
+        why = f"accuracy {_fmt(acc_end)} is at chance ({_fmt(chance)})"
+    elif slowing and near_constant and small_gap:
+        why = (f"the training loss {_fmt(end)} is still {end / ctx.baseline:.0%} of what {ctx.baseline_what} gets "
+               f"({_fmt(ctx.baseline)})")
+    elif slowing and behind:
+        why = (f"validation loss {_fmt(val_end)} is {val_end / ctx.reference - 1:.0%} above the best run on the same "
+               f"data ({_fmt(ctx.reference)}{', ' + str(ctx.reference_run) if ctx.reference_run else ''}) while "
+               f"training and validation agree")
+    elif slowing and poor_acc:
+        why = f"training accuracy is only {_fmt(acc_end)}, no better on training than on validation data"
+    if why:
         out.append(_finding("underfitting", "warning", h.epochs[-1],
                             (f"Under-fitting: the training loss has nearly stopped falling ({recent:.1%} over the "
                              f"last {w} epochs) and {why}." if slowing else f"Under-fitting: {why}."),
-                            {**ev, "final_accuracy": acc_end, "chance": chance, "train_val_gap": gap},
+                            {**ev, "final_accuracy": acc_end, "chance": chance, "train_val_gap": gap,
+                             "reference_val_loss": ctx.reference},
                             "Use a bigger model (more units or layers), less regularization (dropout, L2), or "
                             "better features; then train longer."))
     return out
@@ -497,12 +690,16 @@ def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[
     if acc_strip:
         near = majority is not None and abs(acc_strip[-1] - majority) < th["chance_margin"]
         n_classes = data.get("n_classes")
-        above_chance = bool(n_classes) and acc_strip[-1] > 1.0 / n_classes + th["chance_margin"]
-        if near or (majority is None and above_chance and acc_strip[-1] < 0.99 and _flat_accuracy_run(h, th)):
+        above_chance = not n_classes or acc_strip[-1] > 1.0 / n_classes + th["chance_margin"]
+        loss = [v for v in h.loss if _ok(v)]
+        loss_falls = len(loss) >= 3 and _rel_drop(loss[0], _mean(loss[-k:])) >= th["slow_progress"]
+        frozen = majority is None and above_chance and acc_strip[-1] < 0.99 and _flat_accuracy_run(h, th)
+        if near or (frozen and (n_classes or loss_falls)):
             out.append(_finding("class_imbalance", "warning", h.epochs[-1],
                                 f"Accuracy sits at {_fmt(acc_strip[-1])}"
                                 + (f", the majority-class rate ({_fmt(majority)})" if near else
-                                   ", unchanged for the whole run, as when the model predicts one class")
+                                   ", unchanged for the whole run while the loss fell, as when the model predicts "
+                                   "the majority class")
                                 + ": accuracy says little here.",
                                 {"accuracy": acc_strip[-1], "majority_class_rate": majority},
                                 "Track precision, recall, F1 and AUC (metrics: [accuracy, precision, recall, auc]), "
@@ -511,59 +708,87 @@ def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[
 
 
 def _flat_accuracy_run(h: _History, th: dict) -> bool:
-    """Accuracy identical (within accuracy_flat) over the whole run: a constant prediction."""
+    """Accuracy identical (within accuracy_flat) over the run after its first epoch (Keras' epoch-1
+    accuracy is a mean taken while the first steps move the weights): a constant prediction."""
     acc = [v for v in h.acc if _ok(v)]
+    acc = acc[1:] if len(acc) > 3 else acc
     return len(acc) >= 3 and max(acc) - min(acc) < th["accuracy_flat"]
 
 
-def _val_better(h: _History, th: dict, k: int) -> list[dict]:
-    if not h.val_loss or not any(_ok(v) for v in h.val_loss):
+def _val_better(h: _History, th: dict, k: int, ctx: _Context) -> list[dict]:
+    """Validation loss below the training loss even against the next epoch's training mean.
+
+    Keras' training loss is the mean over an epoch while the weights improve, so the validation loss
+    measured after the epoch is normally a little lower; compared with the next epoch's training loss
+    (measured with weights at least as good), a persistent margin is what needs explaining. Dropout
+    and L2 (known from config.yaml) explain it, so they silence the note."""
+    if not h.val_loss or not any(_ok(v) for v in h.val_loss) or ctx.regularized or h.n < k + 2:
         return []
-    tr, va = _mean(h.loss[-k:]), _mean(h.val_loss[-k:])
-    if tr is None or va is None or tr <= 0 or va >= (1 - th["val_better_margin"]) * tr:
+    pairs = [(h.val_loss[i], h.loss[i + 1]) for i in range(max(0, h.n - 1 - k), h.n - 1)
+             if _ok(h.val_loss[i]) and _ok(h.loss[i + 1])]
+    if not pairs:
+        return []
+    va, tr = _mean([p[0] for p in pairs]), _mean([p[1] for p in pairs])
+    if tr <= 0 or va >= (1 - th["val_better_margin"]) * tr:
         return []
     return [_finding("val_better_than_train", "info", h.epochs[-1],
-                     f"Validation loss {_fmt(va)} is {1 - va / tr:.0%} below training loss {_fmt(tr)} "
-                     f"(mean of the last {min(k, h.n)} epochs).", {"train_loss": tr, "val_loss": va},
-                     "Expected with dropout or L2 (they act only in training) and because the training loss is "
-                     "averaged over the epoch; otherwise check that validation samples are not in training and that "
-                     "the validation set is not easier.")]
+                     f"Validation loss {_fmt(va)} is {1 - va / tr:.0%} below training loss {_fmt(tr)} (the last "
+                     f"{len(pairs)} epochs, each against the next epoch's training loss).",
+                     {"train_loss": tr, "val_loss": va},
+                     "Expected with dropout, L2 or data augmentation (they act only in training); otherwise check "
+                     "that validation samples are not in training and that the validation set is not easier.")]
 
 
 # --- run directories -----------------------------------------------------------------------------------
 
 
-def run_thresholds(run_dir: Path) -> dict:
-    """The ``diagnostics:`` section of a run's ``config.yaml`` ({} when absent)."""
+def run_config(run_dir: Path) -> dict:
+    """A run's ``config.yaml`` as a mapping ({} when absent or unreadable)."""
     path = Path(run_dir) / rundir.CONFIG
     if not path.exists():
         return {}
     import yaml
 
-    data = yaml.safe_load(path.read_text()) or {}
-    return dict(data.get("diagnostics") or {}) if isinstance(data, dict) else {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
-def diagnose_path(target: str | Path, thresholds: dict | None = None) -> dict:
+def run_thresholds(run_dir: Path) -> dict:
+    """The ``diagnostics:`` section of a run's ``config.yaml`` ({} when absent)."""
+    return dict(run_config(run_dir).get("diagnostics") or {})
+
+
+def diagnose_path(target: str | Path, thresholds: dict | None = None, reference: dict | None = None) -> dict:
     """Diagnose a run directory (its history, summary and config thresholds) or a CSV history file."""
     target = Path(target)
     history_path = rundir.find_history(target)
     if not history_path.exists():
         raise ConfigError(f"No history at {history_path}: give a run directory (with {rundir.HISTORY}) or a Keras "
                           f"CSVLogger file.", key=str(target))
-    summary, th = {}, {}
+    summary, th, config = {}, {}, {}
     if target.is_dir():
         if (target / rundir.SUMMARY).exists():
             summary = rundir.read_json(target / rundir.SUMMARY)
-        th = run_thresholds(target)
+        config = run_config(target)
+        th = dict(config.get("diagnostics") or {})
     th.update(thresholds or {})
-    return diagnose_history(rundir.read_history(history_path), th, summary)
+    result = diagnose_history(rundir.read_history(history_path), th, summary, config, reference)
+    if target.is_file():  # a CSVLogger file: say how its epochs are numbered here
+        from .history_files import epoch_note
+
+        note = epoch_note(target)
+        if note:
+            result["epoch_note"] = note
+    return result
 
 
-def write_diagnosis(run_dir: str | Path) -> dict:
+def write_diagnosis(run_dir: str | Path, reference: dict | None = None) -> dict:
     """Write ``diagnosis.json`` and add ``verdict`` and ``findings`` (codes) to ``summary.json``."""
     run_dir = Path(run_dir)
-    result = diagnose_path(run_dir)
+    result = diagnose_path(run_dir, reference=reference)
     rundir.write_json(run_dir / rundir.DIAGNOSIS, result)
     summary_path = run_dir / rundir.SUMMARY
     if summary_path.exists():
@@ -588,7 +813,7 @@ def parse_codes(text: str | None) -> list[str]:
 
 def finding_lines(result: dict, limit: int | None = None) -> list[str]:
     """The verdict and the findings, one line each (with the suggestion indented)."""
-    lines = [f"verdict: {result['verdict']}"]
+    lines = [f"verdict: {result['verdict']}"] + ([f"note: {result['epoch_note']}"] if result.get("epoch_note") else [])
     for f in result["findings"][:limit]:
         where = f" (epoch {f['epoch']})" if f.get("epoch") is not None else ""
         lines.append(f"  {f['severity']:<7} {f['code']}{where}: {f['message']}")

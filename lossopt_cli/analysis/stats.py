@@ -1,9 +1,15 @@
 """Statistics over runs: group by configuration across seeds, mean ± std and 95% intervals, ranking.
 
-Per run: best validation loss, final validation metric, best epoch, epochs to reach a target
-(DeepOBS' speed), area under the validation-loss curve and wall time. Per configuration:
-their mean, standard deviation and a Student-t 95% interval of the mean; two configurations
-are "within seed noise" when those intervals overlap. Pure Python: no NumPy, no TensorFlow.
+Per run: the final value of the ranking metric (the mean of its last ``LAST_STRIP`` epochs, or the
+restored epoch when early stopping restored the best weights: the model the user keeps; an
+unstable seed is flagged by its verdict rather than averaged away), its best
+value and epoch (picked on the validation data it is scored on, so optimistic), the test score
+where there is a test split, epochs to reach a target (DeepOBS' speed), the area under the
+validation-loss curve and wall time. Per configuration: mean, standard deviation and a bootstrap
+95% interval of the mean (inside the metric's range); configurations ranked by the final value,
+one with a diverged or unstable seed never above a healthy one with a similar score; and whether
+each is behind the first beyond seed noise (``analysis.noise``: paired seeds, sign-flip test,
+probability of improvement). Pure Python: no NumPy, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import noise
 from .runs import RunRecord
 
 # Two-sided 95% critical values of Student's t for 1..30 degrees of freedom; 1.96 beyond.
@@ -19,6 +26,9 @@ T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.
        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 
 USABLE = ("completed", "early_stopped", "interrupted", "unknown")  # runs whose curves count in the statistics
+LAST_STRIP = 1  # epochs averaged into a run's final value (1: the last epoch, the model a run ends with)
+SIMILAR = 0.1  # relative difference under which two configurations' scores are "similar"
+TROUBLE = ("diverged", "unstable")  # verdicts that flag a configuration
 
 
 def finite(values) -> list[float]:
@@ -103,22 +113,53 @@ def final_metric_name(records: list[RunRecord]) -> str:
 @dataclass
 class RunStats:
     record: RunRecord
-    best_loss: float | None
-    final_metric: float | None
+    best_loss: float | None  # the best value of rank_by (lowest for losses and errors, highest otherwise)
+    final_metric: float | None  # the last value of the final metric
     best_epoch: int | None
     to_target: int | None
     auc: float | None
     wall_time: float | None
+    final_rank: float | None = None  # the final value of rank_by (what the ranking uses)
+    test: float | None = None  # the test score of rank_by's metric, where the run has a test split
+
+    @property
+    def trouble(self) -> str | None:
+        """``diverged`` or ``unstable`` when this seed went wrong (status or verdict)."""
+        if self.record.status == "diverged" or self.record.verdict == "diverged":
+            return "diverged"
+        return "unstable" if self.record.verdict == "unstable" else None
+
+
+def final_value(record: RunRecord, metric: str) -> float | None:
+    """The value a run ends with: the restored epoch's when ``EarlyStopping(restore_best_weights=True)``
+    ended it, else the mean of the last ``LAST_STRIP`` epochs (None if one of them is not finite)."""
+    values = record.history.get(metric, [])
+    if not values:
+        return None
+    es = ((record.config or {}).get("training") or {}).get("early_stopping")
+    best_epoch = record.summary.get("best_epoch")
+    if (record.status == "early_stopped" and es and (es is True or es.get("restore_best_weights"))
+            and best_epoch in record.history.get("epoch", [])):
+        value = values[record.history["epoch"].index(best_epoch)]
+        return float(value) if finite([value]) else None
+    went_wrong = record.status == "diverged" or record.verdict == "diverged"
+    tail = values[-LAST_STRIP:] if went_wrong else [v for v in values if not math.isnan(v)][-LAST_STRIP:]
+    return sum(tail) / len(tail) if tail and len(finite(tail)) == len(tail) else None
+
+
+def test_value(record: RunRecord, metric: str) -> float | None:
+    test = record.summary.get("test") or {}
+    value = test.get(metric.removeprefix("val_"))
+    return float(value) if finite([value]) else None
 
 
 def run_stats(record: RunRecord, metric: str, target: dict | None, rank_by: str = "val_loss") -> RunStats:
-    """``best_loss`` is the best value of ``rank_by`` (lowest for losses and errors, highest otherwise)."""
     history = record.history
     key = loss_key(history)
     ranked = rank_by if rank_by in history or rank_by != "val_loss" else key
     values = finite(history.get(ranked, []))
     best_loss = (min(values) if lower_is_better(ranked) else max(values)) if values else None
-    best_epoch = record.summary.get("best_epoch")
+    best_epoch = record.summary.get("best_epoch") if ranked == "val_loss" else None
     if best_epoch is None and values:
         best_epoch = history["epoch"][history[ranked].index(best_loss)]
     finals = history.get(metric, [])
@@ -126,13 +167,14 @@ def run_stats(record: RunRecord, metric: str, target: dict | None, rank_by: str 
     to_target = epochs_to_target(history, target["metric"], target["value"]) if target and target.get(
         "value") is not None else None
     return RunStats(record, best_loss, final, best_epoch, to_target, area_under(history, key),
-                    record.summary.get("wall_time_seconds"))
+                    record.summary.get("wall_time_seconds"), final_value(record, ranked), test_value(record, ranked))
 
 
 @dataclass
 class GroupStats:
     group: str
     runs: list[RunStats] = field(default_factory=list)
+    metric: str = "val_loss"  # rank_by
 
     @property
     def usable(self) -> list[RunStats]:
@@ -141,12 +183,24 @@ class GroupStats:
     def values(self, attribute: str) -> list[float]:
         return finite(getattr(r, attribute) for r in self.usable)
 
+    def by_seed(self) -> dict:
+        """{seed: final value} of the usable runs (the run's name where the seed is unknown)."""
+        return {(r.record.seed if r.record.seed is not None else r.record.name): r.final_rank
+                for r in self.usable if r.final_rank is not None}
+
     def count(self, status: str) -> int:
         return sum(r.record.status == status for r in self.runs)
 
+    def troubled(self, kind: str) -> int:
+        return sum(r.trouble == kind for r in self.runs)
+
+    @property
+    def flagged(self) -> bool:
+        return any(r.trouble for r in self.runs)
+
     @property
     def interval(self):
-        return interval95(self.values("best_loss"))
+        return noise.bootstrap_interval(self.values("final_rank"), noise.metric_range(self.metric))
 
     @property
     def verdict(self) -> str:
@@ -157,14 +211,15 @@ class GroupStats:
 def group_runs(records: list[RunRecord], metric: str, target: dict | None, rank_by: str = "val_loss") -> list[GroupStats]:
     groups: dict[str, GroupStats] = {}
     for record in records:
-        groups.setdefault(record.group, GroupStats(record.group)).runs.append(
+        groups.setdefault(record.group, GroupStats(record.group, metric=rank_by)).runs.append(
             run_stats(record, metric, target, rank_by))
     return list(groups.values())
 
 
 def resolve_target(records: list[RunRecord], target: dict | None, default_metric: str = "val_loss") -> dict:
     """The epochs-to-target goal: as given, or within 10% of the best configuration's mean best value
-    of ``default_metric`` (the ranking metric)."""
+    of ``default_metric`` (the ranking metric); for a score bounded by 1 (accuracy, AUC), within 10% of
+    its error 1 - score, so that a goal of AUC 0.89 is not reached by everyone at epoch 1."""
     target = dict(target or {})
     metric = target.get("metric") or default_metric
     if target.get("value") is None:
@@ -178,49 +233,112 @@ def resolve_target(records: list[RunRecord], target: dict | None, default_metric
         means = [mean_std(v)[0] for v in best_per_run.values()]
         if means:
             best = min(means) if lower_is_better(metric) else max(means)
-            value = best + 0.1 * abs(best) if lower_is_better(metric) else best - 0.1 * abs(best)
+            if lower_is_better(metric):
+                value = best + 0.1 * abs(best)
+            elif noise.metric_range(metric)[1] == 1.0:  # a score up to 1: within 10% of the best one's error
+                value = best - 0.1 * (1.0 - best)
+            else:
+                value = best - 0.1 * abs(best)
             target["value"] = float(f"{value:.4g}")
             target["default"] = True
     target["metric"] = metric
     return target
 
 
+def rank_groups(groups: list[GroupStats], lower: bool) -> list[GroupStats]:
+    """By the mean final value (configurations with no usable run last); then a configuration with a
+    diverged or unstable seed moves below every healthy one whose score is similar (within seed noise
+    or within ``SIMILAR`` of it), so that a lucky unstable configuration does not lead."""
+    sign = 1 if lower else -1
+
+    def key(g: GroupStats):
+        mean = mean_std(g.values("final_rank"))[0]
+        return (mean is None, sign * mean if mean is not None else 0.0)
+
+    order = sorted(groups, key=key)
+    for g in [g for g in order if g.flagged and mean_std(g.values("final_rank"))[0] is not None]:
+        i = order.index(g)
+        mean = mean_std(g.values("final_rank"))[0]
+        last = i
+        for j in range(i + 1, len(order)):
+            h = order[j]
+            other = mean_std(h.values("final_rank"))[0]
+            if h.flagged or other is None:
+                continue
+            call = noise.compare(g.by_seed(), h.by_seed(), lower)["call"]
+            close = abs(other - mean) <= SIMILAR * max(abs(mean), abs(other), 1e-12)
+            if close or call in ("within noise", "unknown"):
+                last = j
+        if last > i:
+            order.insert(last, order.pop(i))
+    return order
+
+
 def leaderboard(records: list[RunRecord], target: dict | None = None, rank_by: str | None = None) -> tuple[list[dict], dict]:
-    """Rows ranked by the mean best ``rank_by`` (default: validation loss; configurations with no usable run
-    last), and notes: the final metric's name, the target, whether the top two are within seed noise."""
+    """Rows ranked by the mean final ``rank_by`` (default: validation loss), and notes: the final metric's
+    name, the target, how sure the first place is, and the optimism of best-epoch values."""
     metric = final_metric_name(records)
     rank_by = rank_by or shared_loss_key(records)
     target = resolve_target(records, target, rank_by)
-    groups = group_runs(records, metric, target, rank_by)
-    sign = 1 if lower_is_better(rank_by) else -1
-
-    def rank_key(g: GroupStats):
-        mean = mean_std(g.values("best_loss"))[0]
-        return (mean is None, sign * mean if mean is not None else 0.0)
-
-    groups.sort(key=rank_key)
-    best_interval = groups[0].interval if groups else None
-    rows = []
+    lower = lower_is_better(rank_by)
+    groups = rank_groups(group_runs(records, metric, target, rank_by), lower)
+    rows, comparisons = [], {}
     for rank, g in enumerate(groups, 1):
-        loss_mean, loss_std = mean_std(g.values("best_loss"))
+        final_mean, final_std = mean_std(g.values("final_rank"))
+        best_mean, best_std = mean_std(g.values("best_loss"))
         ci = g.interval
-        final_mean, final_std = mean_std(g.values("final_metric"))
         reached = g.values("to_target")
-        rows.append({
-            "rank": rank, "config": g.group, "runs": len(g.runs), "diverged": g.count("diverged"),
-            "failed": g.count("failed"),
-            f"best_{rank_by}_mean": loss_mean, f"best_{rank_by}_std": loss_std,
-            f"best_{rank_by}_ci95_low": ci[0] if ci else None, f"best_{rank_by}_ci95_high": ci[1] if ci else None,
-            f"final_{metric}_mean": final_mean, f"final_{metric}_std": final_std,
+        cmp = noise.compare(groups[0].by_seed(), g.by_seed(), lower) if rank > 1 else None
+        comparisons[g.group] = cmp
+        row = {
+            "rank": rank, "config": g.group, "runs": len(g.runs), "diverged": g.troubled("diverged"),
+            "unstable": g.troubled("unstable"), "failed": g.count("failed"),
+            f"final_{rank_by}_mean": final_mean, f"final_{rank_by}_std": final_std,
+            f"final_{rank_by}_ci95_low": ci[0] if ci else None, f"final_{rank_by}_ci95_high": ci[1] if ci else None,
+            f"best_{rank_by}_mean": best_mean, f"best_{rank_by}_std": best_std,
             "best_epoch_mean": mean_std(g.values("best_epoch"))[0],
+            f"test_{rank_by.removeprefix('val_')}_mean": mean_std(g.values("test"))[0],
+        }
+        if metric != rank_by:
+            row[f"final_{metric}_mean"], row[f"final_{metric}_std"] = mean_std(g.values("final_metric"))
+        row.update({
             "epochs_to_target_mean": mean_std(reached)[0], "reached_target": f"{len(reached)}/{len(g.usable)}",
             "val_loss_auc_mean": mean_std(g.values("auc"))[0],
             "wall_time_mean": mean_std(g.values("wall_time"))[0],
             "verdict": g.verdict,
-            "within_noise_of_best": _yes_no(overlap(best_interval, ci)) if rank > 1 else "",
+            "within_noise_of_best": _call_word(cmp),
+            "p_improvement_by_best": cmp["probability_of_improvement"] if cmp else None,
+            "p_value_vs_best": cmp["p_value"] if cmp else None,
+            "seeds_won_by_best": f"{cmp['wins']}/{cmp['pairs']}" if cmp and cmp["wins"] is not None else "",
         })
-    return rows, {"final_metric": metric, "target": target, "rank_by": rank_by, "noise": noise_note(rows, rank_by),
-                  "warning": mixed_losses_warning(records, rank_by)}
+        rows.append(row)
+    has_test = any(r[f"test_{rank_by.removeprefix('val_')}_mean"] is not None for r in rows)
+    return rows, {"final_metric": metric, "target": target, "rank_by": rank_by,
+                  "noise": noise_note(rows, rank_by, comparisons), "warning": mixed_losses_warning(records, rank_by),
+                  "has_test": has_test, "optimism": optimism_note(rank_by, has_test),
+                  "flagged": flagged_note(rows)}
+
+
+def _call_word(cmp: dict | None) -> str:
+    if cmp is None:
+        return ""
+    return {"ahead": "no", "hint": "probably not", "within noise": "yes", "unknown": ""}[cmp["call"]]
+
+
+def optimism_note(rank_by: str, has_test: bool) -> str:
+    return (f"Ranked by the final {rank_by} (the last epoch, or the restored epoch after early stopping): the "
+            f"model a run ends with. The best {rank_by} picks its epoch on the same validation data "
+            f"it is scored on, so it is optimistic" + ("; the test column is the unbiased score." if has_test else
+                                                       "; set data.test_split for an unbiased score."))
+
+
+def flagged_note(rows: list[dict]) -> str:
+    bad = [f"{r['config']} ({', '.join(f'{r[k]} {k}' for k in ('diverged', 'unstable') if r[k])} of {r['runs']} seeds)"
+           for r in rows if r["diverged"] or r["unstable"]]
+    if not bad:
+        return ""
+    return ("flagged: " + "; ".join(bad) + ". A flagged configuration is ranked below every healthy one with a "
+            "similar score.")
 
 
 def mixed_losses_warning(records: list[RunRecord], rank_by: str) -> str:
@@ -233,30 +351,15 @@ def mixed_losses_warning(records: list[RunRecord], rank_by: str) -> str:
     return ""
 
 
-def _yes_no(value: bool | None) -> str:
-    return "" if value is None else ("yes" if value else "no")
-
-
-def noise_note(rows: list[dict], rank_by: str = "val_loss") -> str:
-    """Whether the two best configurations can be told apart from the spread over seeds."""
+def noise_note(rows: list[dict], rank_by: str = "val_loss", comparisons: dict | None = None) -> str:
+    """Whether the best configuration is ahead of the second beyond seed noise, and how sure that is."""
     if len(rows) < 2:
         return "only one configuration: nothing to rank."
     first, second = rows[0], rows[1]
-
-    def interval(row):
-        low, high = row[f"best_{rank_by}_ci95_low"], row[f"best_{rank_by}_ci95_high"]
-        return None if low is None else (low, high)
-
-    a, b = interval(first), interval(second)
-    if a is None or b is None:
-        return (f"{first['config']} and {second['config']}: cannot tell whether they differ beyond seed noise "
-                f"(a 95% interval needs at least two finished seeds per configuration).")
-    span = f"[{a[0]:.4g}, {a[1]:.4g}] vs [{b[0]:.4g}, {b[1]:.4g}]"
-    if overlap(a, b):
-        return (f"{first['config']} and {second['config']} are within seed noise: their 95% intervals of the mean "
-                f"best {rank_by} overlap ({span}).")
-    return (f"{first['config']} is ahead of {second['config']} beyond seed noise: their 95% intervals of the mean "
-            f"best {rank_by} do not overlap ({span}).")
+    cmp = (comparisons or {}).get(second["config"])
+    if cmp is None:
+        return ""
+    return noise.sentence(first["config"], second["config"], cmp, f"final {rank_by}")
 
 
 def mean_curve(records: list[RunRecord], metric: str) -> tuple[list[int], list[float], list[float]]:

@@ -60,8 +60,21 @@ THRESHOLDS: dict[str, Param] = {
     "underfit_accuracy": Param(0.8, _FRACTION, "training accuracy (mean of the last strip) below which a slowing run under-fits"),
     "underfit_window_fall": Param(0.05, _FRACTION, "relative fall of the training loss over plateau_window below "
                                                    "which a poor run has stopped learning (under-fitting)"),
-    "underfit_progress": Param(0.5, _FRACTION, "a flattened run whose training loss fell by less than this "
-                                               "fraction of its first value under-fits"),
+    "underfit_progress": Param(0.5, _FRACTION, "not used since under-fitting is judged against the constant-model "
+                                               "loss (underfit_baseline_ratio); kept so older config.yaml files load"),
+    "underfit_baseline_ratio": Param(0.75, _FRACTION, "a flattened run whose training loss stays above this fraction "
+                                                      "of the constant-model loss (class prior / target mean, from "
+                                                      "summary.json) under-fits"),
+    "underfit_reference_margin": Param(0.25, Float(0, low_open=True),
+                                       "a flattened run whose validation loss ends this fraction above the best of "
+                                       "the runs on the same data (a sweep) and close to its training loss "
+                                       "under-fits"),
+    "underfit_reference_share": Param(0.1, _FRACTION, "and that excess is at least this share of what separates the "
+                                                      "best run from the constant model (when its loss is known)"),
+    "not_converged_share": Param(0.1, _FRACTION, "still falling at the end is a warning (not a note) when the last "
+                                                 "strip brought more than this share of the loss' whole fall"),
+    "early_rise": Param(0.1, _FRACTION, "the training loss rising by this fraction over the previous epoch within "
+                                        "the first epochs: the learning rate or the set-up is wrong"),
     "chance_margin": Param(0.05, _FRACTION, "accuracy within this of chance (1/classes) or of the majority-class "
                                             "rate is stuck there"),
     # --- oscillation -----------------------------------------------------------------------------

@@ -14,30 +14,15 @@ import io
 import os
 import pickle
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..schema import Choice, ConfigError, Float, Int, Param, suggest
+from ..schema import Choice, ConfigError, Float, Int, Param
+from .dataset import Dataset  # noqa: F401 - the catalog's data type, imported from here by callers
 from .registry import Registry
 
 DATASETS = Registry("dataset")
-
-
-@dataclass
-class Dataset:
-    name: str
-    x: np.ndarray
-    y: np.ndarray
-    task: str  # "classification" | "regression"
-    n_classes: int | None = None
-    feature_names: list | None = None
-    class_names: list | None = None
-    x_test: np.ndarray | None = None  # a test set the source defines (keras.datasets, NPZ)
-    y_test: np.ndarray | None = None
-    x_val: np.ndarray | None = None
-    y_val: np.ndarray | None = None
 
 
 def classification(name, x, y, **kw) -> Dataset:
@@ -444,7 +429,11 @@ for _name, (_read, _task, _text, _params) in KERAS_DATASETS.items():
 
 
 def load_file(path_text: str, target: str | None, path: str = "data.dataset", features=None, categorical=None,
-              image_size=(64, 64), color_mode="rgb") -> Dataset:
+              image_size=(64, 64), color_mode="rgb", **table_options) -> Dataset:
+    """A CSV (or other delimited, optionally gzipped) file, an .npz file or a folder of images.
+    ``table_options``: the other CSV keys of the data section (see ``tables.TableOptions``)."""
+    from .tables import TableOptions, is_table_file, read_table
+
     p = Path(path_text)
     if not p.exists():
         raise ConfigError(f"{path}: file {path_text!r} does not exist. Give a built-in name "
@@ -466,62 +455,30 @@ def load_file(path_text: str, target: str | None, path: str = "data.dataset", fe
             ds = (classification if is_class else regression)(p.stem, arrays["x"], y, **extra)
         check_dataset(ds, p, path)
         return ds
-    if p.suffix.lower() == ".csv":
-        ds = _load_csv(p, target, path, features, categorical or [])
-        check_dataset(ds, p, path)
+    if is_table_file(p):
+        ds = read_table(p, TableOptions(target=target, features=features, categorical=categorical or [],
+                                        **table_options))
+        check_dataset(ds, p, path, missing_ok=True)  # missing cells are data.missing's; infinities, one class are not
         return ds
-    raise ConfigError(f"{path}: {path_text!r} is neither a built-in dataset, a .csv or .npz file, nor a folder.",
-                      key=path)
+    raise ConfigError(f"{path}: {path_text!r} is neither a built-in dataset, a .csv (.tsv, .txt, .data, .gz) or "
+                      f".npz file, nor a folder.", key=path)
 
 
-def _load_csv(p: Path, target: str | None, path: str, features, categorical) -> Dataset:
-    from .file_checks import read_csv_rows
-
-    rows = read_csv_rows(p, path)
-    if len(rows) < 2:
-        raise ConfigError(f"{path}: {p} has no data rows.", key=path)
-    header, body = [h.strip() for h in rows[0]], rows[1:]
-    columns = ", ".join(header)
-    if not target:
-        raise ConfigError(f"data.target is required for a CSV dataset: the name of the label column in {p} "
-                          f"(columns: {columns}).", key="data.target")
-    for key, names in (("data.target", [target]), ("data.features", features or []), ("data.categorical", categorical)):
-        for name in names:
-            if name not in header:
-                raise ConfigError(f"{key} {name!r} is not a column of {p}.{suggest(name, header)} Columns: {columns}.",
-                                  key=key)
-    ti = header.index(target)
-    features = [h for h in (features or header) if h != target]
-    if not features:
-        raise ConfigError(f"data.features leaves no feature column in {p} (columns: {columns}).", key="data.features")
-    blocks, names = [], []
-    for name in features:
-        ci = header.index(name)
-        values = [r[ci].strip() for r in body]
-        if name in categorical:  # one-hot: one 0/1 column per category, in sorted order
-            levels = sorted(set(values))
-            blocks.append(np.array([[v == lv for lv in levels] for v in values], dtype="float32"))
-            names += [f"{name}={lv}" for lv in levels]
-            continue
-        try:
-            blocks.append(np.array([float(v) if v else np.nan for v in values], dtype="float32").reshape(-1, 1))
-        except ValueError:
-            bad = next(v for v in values if v and not _is_float(v))
-            raise ConfigError(f"data.dataset: column {name!r} of {p} has a non-numeric value {bad!r}. List it in "
-                              f"data.categorical to one-hot encode it, or leave it out of data.features.",
-                              key="data.categorical") from None
-        names.append(name)
-    x = np.concatenate(blocks, axis=1)
-    labels = [r[ti].strip() for r in body]
-    try:
-        values = np.array([float(v) for v in labels])
-        is_class = all(v.is_integer() for v in values) and len(set(values)) <= max(20, len(values) // 20)
-    except ValueError:
-        values, is_class = np.array(labels), True
-    if is_class:
-        return classification(p.stem, x, values.astype("int64") if values.dtype.kind == "f" else values,
-                              feature_names=names)
-    return regression(p.stem, x, values, feature_names=names)
+def apply_task(ds: Dataset, task: str | None) -> Dataset:
+    """``data.task`` on a dataset whose task was not inferred with it (built-in sets, NPZ files)."""
+    if task in (None, "auto") or task == ds.task or ds.inference is not None:
+        return ds
+    if task == "regression":  # class indices as values
+        names = ds.class_names
+        values = np.array([float(n) for n in names]) if names and all(_is_float(n) for n in names) else None
+        convert = (lambda y: None if y is None else (values[y] if values is not None else y).astype("float32"))
+        return Dataset(ds.name, ds.x, convert(ds.y), "regression", feature_names=ds.feature_names,
+                       x_test=ds.x_test, y_test=convert(ds.y_test), x_val=ds.x_val, y_val=convert(ds.y_val))
+    if ds.y.ndim > 1:
+        raise ConfigError(f"data.task is classification but {ds.name} has {ds.y.shape[1]} targets per sample.",
+                          key="data.task")
+    return classification(ds.name, ds.x, ds.y, feature_names=ds.feature_names, x_test=ds.x_test,
+                          y_test=ds.y_test, x_val=ds.x_val, y_val=ds.y_val)
 
 
 def _is_float(text: str) -> bool:
@@ -553,12 +510,21 @@ def _load_image_folder(p: Path, image_size, color_mode: str, path: str) -> Datas
     return Dataset(p.name, x, y.astype("int64"), "classification", n_classes=len(classes), class_names=classes)
 
 
-def load_dataset(name: str, params: dict, target: str | None, seed: int, **options) -> Dataset:
+def load_dataset(name: str, params: dict, target: str | None, seed: int, task: str | None = None,
+                 **options) -> Dataset:
     """Load ``data.dataset`` (already validated by the config). ``options``: the file keys of the
-    data section (features, categorical, image_size, color_mode)."""
+    data section (features, categorical, image_size, color_mode and the other CSV keys)."""
     if name in DATASETS:
         spec = DATASETS.get({"name": name, **params}, "data.dataset")
-        return spec.build(seed=seed)
+        return apply_task(spec.build(seed=seed), task)
     if name.startswith("keras:"):
         DATASETS.entry(name, "data.dataset")  # raises: unknown Keras dataset, with a did-you-mean
+    if task is not None:
+        options["task"] = task
+    table_keys = ("exclude", "task", "missing", "header", "comment", "delimiter", "max_categories", "regression_loss")
+    from .tables import is_table_file
+
+    if not is_table_file(name):
+        options = {k: v for k, v in options.items() if k not in table_keys}
+        return apply_task(load_file(name, target, **options), task)
     return load_file(name, target, **options)

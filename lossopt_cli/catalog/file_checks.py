@@ -1,7 +1,6 @@
-"""Checks on a user's data file (CSV, NPZ) and the arrays read from it: one clear ``ConfigError``
+"""Checks on a user's data file (NPZ; CSV files are read by ``tables``) and the arrays read from it: one clear ``ConfigError``
 naming the file, what is wrong and where, instead of a NumPy traceback or a silent NaN run.
 
-- a CSV must be UTF-8 text whose rows all have the header's number of fields;
 - an NPZ must be a zip of plain numeric arrays (no pickled objects, no strings as features);
 - x and y must have the same number of samples, at least ``MIN_SAMPLES``; no NaN or infinite
   values; a classification target needs two classes or more.
@@ -20,34 +19,6 @@ from ..schema import ConfigError, Problems
 
 MIN_SAMPLES = 2
 SHOWN = 5  # line numbers or cells listed in a message
-
-
-def read_csv_rows(p: Path, key: str) -> list[list[str]]:
-    """The CSV's non-empty rows (header first), from UTF-8 text whose rows all have the header's width."""
-    import csv
-    import io
-
-    data = p.read_bytes()
-    if b"\x00" in data:
-        raise ConfigError(f"{key}: {p} is a binary file (it holds NUL bytes), not a CSV text file.", key=key)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{key}: {p} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} cannot be "
-                          f"decoded. Save the file as UTF-8 (e.g. in a spreadsheet: CSV UTF-8).", key=key) from None
-    try:
-        numbered = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text, newline="")), start=1) if r]
-    except csv.Error as exc:
-        raise ConfigError(f"{key}: {p} is not a readable CSV file: {exc}.", key=key) from None
-    if numbered:
-        width = len(numbered[0][1])
-        ragged = [(n, len(r)) for n, r in numbered[1:] if len(r) != width]
-        if ragged:
-            shown = ", ".join(f"line {n} has {k}" for n, k in ragged[:SHOWN]) + (" ..." if len(ragged) > SHOWN else "")
-            raise ConfigError(f"{key}: {p}: {len(ragged)} row(s) do not have the header's {width} fields ({shown}). "
-                              f"Fix those rows (a missing or extra comma, an unquoted comma in a value).", key=key)
-    return [r for _, r in numbered]
 
 
 def read_npz(p: Path, key: str) -> dict:
@@ -83,8 +54,9 @@ def read_npz(p: Path, key: str) -> dict:
 
 
 def check_arrays(x, y, source: Path, key: str, task: str | None = None, feature_names=None,
-                 part: str = "") -> None:
-    """Every problem of one (x, y) pair: lengths, too few samples, NaN/inf, one class."""
+                 part: str = "", missing_ok: bool = False) -> None:
+    """Every problem of one (x, y) pair: lengths, too few samples, NaN/inf (inf only with ``missing_ok``:
+    a table's missing cells are ``data.missing``'s to drop or impute), one class."""
     problems = Problems()
     what = f"{part} " if part else ""
     nx, ny = len(x), len(y)
@@ -98,7 +70,7 @@ def check_arrays(x, y, source: Path, key: str, task: str | None = None, feature_
         array = np.asarray(array)
         if array.dtype.kind not in "fc":
             continue
-        bad = ~np.isfinite(array)
+        bad = np.isinf(array) if missing_ok else ~np.isfinite(array)
         if bad.any():
             cells = np.argwhere(bad.reshape(len(array), -1))
             where = []
@@ -118,10 +90,10 @@ def check_arrays(x, y, source: Path, key: str, task: str | None = None, feature_
     problems.raise_if_any()
 
 
-def check_dataset(ds, source: Path, key: str) -> None:
+def check_dataset(ds, source: Path, key: str, missing_ok: bool = False) -> None:
     """``check_arrays`` on the dataset and its own validation/test parts; every problem at once."""
     problems = Problems()
-    problems.attempt(check_arrays, ds.x, ds.y, source, key, ds.task, ds.feature_names)
+    problems.attempt(check_arrays, ds.x, ds.y, source, key, ds.task, ds.feature_names, missing_ok=missing_ok)
     for part in ("val", "test"):
         x, y = getattr(ds, f"x_{part}"), getattr(ds, f"y_{part}")
         if (x is None) != (y is None):

@@ -40,6 +40,8 @@ FOOTERS = {
         "gd: full-batch (one step per epoch; batch_size becomes the training-set size).",
         "optimizer.learning_rate also takes a schedule (below; `lossopt catalog schedules`), and",
         "training.reduce_lr_on_plateau lowers a numeric rate when the monitored metric stalls.",
+        "optimizer.learning_rate: lr_find runs the range test first (`lossopt lr-find CONFIG` shows it).",
+        "See them move: `lossopt trajectories --function rosenbrock --optimizers sgd,momentum,rmsprop,adam`.",
     ],
 }
 

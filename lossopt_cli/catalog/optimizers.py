@@ -70,12 +70,19 @@ _schedule("cosine_decay_restarts", "CosineDecayRestarts", "cosine decay restarte
            "alpha": Param(0.0, Float(0, 1), "the lowest rate as a fraction of the peak")})
 
 
-class LearningRate(Constraint):
-    """A number > 0, or a schedule ``{name: cosine_decay, initial: 0.01, decay_steps: 1000, ...}``."""
+LR_FIND = "lr_find"  # run the learning-rate range test first and use its suggestion (lossopt_cli.insight.lr_find)
 
-    expected = "a number > 0 or a schedule mapping {name: <schedule>, ...} (see `lossopt catalog schedules`)"
+
+class LearningRate(Constraint):
+    """A number > 0, a schedule ``{name: cosine_decay, initial: 0.01, decay_steps: 1000, ...}``, or
+    ``lr_find`` (the range test's suggestion, found before training)."""
+
+    expected = ("a number > 0, lr_find, or a schedule mapping {name: <schedule>, ...} "
+                "(see `lossopt catalog schedules`)")
 
     def __call__(self, value, path):
+        if value == LR_FIND:
+            return value
         if isinstance(value, Mapping):
             spec = SCHEDULES.get(value, path)
             params = spec.params
@@ -100,6 +107,10 @@ def build_learning_rate(value):
     """A float as it is; a schedule mapping as a Keras LearningRateSchedule."""
     if isinstance(value, Mapping):
         return SCHEDULES.get(value, "optimizer.learning_rate").build()
+    if value == LR_FIND:
+        raise ConfigError("optimizer.learning_rate is lr_find, which `lossopt train` and `lossopt sweep` replace by "
+                          "the range test's suggestion before building the optimizer; run `lossopt lr-find CONFIG` "
+                          "to see it.", key="optimizer.learning_rate")
     return value
 
 

@@ -59,6 +59,39 @@ def _metrics_table(summary: dict) -> str:
     return f"<table>{head}</tr>{rows}</table>"
 
 
+def _data_section(summary: dict) -> list[str]:
+    """The task, the split sizes, and each class by name with its training samples."""
+    data = summary.get("data") or {}
+    if not data:
+        return []
+    sizes = ", ".join(f"{data[k]} {k}" for k in ("train", "validation", "test") if data.get(k))
+    parts = ["<h2>Data</h2>", f"<p>{_e(data.get('dataset', '?'))}: {_e(data.get('task', '?'))}; {_e(sizes)}</p>"]
+    names, counts = data.get("class_names"), data.get("class_counts")
+    if counts:
+        names = names or [str(i) for i in range(len(counts))]
+        rows = "".join(f"<tr><td>{i}</td><td>{_e(n)}</td><td>{_e(c)}</td></tr>" for i, (n, c) in enumerate(zip(names, counts)))
+        parts.append(f"<table><tr><th>class</th><th>name</th><th>training samples</th></tr>{rows}</table>")
+    parts += _per_class_section(summary.get("per_class"))
+    return parts
+
+
+def _per_class_section(per_class: dict | None) -> list[str]:
+    """Precision, recall and support per class by name, and the confusion matrix (rows: true class)."""
+    if not per_class:
+        return []
+    names = per_class["classes"]
+    rows = "".join(f"<tr><td>{_e(n)}</td><td>{_e(fmt(p))}</td><td>{_e(fmt(r))}</td><td>{_e(s)}</td></tr>"
+                   for n, p, r, s in zip(names, per_class["precision"], per_class["recall"], per_class["support"]))
+    head = "".join(f"<th>{_e(n)}</th>" for n in names)
+    matrix = "".join(f"<tr><th>{_e(n)}</th>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>"
+                     for n, row in zip(names, per_class["confusion"]))
+    return [f"<h3>Per class, on the {_e(per_class['split'])} split (the model as saved)</h3>",
+            f"<table class='numbers'><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>{rows}"
+            "</table>",
+            f"<p>Confusion (rows: true class, columns: predicted)</p><table class='numbers'><tr><th></th>{head}</tr>"
+            f"{matrix}</table>"]
+
+
 def _findings_table(diagnosis: dict) -> str:
     rows = []
     for f in diagnosis.get("findings", []):
@@ -95,6 +128,7 @@ def render_report(run_dir: str | Path) -> str:
     if curves.exists():
         parts.append("<h2>Curves</h2>" + embedded_png(curves, "loss and metric curves"))
     parts += ["<h2>Findings</h2>", _findings_table(diagnosis), "<h2>Metrics</h2>", _metrics_table(summary)]
+    parts += _data_section(summary)
     if config:
         parts += ["<h2>Config</h2>", f"<pre>{_e(config)}</pre>"]
     versions = summary.get("versions") or {}

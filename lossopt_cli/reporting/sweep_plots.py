@@ -22,9 +22,10 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str | Path) -> Path:
+def _save(fig, path: str | Path, layout: bool = True) -> Path:
     plt = _pyplot()
-    fig.tight_layout()
+    if layout:
+        fig.tight_layout()
     try:
         return rundir.atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100))
     finally:
@@ -40,48 +41,104 @@ def _groups(records: list[RunRecord], order: list[str] | None = None) -> dict[st
     return groups
 
 
+TOP = 3  # configurations drawn bold, with their spread band; the others thin, without a band
+STYLES = ("-", "--", "-.", ":")
+
+
+def line_style(i: int, plt) -> tuple:
+    """A colour and dash pattern for the i-th configuration: 20 distinct colours (tab20's dark shades
+    first, then its light ones), each dash pattern cycling, so 16 lines stay distinguishable."""
+    cmap = plt.get_cmap("tab20")
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return cmap(order[i % 20]), STYLES[i % len(STYLES)]
+
+
+def comparison_panels(records: list[RunRecord], rank_by: str | None) -> list[str]:
+    """The ranking metric first, then the validation loss (or the final metric) beside it."""
+    loss = shared_loss_key(records)
+    rank_by = rank_by or loss
+    other = loss if rank_by != loss else final_metric_name(records)
+    has = lambda key: any(key in r.history for r in records)  # noqa: E731
+    return [k for k in dict.fromkeys([rank_by, other]) if has(k)] or [loss]
+
+
 def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str] | None = None,
-                    max_lines: int = 12, title: str = "") -> Path:
-    """Validation loss and the validation metric per epoch: one line per configuration (mean over seeds),
-    a band of ± one standard deviation. ``order`` puts the best first; at most ``max_lines`` are drawn."""
+                    max_lines: int = 16, title: str = "", rank_by: str | None = None) -> Path:
+    """The ranking metric (``rank_by``) and the validation loss per epoch: one line per configuration
+    (mean over seeds) in ranking order, the best ``TOP`` bold with a band of ± one standard deviation,
+    the legend outside the plot. ``order`` puts the best first; at most ``max_lines`` are drawn."""
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     groups = _groups(records, order)
     shown = dict(list(groups.items())[:max_lines])
-    loss = shared_loss_key(records)
-    metric = final_metric_name(records)
-    panels = [loss] + ([metric] if metric != loss else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.4), squeeze=False)
-    colors = plt.get_cmap("tab10")  # ten distinct colours, then the same colours dashed, then dotted
-    for ax, key in zip(axes[0], panels):
+    panels = comparison_panels(records, rank_by)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels) + 2.8, 4.6), squeeze=False)
+    handles = {}
+    single = all(len(runs) == 1 for runs in shown.values()) and len(shown) <= 10  # no seeds: one run each
+    onsets = {group: overfitting_onset(runs[0]) for group, runs in shown.items()} if single else {}
+    for p_i, (ax, key) in enumerate(zip(axes[0], panels)):
         all_values = []
         for i, (group, runs) in enumerate(shown.items()):
             epochs, means, stds = mean_curve(runs, key)
             if not epochs:
                 continue
-            color = colors(i % 10)
-            label = f"{group} (n={len(runs)})" if len(runs) > 1 else group
-            ax.plot(epochs, means, color=color, label=label, linewidth=1.6, linestyle=("-", "--", ":")[i // 10 % 3])
-            ax.fill_between(epochs, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)],
-                            color=color, alpha=0.18, linewidth=0)
+            color, style = line_style(i, plt)
+            style = "-" if single else style  # single runs: validation solid, training dashed
+            top = i < TOP
+            label = f"#{i + 1} {group}" + (f" (n={len(runs)})" if len(runs) > 1 else "")
+            if onsets.get(group) is not None:
+                label += f", over-fits from {onsets[group]}"
+            (line,) = ax.plot(epochs, means, color=color, label=label, linestyle=style,
+                              linewidth=2.4 if top else 1.1, alpha=1.0 if top else 0.7, zorder=3 if top else 2)
+            handles.setdefault(label, line)
+            if top:
+                ax.fill_between(epochs, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)],
+                                color=color, alpha=0.15, linewidth=0)
             all_values += means
+            if single:  # single runs: their training curves too (dashed, thin) and the over-fitting onset
+                train_key = key.removeprefix("val_")
+                if train_key != key and train_key in runs[0].history:
+                    train_epochs, train, _ = mean_curve(runs, train_key)
+                    ax.plot(train_epochs, train, color=color, linewidth=1.0, linestyle="--", alpha=0.8)
+                    all_values += train
+                onset = onsets.get(group)
+                if onset in epochs:
+                    ax.plot([onset], [means[epochs.index(onset)]], marker="o", markersize=9, markerfacecolor="none",
+                            markeredgecolor=color, markeredgewidth=1.8, linestyle="none")
         values = finite(all_values)
         # a log scale once the configurations span 1.5 decades: the good ones are not squashed flat
         if "loss" in key and values and min(values) > 0 and max(values) / min(values) > 30:
             ax.set_yscale("log")
-        ax.set_title(f"{key.replace('_', ' ')} (mean ± std over seeds)")
+        ranked = " (ranking metric)" if p_i == 0 else ""
+        ax.set_title(f"{key.replace('_', ' ')}{ranked}: validation solid, training dashed, o over-fitting onset"
+                     if single else f"{key.replace('_', ' ')}{ranked}: mean over seeds", fontsize=10)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
-    if axes[0][-1].get_legend_handles_labels()[0]:
-        axes[0][-1].legend(loc="best", fontsize=7)
-    if len(groups) > len(shown):
-        fig.text(0.01, 0.01, f"best {len(shown)} of {len(groups)} configurations shown", fontsize=8)
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(0.0, 0.5),
+                   fontsize=7, frameon=False, title="best first", title_fontsize=8)
+    note = f"best {len(shown)} of {len(groups)} configurations shown; " if len(groups) > len(shown) else ""
+    fig.text(0.99, 0.01, f"{note}bold: top {min(TOP, len(shown))} (band: ± 1 std over seeds)", fontsize=7, ha="right")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    width = fig.get_size_inches()[0]
+    left = min(0.35, (0.7 + 0.06 * max(map(len, handles))) / width) if handles else 0.0  # room for the legend
+    fig.tight_layout(rect=(left, 0.03, 1.0, 0.95 if title else 1.0))
+    return _save(fig, path, layout=False)
+
+
+def overfitting_onset(record: RunRecord) -> int | None:
+    """The epoch a run starts to over-fit (the diagnosis' onset), or None."""
+    from ..analysis.diagnose import diagnose_history
+
+    try:
+        result = diagnose_history(record.history, (record.config or {}).get("diagnostics"), record.summary)
+    except Exception:  # noqa: BLE001 - a history the rules cannot read draws without the marker
+        return None
+    return next((f["epoch"] for f in result["findings"] if f["code"] == "overfitting"), None)
 
 
 def plot_lr_sensitivity(records: list[RunRecord], path: str | Path) -> Path | None:

@@ -44,20 +44,45 @@ def _pm(mean, std) -> str:
 def table_columns(notes: dict) -> list[tuple[str, callable]]:
     metric, target, rank_by = notes["final_metric"], notes["target"], notes["rank_by"]
     goal = f"ep to {target['metric']}{'<=' if stats.lower_is_better(target['metric']) else '>='}{fmt(target.get('value'))}"
-    return [
+    test_key = f"test_{rank_by.removeprefix('val_')}_mean"
+
+    def interval(r):
+        low, high = r.get(f"final_{rank_by}_ci95_low"), r.get(f"final_{rank_by}_ci95_high")
+        return "-" if low is None else f"[{fmt(low)}, {fmt(high)}]"
+
+    def flags(r):
+        parts = [f"{r[k]} {k}" for k in ("diverged", "unstable", "failed") if r.get(k)]
+        return ", ".join(parts) if parts else "-"
+
+    def versus(r):
+        if r["rank"] == 1 or not r.get("within_noise_of_best"):
+            return "-"
+        word = {"yes": "noise", "no": "behind", "probably not": "behind?"}[r["within_noise_of_best"]]
+        p_imp = r.get("p_improvement_by_best")
+        won = f" {r['seeds_won_by_best']}" if r.get("seeds_won_by_best") else ""
+        return f"{word}{won}" + (f" P={fmt(p_imp)}" if p_imp is not None else "")
+
+    columns = [
         ("#", lambda r: str(r["rank"])),
         ("config", lambda r: r["config"]),
         ("runs", lambda r: str(r["runs"])),
-        (f"best {rank_by}", lambda r: _pm(r[f"best_{rank_by}_mean"], r[f"best_{rank_by}_std"])),
-        (f"final {metric}", lambda r: _pm(r[f"final_{metric}_mean"], r[f"final_{metric}_std"])),
-        ("best ep", lambda r: fmt(r["best_epoch_mean"])),
-        (goal, lambda r: f"{fmt(r['epochs_to_target_mean'])} ({r['reached_target']})"),
-        ("val_loss AUC", lambda r: fmt(r["val_loss_auc_mean"])),
-        ("time s", lambda r: fmt(r["wall_time_mean"])),
-        ("diverged", lambda r: str(r["diverged"]) + (f" +{r['failed']} failed" if r["failed"] else "")),
-        ("verdict", lambda r: r["verdict"] or "-"),
-        ("noise~#1", lambda r: r["within_noise_of_best"] or "-"),
+        (f"final {rank_by}", lambda r: _pm(r[f"final_{rank_by}_mean"], r[f"final_{rank_by}_std"])),
+        ("95% CI", interval),
+        (f"best {rank_by} (ep)", lambda r: f"{fmt(r[f'best_{rank_by}_mean'])} ({fmt(r['best_epoch_mean'])})"
+         if r[f"best_{rank_by}_mean"] is not None else "-"),
     ]
+    if notes.get("has_test"):
+        columns.append((f"test {rank_by.removeprefix('val_')}", lambda r: fmt(r.get(test_key))))
+    if metric != rank_by:
+        columns.append((f"final {metric}", lambda r: _pm(r[f"final_{metric}_mean"], r[f"final_{metric}_std"])))
+    columns += [
+        (goal, lambda r: f"{fmt(r['epochs_to_target_mean'])} ({r['reached_target']})"),
+        ("time s", lambda r: fmt(r["wall_time_mean"])),
+        ("flags", flags),
+        ("verdict", lambda r: r["verdict"] or "-"),
+        ("vs #1", versus),
+    ]
+    return columns
 
 
 def table_lines(rows: list[dict], notes: dict) -> list[str]:
@@ -70,6 +95,9 @@ def table_lines(rows: list[dict], notes: dict) -> list[str]:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(notes["noise"])
+    for key in ("flagged", "optimism"):
+        if notes.get(key):
+            lines.append(notes[key])
     if notes.get("warning"):
         lines.append(f"warning: {notes['warning']}")
     if notes["target"].get("default"):
@@ -89,11 +117,17 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
     for name, result in results.items():  # runs that failed before they had a directory
         if name not in on_disk and result.status == "failed":
             records.append(RunRecord(name, sweep_dir, "failed", {}, {"error": result.error}, group=groups.get(name, name)))
+    from ..analysis.reference import apply_references
+    from .html import write_report
+
+    for record in apply_references(records):  # under-fitting judged against the best run on the same data
+        write_report(record.path)
     rows, notes = stats.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
         [], {"noise": "", "target": {}})
     if rows:  # no run finished: no empty leaderboard.csv
         rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
-    plots = draw_plots(records, sweep_dir, [r["config"] for r in rows], title=sweep.name) if records else {}
+    plots = draw_plots(records, sweep_dir, [r["config"] for r in rows], title=sweep.name,
+                       rank_by=notes.get("rank_by")) if records else {}
     statuses = {run.name: next((r.status for r in records if r.name == run.name), "not_run") for run in sweep.runs}
     summary = {
         "name": sweep.name, "sweep_file": sweep.source, "sweep_dir": str(sweep_dir),
@@ -107,7 +141,8 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
                   "error": (results.get(run.name).error if run.name in results else None)}
                  for run in sweep.runs],
         "final_metric": notes.get("final_metric"), "rank_by": notes.get("rank_by"), "target": notes.get("target"),
-        "noise": notes.get("noise"), "warning": notes.get("warning"),
+        "noise": notes.get("noise"), "warning": notes.get("warning"), "flagged": notes.get("flagged"),
+        "optimism": notes.get("optimism"),
         "best": rows[0]["config"] if rows else None, "leaderboard": rows, "plots": sorted(plots),
     }
     rundir.write_json(sweep_dir / rundir.SUMMARY, summary)
@@ -116,8 +151,9 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
 
 
 def draw_plots(records: list[RunRecord], out_dir: Path, order: list[str], title: str = "",
-               comparison: Path | None = None) -> dict[str, Path]:
-    drawn = {COMPARISON: sweep_plots.plot_comparison(records, comparison or out_dir / COMPARISON, order, title=title)}
+               comparison: Path | None = None, rank_by: str | None = None) -> dict[str, Path]:
+    drawn = {COMPARISON: sweep_plots.plot_comparison(records, comparison or out_dir / COMPARISON, order, title=title,
+                                                     rank_by=rank_by)}
     lr = sweep_plots.plot_lr_sensitivity(records, out_dir / LR_SENSITIVITY)
     box = sweep_plots.plot_final_boxes(records, out_dir / BOXPLOT, order)
     drawn.update({name: p for name, p in ((LR_SENSITIVITY, lr), (BOXPLOT, box)) if p is not None})
@@ -139,9 +175,25 @@ def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, p
         f"<p>{esc(str(sweep_dir))} &middot; status {esc(summary['status'])} &middot; {summary['runs_total']} runs: "
         f"{esc(counts)}</p>",
         "<h2>Leaderboard</h2>",
-        f"<p>Ranked by the mean best {esc(str(notes.get('rank_by')))} over seeds (mean ± std); configurations whose "
-        f"runs all diverged or failed come last. {esc(notes.get('noise') or '')} {esc(notes.get('warning') or '')}</p>",
+        f"<p>Ranked by the mean final {esc(str(notes.get('rank_by')))} over seeds (mean ± std, bootstrap 95% interval); "
+        f"configurations whose runs all diverged or failed come last. {esc(notes.get('noise') or '')} "
+        f"{esc(notes.get('flagged') or '')} {esc(notes.get('warning') or '')}</p>",
+        f"<p>{esc(notes.get('optimism') or '')}</p>",
         f"<div class='scroll'><table class='numbers'><tr>{head}</tr>{body}</table></div>",
         f"<h2>Errors</h2><ul>{failed}</ul>" if failed else "",
         "<h2>Plots</h2>" + "".join(embedded_png(path, name, caption=name) for name, path in plots.items()),
     ])
+
+
+def single_run_lines(records: list[RunRecord]) -> list[str]:
+    """Runs compared one by one (no seeds): each run's over-fitting onset, and how a CSVLogger file's
+    epochs are numbered."""
+    from ..analysis.history_files import epoch_note
+
+    groups = {r.group for r in records}
+    if len(groups) != len(records) or len(records) > 10:
+        return []
+    onsets = [(r.group, sweep_plots.overfitting_onset(r)) for r in records]
+    lines = ["over-fitting onset: " + ", ".join(f"{g} epoch {e}" if e is not None else f"{g} none" for g, e in onsets)]
+    note = epoch_note(*[r.path for r in records if r.path.is_file()])
+    return lines + ([f"note: {note}"] if note else [])

@@ -1,8 +1,16 @@
-"""The dry run: a sweep's runs listed, and a rough estimate of its wall time. No TensorFlow."""
+"""The dry run: a sweep's runs listed, and an estimate of its wall time for the executor that will run it.
+
+The model adds what each run costs on an idle 2-core machine (set-up, tracing its compiled step, its
+steps, its report) the way the executor spends it: one after another (serial), spread over worker
+processes (processes), in fused groups whose members share each step (fused), or fused groups and
+single runs spread over the workers (auto); plus starting TensorFlow and the sweep's own report.
+On a machine shared with other work, every cost is scaled by the share of the CPU left to the
+sweep (the 1-minute load average against the cores). No TensorFlow."""
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from .. import rundir
@@ -12,10 +20,14 @@ from .plan import PlannedRun, Sweep, inline_yaml, output_root
 from .progress import _duration
 
 
-# Calibrated with benchmarks/sweep_time.py on configs/sweeps/optimizers.yaml (2 shared cores): see benchmarks/README.md.
-STEP_SECONDS = 0.01  # one training step of a small MLP (digits, batch 32)
-RUN_OVERHEAD_SECONDS = 2.0  # loading data, building and compiling the model, writing the run directory
-WORKER_START_SECONDS = 8.0  # importing TensorFlow in each worker
+# Costs on an idle 2-core machine, calibrated with benchmarks/ (see benchmarks/README.md, "--dry-run estimate").
+WORKER_START_SECONDS = 5.5  # starting a process that imports TensorFlow (a worker, or this one)
+RUN_SETUP_SECONDS = 0.3  # data, model, compile and the checked step of one run
+TRACE_SECONDS = 0.8  # tracing and optimizing one run's compiled training and validation steps
+STEP_SECONDS = 0.0004  # one training step of a small MLP trained alone (digits, batch 32, a whole epoch per call)
+MEMBER_STEP_SECONDS = 0.0003  # the same step as one member of a fused group
+FINALIZE_SECONDS = 0.8  # diagnosis, curves.png, report.html and model.keras of one run
+SWEEP_REPORT_SECONDS = 2.0  # leaderboard, comparison plots and report of the sweep
 
 
 def previous_wall_times(sweep: Sweep) -> dict[str, float]:
@@ -32,43 +44,103 @@ def previous_wall_times(sweep: Sweep) -> dict[str, float]:
     return times
 
 
-def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, float] | None = None) -> float:
-    """A rough wall-time estimate: a run's earlier wall time where an earlier sweep ran it, else steps (epochs x
-    training samples / batch) x a per-step cost; plus a per-run overhead, spread over the workers.
-    Loads each dataset once to count its samples (no TensorFlow)."""
+def load_factor(workers: int, load: float | None = None, cores: int | None = None) -> float:
+    """How much slower than on an idle machine: the sweep's processes share the cores with the current load."""
+    from .executors.processes import cores as usable_cores
+
+    cores = cores or usable_cores()
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            load = 0.0
+    return max(1.0, (load + min(workers, cores)) / cores)
+
+
+def _steps(run: PlannedRun, sizes: dict) -> int:
+    """Training steps of a run: epochs x batches per epoch (loads each dataset once to count it, no TensorFlow)."""
     from ..catalog.datasets import load_dataset
+
+    data = run.config.data
+    key = (data["dataset"], repr(sorted(data["params"].items())), data["target"])
+    if key not in sizes:
+        try:
+            sizes[key] = len(load_dataset(data["dataset"], data["params"], data["target"], run.config.seed).x)
+        except ConfigError:
+            sizes[key] = 1000
+    n_train = max(1, int(sizes[key] * (1 - data["validation_split"] - data["test_split"])))
+    batch = run.config.training["batch_size"]
+    steps_per_epoch = 1 if batch == "full" else math.ceil(n_train / min(int(batch), n_train))
+    return run.config.training["epochs"] * steps_per_epoch
+
+
+def run_seconds(steps: int) -> float:
+    return RUN_SETUP_SECONDS + TRACE_SECONDS + steps * STEP_SECONDS + FINALIZE_SECONDS
+
+
+def group_seconds(steps: list[int]) -> float:
+    """A fused group: each member's set-up, tracing and report, and every member's steps, sharing each step's call."""
+    return sum(RUN_SETUP_SECONDS + TRACE_SECONDS + FINALIZE_SECONDS + n * MEMBER_STEP_SECONDS for n in steps)
+
+
+def _makespan(durations: list[float], workers: int) -> float:
+    """Longest first, each to the least busy worker (as a pool of workers takes them)."""
+    busy = [0.0] * max(1, workers)
+    for d in sorted(durations, reverse=True):
+        busy[busy.index(min(busy))] += d
+    return max(busy)
+
+
+def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, float] | None = None,
+                     executor: str = "processes", load: float | None = None) -> float:
+    """The wall time ``executor`` would take on ``runs`` with ``workers`` workers. A run trained alone that an
+    earlier sweep of the same name finished counts that sweep's wall time instead of the model's."""
+    from .executors.base import Job
+    from .executors.fused import plan_groups
 
     previous = previous or {}
     sizes: dict = {}
-    total = 0.0
-    for run in runs:
-        if run.name in previous:
-            total += previous[run.name] + RUN_OVERHEAD_SECONDS
-            continue
-        data = run.config.data
-        key = (data["dataset"], repr(sorted(data["params"].items())), data["target"])
-        if key not in sizes:
-            try:
-                sizes[key] = len(load_dataset(data["dataset"], data["params"], data["target"], run.config.seed).x)
-            except ConfigError:
-                sizes[key] = 1000
-        n_train = max(1, int(sizes[key] * (1 - data["validation_split"] - data["test_split"])))
-        batch = run.config.training["batch_size"]
-        steps_per_epoch = 1 if batch == "full" else math.ceil(n_train / min(int(batch), n_train))
-        total += run.config.training["epochs"] * steps_per_epoch * STEP_SECONDS + RUN_OVERHEAD_SECONDS
-    return WORKER_START_SECONDS + total / max(1, workers)
+    steps = {run.name: _steps(run, sizes) for run in runs}
+
+    def alone(run_name: str) -> float:
+        if run_name in previous:
+            return previous[run_name] + RUN_SETUP_SECONDS + FINALIZE_SECONDS
+        return run_seconds(steps[run_name])
+
+    if executor in ("fused", "auto"):
+        jobs = [Job(run.name, run.config.to_dict(), "") for run in runs]
+        groups, single = plan_groups(jobs, workers=workers, split_for_workers=executor == "auto")
+        units = [group_seconds([steps[job.name] for job in group]) for group in groups]
+        units += [alone(job.name) for job in single]
+    else:
+        units = [alone(run.name) for run in runs]
+    parallel = executor in ("processes", "auto")
+    busy = _makespan(units, workers) if parallel else sum(units)
+    processes = min(workers, len(units)) if parallel else 1
+    return (WORKER_START_SECONDS + busy + SWEEP_REPORT_SECONDS) * load_factor(processes, load)
 
 
-def dry_run_lines(sweep: Sweep, workers: int) -> list[str]:
+def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> list[str]:
     lines = [f"sweep {sweep.name}: {len(sweep.runs)} runs ({sweep.spec['mode']} over "
              f"{', '.join(sweep.spec['vary'])}{' x seeds' if sweep.spec.get('seeds') else ''})"]
     for run in sweep.runs:
         lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
     previous = previous_wall_times(sweep)
-    seconds = estimate_seconds(sweep.runs, workers, previous)
+    if executor in ("fused", "auto"):
+        from .executors.base import Job
+        from .executors.fused import plan_groups
+
+        groups, single = plan_groups([Job(r.name, r.config.to_dict(), "") for r in sweep.runs], workers=workers,
+                                     split_for_workers=executor == "auto")
+        lines.append(f"fused: {len(groups)} group(s) of {', '.join(str(len(g)) for g in groups) or '-'} runs; "
+                     f"{len(single)} run(s) alone")
+        previous = {name: wall for name, wall in previous.items() if name in {job.name for job in single}}
+    factor = load_factor(workers if executor in ("processes", "auto") else 1)
+    seconds = estimate_seconds(sweep.runs, workers, previous, executor)
     known = sum(run.name in previous for run in sweep.runs)
     how = (f"{known} run(s) from the wall time of an earlier {sweep.name} sweep, the others " if known else "")
-    lines.append(f"estimated time: about {_duration(seconds)} with {workers} worker(s) ({how}epochs x steps per epoch "
-                 f"x {STEP_SECONDS * 1000:g} ms per step; + {RUN_OVERHEAD_SECONDS:g} s per run, over the workers, "
-                 f"+ {WORKER_START_SECONDS:g} s to start TensorFlow)")
+    lines.append(f"estimated time: about {_duration(seconds)} with the {executor} executor and {workers} worker(s) "
+                 f"({how}epochs x steps per epoch x {STEP_SECONDS * 1000:g} ms per step alone, "
+                 f"{MEMBER_STEP_SECONDS * 1000:g} ms fused; + {RUN_SETUP_SECONDS + TRACE_SECONDS + FINALIZE_SECONDS:g} s "
+                 f"per run; + {WORKER_START_SECONDS:g} s to start TensorFlow; x{factor:.1f} for the machine's load)")
     return lines

@@ -21,6 +21,7 @@ import yaml
 
 from .. import config as config_module
 from .. import rundir
+from ..catalog.tables import is_table_file
 from ..rundir import PLAN, RUNS, SWEEP_FILE
 from ..schema import (
     Bool,
@@ -46,6 +47,12 @@ TARGET = {
 }
 
 
+def _table_schema(table):
+    from ..json_schema import table_schema
+
+    return table_schema(table)
+
+
 def _target(value):
     return validate_table(value, TARGET, "target") if value is not None else None
 
@@ -62,7 +69,8 @@ SWEEP_TABLE = {
     "samples": Param(None, Optional(Int(1)), "random mode: the number of configurations drawn"),
     "seed": Param(0, Int(0), "random mode: the seed of the draws"),
     "rank_by": Param(None, Optional(Str()), "the history column that ranks configurations (default: val_loss)"),
-    "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}"),
+    "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}",
+                                 lambda: {"anyOf": [{"type": "null"}, _table_schema(TARGET)]}),
                     "epochs-to-target: the metric and value a run must reach"),
 }
 
@@ -236,25 +244,11 @@ def as_overrides(values: Mapping[str, Any]) -> list[str]:
     return [f"{k}={inline_yaml(v)}" for k, v in by_depth(values).items()]
 
 
-ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "batch", "hidden_units": "units", "epochs": "ep"}
-
-
-def _label(key: str, value: Any) -> str:
-    leaf = key.split(".")[-1]
-    if isinstance(value, Mapping):
-        head = value.get("name", value.get("type"))
-        rest = [_label(k, v) for k, v in value.items() if k not in ("name", "type")]
-        return "-".join([str(head)] * (head is not None) + rest)
-    text = ",".join(str(v) for v in value) if isinstance(value, list) else f"{value:g}" if isinstance(value, float) \
-        else str(value)
-    if leaf in ("name", "type", "dataset") or key in ("loss", "optimizer", "model"):
-        return text
-    return f"{ABBREVIATIONS.get(leaf, leaf)}{text}"
-
-
 def run_name(values: Mapping[str, Any]) -> str:
     """A readable name from the varied values: ``{optimizer.name: sgd, ..., seed: 0}`` -> ``sgd-lr0.1-seed0``."""
-    name = config_module._safe_name("-".join(_label(k, v) for k, v in values.items())) if values else ""
+    from ..naming import part
+
+    name = config_module._safe_name("-".join(part(k, v) for k, v in values.items())) if values else ""
     if len(name) > config_module.MAX_NAME_LENGTH:  # many or long values: keep it a valid directory name, unique
         import hashlib
 
@@ -286,7 +280,7 @@ def _check_data_files(runs: list[PlannedRun]) -> None:
     """A data file that does not exist would fail every run that uses it: say so before the first one starts."""
     for run in runs:
         dataset = run.config.data["dataset"]
-        if Path(dataset).suffix.lower() in (".csv", ".npz") and not Path(dataset).is_file():
+        if (is_table_file(dataset) or Path(dataset).suffix.lower() == ".npz") and not Path(dataset).is_file():
             raise ConfigError(f"run {run.name}: data.dataset {dataset!r} does not exist (paths are relative to the "
                               f"directory lossopt runs in, {Path.cwd()}).", key="data.dataset")
 

@@ -12,7 +12,8 @@ from typing import Any, Callable, Mapping
 from .. import rundir, signals
 from ..rundir import PLAN, RUNS
 from ..schema import ConfigError
-from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep, resumable_runs
+from .hparams import write_sweep_hparams
+from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep, resumable_runs, write_plan
 from .progress import Progress
 
 
@@ -74,13 +75,10 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
 def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,
               resume: bool = False) -> SweepOutcome:
     """Run every planned run not yet finished in ``sweep_dir``, then write the results."""
+    from ..insight.lr_find import resolve_sweep
     from ..reporting import sweep_report
     from .executors.base import Job
 
-    done = finished_runs(sweep_dir) if resume else {}
-    resumable = resumable_runs(sweep_dir) if resume else {}  # interrupted attempts continue from their checkpoints
-    jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS), _str(resumable.get(r.name)))
-            for r in sweep.runs if r.name not in done]
     results: dict = {}
 
     def on_result(result):
@@ -91,12 +89,19 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
     interrupted = False
     try:
         with signals.deferred():  # in-process (serial) runs stop at the end of a step
+            if resolve_sweep(sweep, sweep_dir, echo=(lambda line: print(line, file=sys.stderr)) if progress else None):
+                write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
+            done = finished_runs(sweep_dir) if resume else {}
+            resumable = resumable_runs(sweep_dir) if resume else {}  # interrupted runs continue from their checkpoints
+            jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS), _str(resumable.get(r.name)))
+                    for r in sweep.runs if r.name not in done]
             executor.run(jobs, on_result)
             signals.check()
     except KeyboardInterrupt:
         interrupted = True
     with signals.deferred():  # Ctrl-C here: the results are still written whole
         rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+        write_sweep_hparams(sweep_dir, sweep)  # with training.tensorboard: the HParams dashboard
     if interrupted and len(finished_runs(sweep_dir)) == len(sweep.runs):
         interrupted = False  # every run had finished: nothing to resume
     return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
@@ -108,7 +113,9 @@ def redraw(sweep_dir: str | Path) -> SweepOutcome:
     from ..reporting import sweep_report
 
     sweep_dir = Path(sweep_dir)
-    rows, notes = sweep_report.write_sweep_results(sweep_dir, load_plan(sweep_dir), {})
+    sweep = load_plan(sweep_dir)
+    rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, {})
+    write_sweep_hparams(sweep_dir, sweep)
     return SweepOutcome(sweep_dir, {}, False, rows, notes)
 
 

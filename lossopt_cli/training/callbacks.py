@@ -2,7 +2,7 @@
 
 ``build_callbacks(config, recorder)`` is the list ``model.fit`` gets: ``RecorderCallback`` (feeds
 the run recorder each epoch, with the learning rate in force, and stops on divergence), then
-Keras' ``EarlyStopping`` and ``ReduceLROnPlateau`` where the config turns them on. A user's own
+Keras' ``EarlyStopping``, ``ReduceLROnPlateau`` and ``TensorBoard`` where the config turns them on. A user's own
 ``model.fit`` can take the same list; ``outcome`` reads the run's ending from it after ``fit``.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import keras
 
-from .. import signals
+from .. import rundir, signals
 from .recorder import RunRecorder
 
 
@@ -56,13 +56,20 @@ def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | N
         callbacks.append(keras.callbacks.EarlyStopping(**training["early_stopping"], verbose=0))
     if training["reduce_lr_on_plateau"]:  # after the recorder: a cut shows from the next epoch on
         callbacks.append(keras.callbacks.ReduceLROnPlateau(**training["reduce_lr_on_plateau"], verbose=0))
-    # TensorBoard and checkpoints go here, writing under recorder.run_dir.
+    if training.get("tensorboard"):  # <run>/tensorboard/{train,validation}: tensorboard --logdir <run>
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(recorder.run_dir / rundir.TENSORBOARD),
+                                                     **training["tensorboard"]))
     if training.get("checkpoint", "every_epoch") == "every_epoch" or resume is not None:
         from .checkpoint import CheckpointCallback
 
         meta, arrays = resume or ({}, {})
         callbacks.append(CheckpointCallback(recorder.run_dir, callbacks, meta.get("callbacks"), arrays))
-    callbacks.append(StopOnSignal())  # last: an epoch is recorded before a signal stops the run
+    from .fused import needs_batch_hooks
+
+    # last: an epoch is recorded (and checkpointed) before a signal stops the run. Trained by model.fit
+    # (a callback acts per batch) it stops at the end of the current step; fused (one compiled call per
+    # epoch) at the end of the epoch.
+    callbacks.append(StopOnSignalPerStep() if needs_batch_hooks(callbacks) else StopOnSignal())
     return callbacks
 
 
@@ -77,13 +84,18 @@ def outcome(recorder: RunRecorder, callbacks: list) -> tuple[str, dict]:
 
 
 class StopOnSignal(keras.callbacks.Callback):
-    """Ctrl-C or SIGTERM during training (see ``lossopt_cli.signals``): stop at the end of the current
-    step, or right after an epoch is saved; the epoch in progress is not recorded."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        signals.check()
+    """Ctrl-C or SIGTERM during training (see ``lossopt_cli.signals``): stop right after an epoch is
+    recorded and checkpointed. Per epoch only, so a run can still be trained fused."""
 
     def on_epoch_end(self, epoch, logs=None):
+        signals.check()
+
+
+class StopOnSignalPerStep(StopOnSignal):
+    """The same, also at the end of every step, for runs that ``model.fit`` trains anyway: the epoch in
+    progress is not recorded."""
+
+    def on_train_batch_end(self, batch, logs=None):
         signals.check()
 
 

@@ -35,6 +35,7 @@ class Prepared:
     sample_weight: np.ndarray | None = None  # from data.class_weight, training split only
     class_counts: list | None = None  # training samples per class
     notes: list[str] = field(default_factory=list)
+    constant_model: dict = field(default_factory=dict)  # training.baseline: the loss of a constant prediction
 
     @property
     def input_shape(self) -> tuple:
@@ -105,6 +106,37 @@ class Scaler:
         if x is None:
             return None
         return ((x.astype("float32") - self.shift) / self.scale).astype("float32")
+
+
+class Imputer:
+    """Fills missing cells (NaN) with statistics of the training split: the median of a numeric
+    column, the most frequent level of a one-hot encoded one (``data.missing: impute``)."""
+
+    def __init__(self, groups: list):
+        self.groups = groups  # (kind, start, stop) per source column
+        self.fill: list = []
+
+    def fit(self, x: np.ndarray) -> "Imputer":
+        for kind, start, stop in self.groups:
+            block = x[:, start:stop]
+            if kind == "number":
+                values = block[:, 0][np.isfinite(block[:, 0])]
+                self.fill.append(np.array([float(np.median(values)) if len(values) else 0.0], dtype="float32"))
+            else:
+                counts = np.nansum(block, axis=0)
+                level = np.zeros(stop - start, dtype="float32")
+                level[int(np.argmax(counts))] = 1.0
+                self.fill.append(level)
+        return self
+
+    def transform(self, x: np.ndarray | None) -> np.ndarray | None:
+        if x is None:
+            return None
+        x = x.copy()
+        for (_, start, stop), value in zip(self.groups, self.fill):
+            rows = np.isnan(x[:, start:stop]).any(axis=1)
+            x[rows, start:stop] = value
+        return x
 
 
 def output_head(task: str, n_classes: int | None, mode: str, loss_name: str) -> tuple[int, str, str]:
@@ -178,6 +210,10 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
     if len(x) == 0:
         raise ConfigError("no training samples are left after the validation and test splits; "
                           "lower data.validation_split or data.test_split.", key="data.validation_split")
+    notes = list(ds.notes) + notes
+    if ds.feature_groups and np.isnan(x).any() | any(a is not None and np.isnan(a).any() for a in (x_val, x_test)):
+        imputer = Imputer(ds.feature_groups).fit(x)
+        x, x_val, x_test = imputer.transform(x), imputer.transform(x_val), imputer.transform(x_test)
     scaler = Scaler(data_cfg["normalize"]).fit(x.astype("float32"))
     mode = label_mode(loss_spec)
     units, activation, encoding = output_head(ds.task, ds.n_classes, mode, loss_spec.name)
@@ -201,13 +237,17 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
             sample_weight = np.array([weights[int(c)] for c in y], dtype="float32")
             notes.append("class weights " + ", ".join(f"{_class_name(ds, c)}: {w:.3g}" for c, w in weights.items())
                          + " (training loss only)")
+    y_train_encoded, y_val_encoded = encode(y, encoding, ds.n_classes), encode(y_val, encoding, ds.n_classes)
+    from .baseline import constant_model
+
     return Prepared(
-        x_train=scaler.transform(x), y_train=encode(y, encoding, ds.n_classes),
-        x_val=scaler.transform(x_val), y_val=encode(y_val, encoding, ds.n_classes),
+        x_train=scaler.transform(x), y_train=y_train_encoded,
+        x_val=scaler.transform(x_val), y_val=y_val_encoded,
         x_test=scaler.transform(x_test), y_test=encode(y_test, encoding, ds.n_classes),
         task=ds.task, n_classes=ds.n_classes, output_units=units, output_activation=activation,
         label_mode=mode, encoding=encoding, class_names=ds.class_names, sample_weight=sample_weight,
         class_counts=counts, notes=notes,
+        constant_model=constant_model(y_train_encoded, y_val_encoded, encoding, loss_spec.name, loss_spec.params),
     )
 
 

@@ -28,6 +28,7 @@ class Preflight:
     data: Prepared | None  # None when the data could not be checked without TensorFlow
     batch_size: int | None
     notes: list[str] = field(default_factory=list)
+    inference: dict | None = None  # a CSV file: its columns, types, classes and dropped rows
 
 
 def data_checkable(config) -> str | None:
@@ -53,19 +54,32 @@ def check_data(config, offline: bool = False) -> Preflight:
         if reason:
             return Preflight(None, None, [reason])
     d = config.data
-    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, features=d["features"],
-                           categorical=d["categorical"], image_size=d["image_size"], color_mode=d["color_mode"])
+    from ..catalog.losses import label_mode
+
+    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, task=d["task"],
+                           features=d["features"], categorical=d["categorical"], image_size=d["image_size"],
+                           color_mode=d["color_mode"], exclude=d["exclude"], missing=d["missing"],
+                           header=d["header"], comment=d["comment"], delimiter=d["delimiter"],
+                           max_categories=d["max_categories"],
+                           regression_loss=label_mode(config.loss_spec()) == "regression")
+    if dataset.inference:  # config.yaml records what was inferred, so the run repeats exactly
+        d.update(dataset.inference["resolved"])
+    elif d["task"] == "auto":
+        d["task"] = dataset.task
     data = prepare(dataset, d, config.loss_spec(), config.seed)
     notes += data.notes
     if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
         config.metrics = [{"name": s.name, **s.params} for s in config.metric_specs(data.task)]
     _check_output(config, data)
+    from .output_layer import check_output_activation
+
+    notes += check_output_activation(config, data)
     notes += _check_metrics(config, data)
     notes += _check_class_weight(config, data)
     batch_size, batch_notes = _batch_size(config, len(data.x_train))
     notes += batch_notes
     _check_monitors(config, data)
-    return Preflight(data, batch_size, notes)
+    return Preflight(data, batch_size, notes, dataset.inference)
 
 
 def _check_output(config, data: Prepared) -> None:
@@ -188,6 +202,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
     saved = [np.array(v.numpy()) for v in optimizer.variables]
+    run_eagerly = model.run_eagerly
+    model.run_eagerly = True  # one step needs no compiled graph: tracing one would cost more than the step
     try:
         sample_weight = None if data.sample_weight is None else data.sample_weight[:n]
         logs = model.train_on_batch(data.x_train[:n], data.y_train[:n], sample_weight=sample_weight, return_dict=True)
@@ -199,6 +215,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
                           f"{config.loss['name']} and metrics {[m['name'] for m in config.metrics or []]}: "
                           f"{type(exc).__name__}: {message[0] if message else ''}"[:1200], key="model") from None
     finally:
+        model.run_eagerly = run_eagerly
+        model.train_function = None  # fit and the fused engine make their own compiled step
         model.set_weights(weights)
         for var, value in zip(optimizer.variables, saved):
             var.assign(value)

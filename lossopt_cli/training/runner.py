@@ -10,6 +10,7 @@ every epoch, so a crash or Ctrl-C loses nothing that finished), finish (status, 
 from __future__ import annotations
 
 import platform
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def run_info(prepared: PreparedRun) -> dict:
     config, data = prepared.config, prepared.data
     return {"data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
                      "input_shape": list(data.input_shape), **data.sizes(),
-                     "majority_class_rate": data.majority_class_rate()},
+                     "majority_class_rate": data.majority_class_rate(), "constant_model": data.constant_model,
+                     "class_names": data.class_names, "class_counts": data.class_counts},
             "batch_size": prepared.batch_size, "versions": library_versions(), "notes": prepared.notes}
 
 
@@ -82,17 +84,17 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     continue the run in ``run_dir`` from its checkpoint (see ``training.resume``)."""
     from .. import signals
     from . import checkpoint
-    from .batches import epoch_dataset, steps_per_epoch
-    from .callbacks import build_callbacks, outcome
+    from .callbacks import build_callbacks
+    from .fused import fit_in_order
 
     signals.check()  # Ctrl-C/SIGTERM during start-up (some imports swallow the first KeyboardInterrupt): no run dir
 
-    config, data, model = prepared.config, prepared.data, prepared.model
+    config, data = prepared.config, prepared.data
     saved = None
     if resume:
         saved = checkpoint.read(run_dir)
         if saved is not None:
-            checkpoint.restore(model, *saved)
+            checkpoint.restore(prepared.model, *saved)
         recorder = RunRecorder.reopen(run_dir, monitor=prepared.monitor, on_epoch=on_epoch,
                                       keep_epochs=saved[0]["epoch"] if saved else 0)
         recorder.write_summary()  # status running again, with this process as its owner
@@ -103,18 +105,10 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     first_epoch, epochs = recorder.epochs_recorded, config.training["epochs"]
     try:
         if first_epoch < epochs:  # lossopt's own batch order, a function of (seed, epoch): resumes exactly
-            batches = epoch_dataset(data.x_train, data.y_train, data.sample_weight, prepared.batch_size, config.seed,
-                                    config.training["shuffle"], first_epoch, epochs)
-            model.fit(batches, epochs=epochs, initial_epoch=first_epoch,
-                      steps_per_epoch=steps_per_epoch(len(data.x_train), prepared.batch_size),
-                      validation_data=(data.x_val, data.y_val) if data.x_val is not None else None,
-                      shuffle=False, callbacks=callbacks, verbose=verbose)
-        status, extra = outcome(recorder, callbacks)
-        if data.x_test is not None and status != "diverged":
-            extra["test"] = evaluate_test(prepared)
-        if config.output["save_model"]:
-            recorder.save_model(model)
-        recorder.finish(status, **extra)
+            fit_in_order(prepared.model, data, batch_size=prepared.batch_size, epochs=epochs, seed=config.seed,
+                         shuffle=config.training["shuffle"], callbacks=callbacks, verbose=verbose,
+                         initial_epoch=first_epoch)
+        finish_trained(prepared, recorder, callbacks)
     except KeyboardInterrupt:
         recorder.finish("interrupted")
     except Exception as exc:  # a crash keeps the finished epochs and says why
@@ -123,11 +117,37 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     return recorder.result(prepared.notes)
 
 
+def finish_trained(prepared: PreparedRun, recorder: RunRecorder, callbacks: list) -> None:
+    """After training (alone or fused): the status from the callbacks, test and per-class scores, the
+    model, the final ``summary.json``."""
+    from .callbacks import outcome
+
+    status, extra = outcome(recorder, callbacks)
+    if prepared.data.x_test is not None and status != "diverged":
+        extra["test"] = evaluate_test(prepared)
+    if status != "diverged":
+        extra["per_class"] = _per_class(prepared)
+    if prepared.config.output["save_model"]:
+        recorder.save_model(prepared.model)
+    recorder.finish(status, **extra)
+
+
 def evaluate_test(prepared: PreparedRun) -> dict:
     data = prepared.data
     scores = prepared.model.evaluate(data.x_test, data.y_test, batch_size=max(prepared.batch_size, 256), verbose=0,
                                      return_dict=True)
     return {k: float(v) for k, v in scores.items()}
+
+
+def _per_class(prepared: PreparedRun) -> dict | None:
+    """Per-class precision, recall and confusion (``training.per_class``); a failure only warns."""
+    try:
+        from .per_class import per_class_scores
+
+        return per_class_scores(prepared.model, prepared.data, prepared.batch_size)
+    except Exception as exc:  # noqa: BLE001 - extra detail must never lose the run
+        print(f"warning: could not compute per-class scores: {exc}", file=sys.stderr)
+        return None
 
 
 def run(config: RunConfig, verbose="auto", on_epoch=None) -> RunResult:

@@ -7,15 +7,19 @@
 
 from __future__ import annotations
 
+from .auto import AutoExecutor
 from .base import Executor, Job, JobResult, run_job  # noqa: F401 - the interface, importable from here
+from .fused import FusedExecutor
 from .processes import ProcessExecutor
 from .serial import SerialExecutor
 
 EXECUTORS: dict[str, type[Executor]] = {
-    "processes": ProcessExecutor,  # the default: parallel worker processes, one per core
+    "auto": AutoExecutor,  # the default: fused groups where runs can share a step, in worker processes
+    "processes": ProcessExecutor,  # parallel worker processes, one run at a time each
     "serial": SerialExecutor,
+    "fused": FusedExecutor,  # fused groups (and the runs that share nothing), in this process
 }
-DEFAULT_EXECUTOR = "processes"
+DEFAULT_EXECUTOR = "auto"
 
 
 def make_executor(name: str, workers: int | None = None) -> Executor:

@@ -5,10 +5,22 @@ from __future__ import annotations
 import os
 import signal
 from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from ... import signals
 from . import base
 from .base import Executor, JobResult, init_worker
+
+
+@dataclass
+class Unit:
+    """What one worker trains at a time: ``function(argument)`` (module-level, so a worker can import it),
+    and the names of the runs it covers (for a worker that dies)."""
+
+    function: Callable
+    argument: Any
+    names: tuple
 
 
 def cores() -> int:
@@ -36,11 +48,16 @@ class ProcessExecutor(Executor):
         return self._workers
 
     def run(self, jobs, on_result):
+        self.run_units([Unit(base.run_job, job, (job.name,)) for job in jobs], on_result)
+
+    def run_units(self, units, on_result):
+        """Run each ``Unit`` (a function and its argument: one job, or a fused group of jobs) in a worker;
+        a unit's result is a ``JobResult`` or a list of them, each handed to ``on_result``."""
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        pending = deque(jobs)
+        pending = deque(units)
         if not pending:
             return
         workers = min(self._workers, len(pending))
@@ -56,24 +73,25 @@ class ProcessExecutor(Executor):
         pool = new_pool()
         running: dict = {}
 
-        def report(future, job):
+        def report(future, unit):
             try:
-                result = future.result()
+                results = future.result()
             except BrokenProcessPool:
-                result = JobResult(job.name, "failed", None, None, "the worker process died", 0.0)
-            if result.status != "not_started":
-                on_result(result)
+                results = [JobResult(name, "failed", None, None, "the worker process died", 0.0) for name in unit.names]
+            for result in results if isinstance(results, list) else [results]:
+                if result.status != "not_started":
+                    on_result(result)
 
         try:
             while pending or running:
                 while pending and len(running) < workers:  # at most one job per worker: Ctrl-C strands none
-                    job = pending.popleft()
+                    unit = pending.popleft()
                     try:
-                        running[pool.submit(base.run_job, job)] = job
+                        running[pool.submit(unit.function, unit.argument)] = unit
                     except BrokenProcessPool:
                         pool.shutdown(wait=False, cancel_futures=True)
                         pool = new_pool()
-                        running[pool.submit(base.run_job, job)] = job
+                        running[pool.submit(unit.function, unit.argument)] = unit
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 signals.check()  # a signal to this process (recorded while the sweep defers it): stop the workers
                 for future in done:

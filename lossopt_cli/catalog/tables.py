@@ -1,0 +1,406 @@
+"""CSV files as datasets: read with pandas, every column typed and encoded, missing cells handled.
+
+A first pass over the text (the standard ``csv`` module) skips comment lines, sniffs the
+delimiter and checks that every row has as many fields as the header, naming the line that
+does not; pandas then reads the table (quoted fields, ``NA``/``NaN``/empty/``?`` cells).
+Numeric columns are features as they are; text columns are one-hot encoded unless they have
+too many distinct values for that (an id, free text, a date), in which case they are dropped
+with a note; ``data.categorical`` one-hot encodes a column whatever its type. The target's
+task is inferred (text or few integers: classification; otherwise, or with a regression
+loss: regression) unless ``data.task`` says. Rows with missing cells are dropped, or kept for
+imputation on the training split (``training.data``), or an error (``data.missing``).
+
+What was inferred is returned as ``Dataset.inference``: ``lossopt validate`` prints it and
+the run's ``config.yaml`` records its ``resolved`` keys, so a run repeats exactly.
+pandas is imported only when a table is read (never by ``--help``, ``list`` or ``report``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..schema import ConfigError, suggest
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".data", ".dat")
+MISSING_MARKERS = ["?"]  # on top of pandas' own: "", NA, N/A, NaN, nan, null, NULL, None, #N/A, ...
+DELIMITERS = ",;\t|"
+ID_LIKE_MIN = 10  # a text column unique on more than half the rows (and > this many values) is an id
+
+
+def is_table_file(path: str | Path) -> bool:
+    """Whether ``data.dataset`` names a delimited text file (optionally gzip-compressed)."""
+    name = str(path).lower()
+    name = name[:-3] if name.endswith(".gz") else name
+    return name.endswith(TABLE_SUFFIXES)
+
+
+@dataclass
+class TableOptions:
+    """The ``data:`` keys that concern a CSV file (already checked by the config's schema)."""
+
+    target: str | int | None = None
+    features: list | None = None
+    categorical: list = field(default_factory=list)
+    exclude: list = field(default_factory=list)
+    task: str = "auto"
+    missing: str = "drop"
+    header: bool = True
+    comment: str | None = "#"
+    delimiter: str | None = None
+    max_categories: int = 50
+    regression_loss: bool = False  # the config's loss is a regression loss: a numeric target is regressed
+
+
+@dataclass
+class _Text:
+    lines: list[str]  # the lines pandas reads: no comment lines, no blank lines
+    line_numbers: list[int] | range  # their 1-based line numbers in the file
+    notes: list[str]
+
+
+def read_text(path: Path) -> tuple[str, list[str]]:
+    """The file's text (gunzipped when it starts with gzip's magic bytes), and a note on its encoding."""
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError) as exc:
+        raise ConfigError(f"data.dataset: could not read {path}: {exc}.", key="data.dataset") from None
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), [f"{path.name} is not UTF-8; read as Latin-1."]
+
+
+def _clean_lines(text: str, comment: str | None) -> _Text:
+    """Drop blank lines and lines starting with ``comment``, keeping each kept line's number in the file."""
+    body = text.rstrip("\r\n") + "\n"
+    lines = io.StringIO(body, newline="").readlines()  # splits at \n, \r\n and \r only, as csv does
+    skip = re.compile(r"^[ \t]*(?:[\r\n]|$" + (f"|{re.escape(comment)}" if comment else "") + ")", re.MULTILINE)
+    found = [m.start() for m in skip.finditer(body)]
+    if not found:  # the common case: nothing to skip
+        return _Text(lines, range(1, len(lines) + 1), [])
+    ends = np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)))
+    starts = np.concatenate([[0], ends[:-1]])  # where each line begins in body
+    drop = set(np.searchsorted(starts, found).tolist())
+    kept = [i for i in range(len(lines)) if i not in drop]
+    return _Text([lines[i] for i in kept], [i + 1 for i in kept], [])
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter of the first lines (comma, semicolon, tab or bar); a comma when unclear."""
+    sample = "".join(lines[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: sample.count(d) for d in DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _records(text: _Text, delimiter: str, path: Path, header: bool) -> list[int]:
+    """The file line where each record starts; raises when a row's field count differs from the header's."""
+    lengths = list(map(len, csv.reader(text.lines, delimiter=delimiter, skipinitialspace=True)))  # fast, in C
+    if len(set(lengths)) <= 1 and len(lengths) == len(text.lines):  # one record per line, all alike
+        return list(text.line_numbers)
+    reader = csv.reader(text.lines, delimiter=delimiter, skipinitialspace=True)
+    starts, expected, first = [], None, None
+    consumed = 0
+    try:
+        for fields in reader:
+            line = text.line_numbers[consumed] if consumed < len(text.line_numbers) else None
+            consumed = reader.line_num
+            if expected is None:
+                expected, first = len(fields), line
+            elif len(fields) != expected:
+                shown = "tab" if delimiter == "\t" else repr(delimiter)
+                raise ConfigError(
+                    f"data.dataset: line {line} of {path} has {len(fields)} fields, but line {first} (the "
+                    f"{'header' if header else 'first row'}) has {expected} (delimiter {shown}). Fix "
+                    f"the line, or set data.delimiter (and data.comment for lines of notes) if the file was "
+                    f"misread.", key="data.dataset")
+            starts.append(line)
+    except csv.Error as exc:
+        raise ConfigError(f"data.dataset: {path} is not a readable CSV file near line "
+                          f"{text.line_numbers[min(consumed, len(text.line_numbers) - 1)]}: {exc}.",
+                          key="data.dataset") from None
+    return starts
+
+
+def _frame(path: Path, options: TableOptions):
+    """(DataFrame with str column names, the file line of each row, delimiter, notes)."""
+    import pandas as pd
+
+    text, notes = read_text(path)
+    cleaned = _clean_lines(text, options.comment)
+    if not cleaned.lines:
+        raise ConfigError(f"data.dataset: {path} has no data rows.", key="data.dataset")
+    delimiter = options.delimiter or sniff_delimiter(cleaned.lines)
+    starts = _records(cleaned, delimiter, path, options.header)
+    try:
+        frame = pd.read_csv(io.StringIO("".join(cleaned.lines)), sep=delimiter, header=0 if options.header else None,
+                            na_values=MISSING_MARKERS, skipinitialspace=True, skip_blank_lines=False,
+                            low_memory=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ConfigError(f"data.dataset: pandas could not read {path}: {str(exc).strip()[:300]}",
+                          key="data.dataset") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    rows = starts[1:] if options.header else starts
+    if len(rows) != len(frame):
+        rows = [None] * len(frame)
+    if len(frame) == 0:
+        raise ConfigError(f"data.dataset: {path} has a header but no data rows.", key="data.dataset")
+    return frame, rows, delimiter, notes
+
+
+def _describe_columns(header: bool, columns: list[str]) -> str:
+    if header:
+        return ", ".join(columns)
+    return f"0..{len(columns) - 1} (data.header: false: columns are numbered from 0)"
+
+
+def _resolve(ref, columns: list[str], key: str, path: Path, header: bool) -> str:
+    name = str(ref).strip()
+    if name not in columns:
+        raise ConfigError(f"{key} {ref!r} is not a column of {path}.{suggest(name, columns) if header else ''} "
+                          f"Columns: {_describe_columns(header, columns)}.", key=key)
+    return name
+
+
+def _is_numeric(series) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def _levels(series) -> list:
+    """The distinct values of a column, sorted (numbers numerically), missing cells left out."""
+    values = series.dropna().unique().tolist()
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+def level_name(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _example(series) -> str:
+    values = [v for v in series.dropna().unique().tolist()[:3]]
+    return ", ".join(repr(level_name(v)) for v in values)
+
+
+def _too_many(levels: int, rows: int, limit: int) -> str | None:
+    if levels > limit:
+        return f"{levels} distinct values, more than data.max_categories ({limit})"
+    if levels > ID_LIKE_MIN and levels > rows / 2:
+        return f"{levels} distinct values in {rows} rows, like an id or free text"
+    return None
+
+
+def _infer_task(series, options: TableOptions, target: str, path: Path) -> str:
+    numeric = _is_numeric(series)
+    levels = series.dropna().nunique()
+    if options.task == "regression":
+        if not numeric:
+            raise ConfigError(f"data.task is regression but the target column {target!r} of {path} holds text "
+                              f"({_example(series)}). Use data.task: classification, or another target.",
+                              key="data.task")
+        return "regression"
+    if options.task == "classification":
+        return "classification"
+    if not numeric:
+        return "classification"
+    if options.regression_loss:
+        return "regression"
+    values = series.dropna().to_numpy(dtype="float64")
+    integers = bool(np.all(np.equal(np.mod(values, 1), 0)))
+    return "classification" if integers and levels <= max(20, len(values) // 20) else "regression"
+
+
+def _check_missing(frame, rows, used: list[str], options: TableOptions, target: str, path: Path):
+    """Apply data.missing: returns (kept row mask, notes, imputed cell count)."""
+    notes: list[str] = []
+    keep = np.ones(len(frame), dtype=bool)
+    target_missing = frame[target].isna().to_numpy()
+    features = [c for c in used if c != target]
+    feature_missing = frame[features].isna().to_numpy() if features else np.zeros((len(frame), 0), bool)
+    counts = {c: int(n) for c, n in zip(features, feature_missing.sum(axis=0)) if n}
+    if options.missing == "error" and (target_missing.any() or counts):
+        column = target if target_missing.any() else next(iter(counts))
+        first = int(np.flatnonzero(frame[column].isna().to_numpy())[0])
+        where = f"line {rows[first]}" if rows[first] is not None else f"data row {first + 1}"
+        total = int(target_missing.sum()) if column == target else counts[column]
+        raise ConfigError(f"data.missing is error and column {column!r} of {path} has {total} missing cell(s), the "
+                          f"first at {where}. Use data.missing: drop (drop those rows) or impute (median / most "
+                          f"frequent value, fitted on the training split), or data.exclude the column.",
+                          key="data.missing")
+    if target_missing.any():
+        keep &= ~target_missing
+        notes.append(f"dropped {int(target_missing.sum())} of {len(frame)} rows without a target value "
+                     f"({target!r} missing).")
+    imputed = 0
+    if counts:
+        detail = ", ".join(f"{c} {n}" for c, n in counts.items())
+        if options.missing == "drop":
+            row_missing = feature_missing.any(axis=1) & keep
+            keep &= ~row_missing
+            notes.append(f"dropped {int(row_missing.sum())} of {len(frame)} rows with missing cells (missing per "
+                         f"column: {detail}); data.missing: impute keeps them.")
+        else:
+            imputed = int(feature_missing[keep].sum())
+            notes.append(f"{imputed} missing cells (per column: {detail}) are imputed with the training split's "
+                         f"median (numbers) or most frequent value (categories).")
+    if not keep.any():
+        raise ConfigError(f"data.missing: every row of {path} has a missing cell, so none is left. Use data.missing: "
+                          f"impute, or data.exclude the emptiest columns.", key="data.missing")
+    return keep, notes, imputed
+
+
+def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"):
+    """Read a CSV file into a ``Dataset`` (features encoded, labels as class indices or values)."""
+    import pandas as pd
+
+    from .dataset import Dataset
+
+    frame, rows, delimiter, notes = _frame(path, options)
+    columns = list(frame.columns)
+    header = options.header
+    if options.target is None:
+        raise ConfigError(f"data.target is required for a CSV dataset: the label column of {path} (columns: "
+                          f"{_describe_columns(header, columns)}).", key="data.target")
+    target = _resolve(options.target, columns, "data.target", path, header)
+    chosen = [_resolve(c, columns, "data.features", path, header) for c in options.features or []]
+    categorical = [_resolve(c, columns, "data.categorical", path, header) for c in options.categorical]
+    excluded = [_resolve(c, columns, "data.exclude", path, header) for c in options.exclude]
+    if target in excluded:
+        raise ConfigError(f"data.exclude lists the target {target!r}.", key="data.exclude")
+    candidates = [c for c in (chosen or columns) if c != target and c not in excluded]
+    if not candidates:
+        raise ConfigError(f"data.features and data.exclude leave no feature column in {path} (columns: "
+                          f"{_describe_columns(header, columns)}).", key="data.features")
+
+    described: list[dict] = []
+    kinds: dict[str, str] = {}
+    dropped: list[str] = []
+    for column in columns:
+        series = frame[column]
+        entry = {"name": column, "type": "number" if _is_numeric(series) else "text",
+                 "missing": int(series.isna().sum())}
+        described.append(entry)
+        if column == target:
+            entry["use"] = "target"
+        elif column not in candidates:
+            entry["use"] = "excluded" if column in excluded else "not a feature"
+        elif column in categorical or entry["type"] == "text":
+            levels = series.dropna().nunique()
+            reason = None if column in categorical else _too_many(levels, len(series), options.max_categories)
+            if reason:
+                entry["use"] = f"dropped: {reason}"
+                dropped.append(column)
+                notes.append(f"column {column!r} ({reason}, e.g. {_example(series)}) is left out: one-hot encoding "
+                             f"it would not generalize. List it in data.categorical to encode it anyway, or in "
+                             f"data.exclude to silence this note.")
+            else:
+                entry["use"] = f"one-hot, {levels} values"
+                kinds[column] = "category"
+        else:
+            entry["use"] = "feature"
+            kinds[column] = "number"
+    used = [c for c in candidates if c in kinds]
+    if not used:
+        raise ConfigError(f"no usable feature column is left in {path}: {', '.join(repr(c) for c in dropped)} "
+                          f"had too many distinct values to one-hot encode. List them in data.categorical, or "
+                          f"raise data.max_categories.", key="data.features")
+
+    task = _infer_task(frame[target], options, target, path)
+    keep, missing_notes, imputed = _check_missing(frame, rows, used + [target], options, target, path)
+    notes += missing_notes
+    frame = frame[keep]
+
+    blocks, names, groups = [], [], []
+    for column in used:
+        series = frame[column]
+        start = len(names)
+        if kinds[column] == "category":
+            levels = _levels(series)
+            codes = pd.Categorical(series, categories=levels).codes  # -1: a missing cell
+            block = np.zeros((len(series), len(levels)), dtype="float32")
+            block[np.flatnonzero(codes >= 0), codes[codes >= 0]] = 1.0
+            block[codes < 0] = np.nan  # imputed on the training split (data.missing: impute)
+            blocks.append(block)
+            names += [f"{column}={level_name(v)}" for v in levels]
+        else:
+            blocks.append(series.to_numpy(dtype="float32", na_value=np.nan).reshape(-1, 1))
+            names.append(column)
+        groups.append((kinds[column], start, len(names)))
+    x = np.concatenate(blocks, axis=1)
+
+    labels = frame[target]
+    class_names = None
+    if task == "classification":
+        levels = _levels(labels)
+        if len(levels) < 2:
+            raise ConfigError(f"data.target {target!r} of {path} has {len(levels)} class(es) after dropping rows; "
+                              f"classification needs two or more.", key="data.target")
+        limit = max(options.max_categories, 2)
+        if not _is_numeric(labels) and len(levels) > limit and options.task == "auto":
+            raise ConfigError(f"data.target {target!r} of {path} holds text with {len(levels)} distinct values, "
+                              f"more than data.max_categories ({limit}) classes: is it the right column? Raise "
+                              f"data.max_categories or set data.task: classification to train on them all.",
+                              key="data.target")
+        y = pd.Categorical(labels, categories=levels).codes.astype("int64")
+        class_names = [level_name(v) for v in levels]
+    else:
+        y = labels.to_numpy(dtype="float32")
+
+    columns_key = (lambda c: int(c)) if not header else (lambda c: c)
+    user_categorical = [columns_key(c) for c in categorical]
+    resolved = {
+        "target": columns_key(target),
+        "task": task,
+        "features": [columns_key(c) for c in used],
+        "categorical": user_categorical + [columns_key(c) for c in used
+                                           if kinds[c] == "category" and columns_key(c) not in user_categorical],
+        "exclude": [columns_key(c) for c in excluded] + [columns_key(c) for c in dropped],
+        "delimiter": delimiter,
+    }
+    inference = {"file": str(path), "rows": int(len(keep)), "rows_used": int(keep.sum()),
+                 "rows_dropped": int((~keep).sum()), "imputed_cells": imputed, "delimiter": delimiter,
+                 "columns": described, "target": target, "task": task, "classes": class_names,
+                 "inputs": len(names), "resolved": resolved}
+    return Dataset(path.name, x, y, task, n_classes=len(class_names) if class_names else None, feature_names=names,
+                   class_names=class_names, feature_groups=groups, notes=notes, inference=inference)
+
+
+def inference_lines(inference: dict) -> list[str]:
+    """What was inferred from a CSV file, for ``lossopt validate``."""
+    delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}.get(inference["delimiter"],
+                                                                              repr(inference["delimiter"]))
+    lines = [f"rows: {inference['rows']} read, {inference['rows_dropped']} dropped, {inference['rows_used']} used"
+             + (f", {inference['imputed_cells']} cells to impute" if inference["imputed_cells"] else "")
+             + f" (delimiter: {delimiter})"]
+    classes = inference.get("classes")
+    target = f"target: {inference['target']} -> {inference['task']}"
+    if classes:
+        shown = ", ".join(classes[:12]) + (f", ... ({len(classes)} in all)" if len(classes) > 12 else "")
+        target += f", {len(classes)} classes: {shown}"
+    lines.append(target)
+    lines.append(f"columns ({len(inference['columns'])}, {inference['inputs']} model inputs):")
+    width = max(len(c["name"]) for c in inference["columns"])
+    for c in inference["columns"]:
+        missing = f", {c['missing']} missing" if c["missing"] else ""
+        lines.append(f"  {c['name']:<{width}}  {c['type']:<6}  {c['use']}{missing}")
+    return lines

@@ -1,0 +1,120 @@
+"""A fused group of runs, from configs to run directories: each member is recorded exactly as a
+normal run (its own ``RunRecorder``: ``config.yaml``, ``history.csv`` every epoch, ``summary.json``,
+``model.keras``, diagnosis, curves and report), only its training is shared (``fused.fit_fused``).
+
+``train_group(configs, run_dirs)`` is the one entry point, usable from any process that may
+import TensorFlow (a sweep worker, a Ray task): it never raises for a run's own failure; every
+member gets a ``RunResult`` (a member whose config fails its pre-flight gets none: its error is
+in ``GroupResult.errors``). ``fusion_key`` (no TensorFlow) says which runs can share a group.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import RunConfig
+
+# Keys of a config that fused runs must share: the data (and so its sizes), the network, the batch
+# and the epochs. The optimizer (with its learning rate or schedule), the loss, the metrics, the seed,
+# early stopping, reduce-on-plateau and the output may differ.
+SHARED_KEYS = ("data", "model", "deterministic")
+SHARED_TRAINING = ("epochs", "batch_size", "shuffle")
+
+
+def fusion_key(config: RunConfig) -> str | None:
+    """Runs with the same key can be trained together; None: this run is better trained alone
+    (full-batch gradient descent takes one step per epoch: nothing to share)."""
+    from ..catalog.optimizers import is_full_batch
+
+    if config.training["batch_size"] == "full" or is_full_batch(config.optimizer_spec()):
+        return None
+    shared = {k: getattr(config, k) for k in SHARED_KEYS}
+    shared["training"] = {k: config.training[k] for k in SHARED_TRAINING}
+    return json.dumps(shared, sort_keys=True, default=str)
+
+
+@dataclass
+class GroupResult:
+    results: list  # RunResult per member that trained, in the order of the configs given
+    errors: dict = field(default_factory=dict)  # index of a config -> the error that kept it from training
+    interrupted: bool = False
+
+
+def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupResult:
+    """Prepare every config (``RunConfig`` or a resolved config mapping), create each run directory
+    (``run_dirs[i]``: a new, empty directory, or None for a new one under the config's output.dir),
+    train all together, then finish each member as a normal run finishes. ``on_member_done(i, result)``
+    is called as each member's files are complete. Ctrl-C: every member keeps its finished epochs
+    (status ``interrupted``, or its own ending if it had already stopped), then ``interrupted`` is set."""
+    from ..config import validate
+    from ..schema import ConfigError
+    from .callbacks import build_callbacks
+    from .fused import FusedMember, fit_fused
+    from .recorder import RunRecorder
+    from .runner import prepare_run, run_info
+
+    prepared, errors = {}, {}
+    for i, config in enumerate(configs):
+        try:
+            config = config if isinstance(config, RunConfig) else validate(dict(config))
+            prepared[i] = prepare_run(config)
+        except (ConfigError, ValueError, OSError) as exc:
+            errors[i] = f"{type(exc).__name__}: {exc}"[:2000]
+    order = sorted(prepared)
+    if not order:
+        return GroupResult([], errors)
+    batch_size = prepared[order[0]].batch_size
+    epochs = prepared[order[0]].config.training["epochs"]
+    recorders, callbacks, members = {}, {}, {}
+    for i in order:
+        p = prepared[i]
+        recorders[i] = RunRecorder.create(p.config, monitor=p.monitor,
+                                          info={**run_info(p), "fused": {"group_size": len(order)}},
+                                          run_dir=run_dirs[i] if run_dirs else None)
+        callbacks[i] = build_callbacks(p.config, recorders[i])
+        d = p.data
+        members[i] = FusedMember(p.model, d.x_train, d.y_train, d.x_val, d.y_val, d.sample_weight, seed=p.config.seed,
+                                 shuffle=p.config.training["shuffle"], callbacks=callbacks[i])
+    interrupted, failure = False, None
+    try:
+        fit_fused([members[i] for i in order], batch_size=batch_size, epochs=epochs)
+    except KeyboardInterrupt:
+        interrupted = True
+    except Exception as exc:  # noqa: BLE001 - every member keeps its finished epochs and says why
+        failure = exc
+    for i in order:  # every member's status and model first: its wall time is its training's
+        _finish_member(prepared[i], recorders[i], callbacks[i], members[i], interrupted, failure)
+    results = []
+    for i in order:
+        recorders[i].finalize()
+        results.append(recorders[i].result(prepared[i].notes))
+        if on_member_done is not None:
+            on_member_done(i, results[-1])
+    return GroupResult(results, errors, interrupted)
+
+
+def _finish_member(prepared, recorder, callbacks, member, interrupted: bool, failure) -> None:
+    """What ``runner.execute`` does after ``fit``, before the report: status, test scores, model."""
+    from .runner import finish_trained
+
+    left_early = member.stopped_epoch is not None  # early stopping or divergence: its ending is its own
+    try:
+        if failure is not None and not left_early:
+            recorder.fail(failure)
+        elif interrupted and not left_early:
+            recorder.finish("interrupted")
+        else:
+            finish_trained(prepared, recorder, callbacks)
+    except KeyboardInterrupt:
+        recorder.finish("interrupted")
+    except Exception as exc:  # noqa: BLE001
+        recorder.fail(exc)
+
+
+def run_dirs_for(names: list[str], runs_root: str | Path) -> list[Path]:
+    """A new, empty run directory for each name under ``runs_root`` (``name-2`` where taken), as a sweep names them."""
+    from .. import rundir
+
+    return [rundir.create_run_dir(runs_root, name, stamp=False) for name in names]
