@@ -33,7 +33,7 @@ CASES = {
     "schedule": {"optimizer": {"name": "sgd", "momentum": 0.9,
                                "learning_rate": {"name": "cosine_decay", "initial": 0.2, "decay_steps": 40}}},
     "early_stopping": {"training": {"epochs": 14, "batch_size": 16,
-                                    "early_stopping": {"patience": 2, "min_delta": 0.01, "restore_best_weights": True}},
+                                    "early_stopping": {"patience": 2, "min_delta": 0.02, "restore_best_weights": True}},
                        "optimizer": {"name": "adam", "learning_rate": 0.05}},
     "reduce_lr": {"training": {"epochs": 8, "batch_size": 16, "reduce_lr_on_plateau": {"patience": 1, "factor": 0.5,
                                                                                        "min_delta": 0.05}}},
