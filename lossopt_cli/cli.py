@@ -61,6 +61,8 @@ class Commands(click.Group):
         except KeyboardInterrupt:
             click.echo(f"interrupted ({signals.signal_name()})", err=True)
             ctx.exit(signals.exit_code())
+        finally:
+            signals.uninstall()  # as the process was (the command may run inside a Python program)
 
 
 @click.group(cls=Commands, context_settings=CONTEXT)

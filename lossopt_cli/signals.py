@@ -44,13 +44,29 @@ def _handler(signum, frame):
 def install() -> None:
     """SIGINT and SIGTERM both stop the command as Ctrl-C does (unless SIGINT is ignored, as in a
     background job started with ``nohup`` or ``&`` in a script)."""
+    reset()
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
-            if signal.getsignal(signum) is signal.SIG_IGN:
+            previous = signal.getsignal(signum)
+            if previous is signal.SIG_IGN or previous is _handler:
                 continue
             signal.signal(signum, _handler)
+            _PREVIOUS[signum] = previous
         except ValueError:  # not the main thread (e.g. called from a library's thread): leave Python's default
             return
+
+
+def uninstall() -> None:
+    """Put back the handlers ``install`` replaced (a command run from Python leaves the process as it was)."""
+    for signum, previous in list(_PREVIOUS.items()):
+        try:
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        except ValueError:
+            return
+        del _PREVIOUS[signum]
+
+
+_PREVIOUS: dict = {}
 
 
 def install_worker(handle_sigint: bool = True) -> None:
