@@ -50,7 +50,22 @@ set_option = click.option(
 )
 
 
-@click.group(context_settings=CONTEXT)
+class Commands(click.Group):
+    """Ctrl-C or SIGTERM in any phase of any command: exit 130 (143 for SIGTERM), never click's "Aborted!" and 1."""
+
+    def invoke(self, ctx):
+        from . import signals
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(f"interrupted ({signals.signal_name()})", err=True)
+            ctx.exit(signals.exit_code())
+        finally:
+            signals.uninstall()  # as the process was (the command may run inside a Python program)
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
 @click.version_option(package_name="lossopt", prog_name="lossopt")
 @click.option("--verbose", is_flag=True, help="Show TensorFlow's own log lines (C++ start-up, absl), in sweep workers too.")
 def cli(verbose):
@@ -68,6 +83,10 @@ def cli(verbose):
       lossopt lr-find configs/quickstart.yaml        learning-rate range test + a suggestion
       lossopt trajectories --function rosenbrock     Keras optimizers' paths on a 2-D function
     """
+    from . import signals
+
+    signals.install()  # SIGTERM stops like Ctrl-C: at the end of a step, files whole, exit 130/143
+
     if verbose:  # inherited by sweep workers, which call quiet_tensorflow too
         import os
 
@@ -85,18 +104,28 @@ def _overrides(texts) -> dict:
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
 @set_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the final summary.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
+              help="Continue the interrupted run in RUN_DIR from its last checkpoint, in the same directory.")
 @config_errors
-def train(config, overrides, quiet):
-    """Train the model CONFIG describes and write a run directory under outputs/."""
+def train(config, overrides, quiet, resume_dir):
+    """Train the model CONFIG describes and write a run directory under outputs/.
+
+    \b
+      lossopt train configs/quickstart.yaml
+      lossopt train --resume outputs/quickstart-20261123-150000
+    """
     # Keras' live progress bar on a terminal; one line per epoch in a log or a pipe.
-    result = commands.train(config, _overrides(overrides), verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
-                            on_note=lambda note: click.echo(f"note: {note}", err=True))
-    click.echo("\n".join(commands.train_lines(result)))
-    if result.status == "interrupted":
-        sys.exit(EXIT_INTERRUPTED)
+    from . import signals
+
+    with signals.deferred():  # a signal stops training at the end of a step; the report is still written
+        result = commands.train(config, _overrides(overrides), verbose=0 if quiet else (1 if sys.stdout.isatty() else 2),
+                                on_note=lambda note: click.echo(f"note: {note}", err=True), resume=resume_dir)
+        click.echo("\n".join(commands.train_lines(result)))
+    if result.status == "interrupted" or signals.pending():
+        sys.exit(signals.exit_code())
     if not result.ok:
         sys.exit(EXIT_FAILED)
 
@@ -180,8 +209,9 @@ def catalog(kind):
               help="Finish an interrupted sweep: run only what is missing in SWEEP_DIR.")
 @click.option("--dry-run", is_flag=True, help="List the runs and estimate the time; train nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines; print only the leaderboard.")
+@click.option("-y", "--yes", is_flag=True, help="Start a sweep of more than 1000 runs without asking.")
 @config_errors
-def sweep(sweep_file, workers, executor, address, overrides, resume_dir, dry_run, quiet):
+def sweep(sweep_file, workers, executor, address, overrides, resume_dir, dry_run, quiet, yes):
     """Run the configs a sweep file describes (a base config and the keys to vary) and rank them.
 
     \b
@@ -194,10 +224,12 @@ def sweep(sweep_file, workers, executor, address, overrides, resume_dir, dry_run
     if dry_run:
         click.echo("\n".join(commands.dry_run(sweep_file, _overrides(overrides), **options)))
         return
-    outcome = commands.sweep(sweep_file, _overrides(overrides), quiet=quiet, **options)
+    outcome = commands.sweep(sweep_file, _overrides(overrides), quiet=quiet, yes=yes, **options)
     click.echo("\n".join(outcome.lines()))
-    if outcome.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
+    from . import signals
+
+    if outcome.interrupted or signals.pending():
+        sys.exit(signals.exit_code())
     if outcome.failed:
         sys.exit(EXIT_FAILED)
 

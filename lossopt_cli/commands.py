@@ -29,13 +29,22 @@ CATALOG_KINDS = ("datasets", "models", "losses", "optimizers", "metrics", "sched
 # --- lossopt train ---------------------------------------------------------------------------
 
 
-def train(config: str | Path, overrides: Mapping[str, Any] | None = None, *, verbose: Any = 0,
-          on_note: Callable[[str], None] | None = None):
+def train(config: str | Path | None, overrides: Mapping[str, Any] | None = None, *, verbose: Any = 0,
+          on_note: Callable[[str], None] | None = None, resume: str | Path | None = None):
     """Train the model ``config`` describes (with ``overrides``, ``{dotted key: value}``) into a new run
     directory under its ``output.dir``. Returns the ``RunResult`` (``run_dir``, ``status``, ``summary``,
     ``notes``). ``verbose`` is Keras' (0 silent, 1 progress bar, 2 one line per epoch); ``on_note`` gets
-    each pre-flight note before training starts. Raises ``ConfigError`` before anything is written."""
+    each pre-flight note before training starts. Raises ``ConfigError`` before anything is written.
+    ``resume``: continue that interrupted run directory from its checkpoint instead (``config``, when
+    given, must be the run's own)."""
     from . import config as config_module
+
+    if resume is not None:
+        from .training.resume import resume_run
+
+        return resume_run(resume, _str(config), overrides, verbose=verbose, on_note=on_note)
+    if config is None:
+        raise ConfigError("give a config file (e.g. configs/quickstart.yaml), or --resume RUN_DIR.")
 
     cfg = config_module.load(config, overrides)
     from .insight.lr_find import resolve as resolve_lr_find
@@ -72,7 +81,7 @@ def validate(path: str | Path, overrides: Mapping[str, Any] | None = None) -> tu
     from .training.preflight import check_data
 
     raw = config_module.read_yaml(path)
-    if isinstance(raw, dict) and "vary" in raw:
+    if isinstance(raw, dict) and ("vary" in raw or "base" in raw):
         sweep = load_sweep(path, overrides)
         return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
     cfg = config_module.load(path, overrides)
@@ -91,17 +100,36 @@ def validate(path: str | Path, overrides: Mapping[str, Any] | None = None) -> tu
 
 def sweep(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *,
           executor: str = DEFAULT_EXECUTOR, workers: int | None = None, resume: str | Path | None = None,
-          quiet: bool = False, address: str | None = None):
+          quiet: bool = False, address: str | None = None, yes: bool = False):
     """Run every configuration of ``sweep_file`` (``overrides`` applied to its base) with ``executor``, or
     with ``resume`` the runs still missing in that sweep directory. Progress goes to stderr unless
     ``quiet``; ``address`` is the Ray cluster of ``executor="ray"`` (default: a local Ray instance).
     Returns the ``SweepOutcome`` (``sweep_dir``, ``results``, ``rows`` (the leaderboard), ``interrupted``,
-    ``failed``, ``lines()``). Raises ``ConfigError`` before any run starts."""
+    ``failed``, ``lines()``). Raises ``ConfigError`` before any run starts; a sweep of more than
+    ``guards.MAX_RUNS`` runs needs ``yes`` (or a confirmation on a terminal)."""
     from .sweeps import run
 
     runner = _executor(executor, workers, address)
     plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
+    if not resume:
+        _confirm_size(plan, runner.workers, yes)
     return run.start(plan, runner, _str(resume), quiet)
+
+
+def _confirm_size(plan, workers: int, yes: bool) -> None:
+    """More than ``guards.MAX_RUNS`` runs: ``yes``, or a confirmation on a terminal, with the dry run's estimate."""
+    from .guards import MAX_RUNS, confirm_sweep_size
+
+    if len(plan.runs) <= MAX_RUNS or yes:
+        return
+    from .sweeps.estimate import estimate_seconds
+    from .sweeps.progress import _duration
+
+    estimate = f"--dry-run estimates about {_duration(estimate_seconds(plan.runs, workers))} with {workers} worker(s)"
+    try:
+        confirm_sweep_size(len(plan.runs), yes, estimate)
+    except ConfigError as err:
+        raise err.in_file(plan.source) from None
 
 
 def dry_run(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *,

@@ -31,11 +31,14 @@ from .schema import (
     OneOf,
     Optional,
     Param,
+    Problems,
     Str,
+    check_table,
     describe,
     must_be,
     validate_table,
 )
+from .schema import FAILED
 
 
 def _table_or_flag(table: dict[str, Param], what: str) -> Custom:
@@ -132,6 +135,8 @@ def _class_weight(value):
     return out
 
 
+MAX_EPOCHS = 1_000_000  # more is a typo (10^12 epochs would run for ever), not a plan
+
 SECTIONS: dict[str, dict[str, Param]] = {
     "data": {
         "dataset": Param(None, Str(), "a built-in name (lossopt catalog datasets), keras:<name>, a .csv/.npz path, "
@@ -167,9 +172,11 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "color_mode": Param("rgb", Choice(("rgb", "grayscale", "rgba")), "image folders only: channels to read"),
     },
     "training": {
-        "epochs": Param(10, Int(1), "passes over the training data"),
+        "epochs": Param(10, Int(1, MAX_EPOCHS), "passes over the training data"),
         "batch_size": Param(32, OneOf((Int(1), Choice(("full",)))), "samples per step; full = batch gradient descent, 1 = per-example SGD"),
-        "shuffle": Param(True, Bool(), "shuffle the training data every epoch"),
+        "shuffle": Param(True, Bool(), "shuffle the training data every epoch (an order fixed by seed and epoch)"),
+        "checkpoint": Param("every_epoch", Choice(("every_epoch", "none")),
+                            "checkpoint.npz after every epoch (weights, optimizer, callbacks): what --resume continues"),
         "distribute": Param("none", Choice(("none", "mirrored", "multi_worker")),
                             "replicate the model: mirrored = every GPU (else every CPU device) of this machine; "
                             "batch_size is the global batch (multi_worker: not with Keras 3)"),
@@ -256,46 +263,111 @@ class RunConfig:
 
 
 def validate(raw: Any, source: str | None = None) -> RunConfig:
-    """Validate a raw config mapping (as read from YAML) into a ``RunConfig``."""
+    """Validate a raw config mapping (as read from YAML) into a ``RunConfig``.
+
+    Every problem is collected and reported at once (one message, one line each), not only the first."""
+    problems = Problems()
     try:
-        top = validate_table(raw, TOP_LEVEL, "")
-        sections = {key: validate_table(top[key], table, key) for key, table in SECTIONS.items()}
-        data = sections["data"]
-        dataset = data["dataset"]
-        if dataset in DATASETS:
-            spec = DATASETS.get({"name": dataset, **data["params"]}, "data.params")
-            data["dataset"], data["params"] = spec.name, spec.params
-        elif data["params"]:
-            raise ConfigError(f"data.params applies to built-in datasets only; {dataset!r} is not one "
-                              f"(see `lossopt catalog datasets`).", key="data.params")
-        elif dataset.startswith("keras:") or not (is_table_file(dataset) or Path(dataset).suffix.lower() == ".npz"
-                                                  or Path(dataset).is_dir()):
-            DATASETS.entry(dataset, "data.dataset")  # raises: unknown name, with a did-you-mean
-        if data["validation_split"] + data["test_split"] >= 1:
-            raise ConfigError("data.validation_split + data.test_split must be < 1 to leave training data. "
-                              f"Got {data['validation_split']} + {data['test_split']}.", key="data.validation_split")
-        metrics = top["metrics"]
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"the config must be a mapping (key: value). Got {describe(raw)}.")
+        top, errors = check_table(raw, TOP_LEVEL, "", unknown_hint=_section_hint)
+        for err in errors:
+            problems.add(err)
+        sections = {}
+        for key, table in SECTIONS.items():
+            if key in top:
+                value, errors = check_table(top[key] or {}, table, key)
+                sections[key] = value
+                for err in errors:
+                    problems.add(err)
+        data = sections.get("data", {})
+        if "dataset" in data and "params" in data:
+            problems.attempt(_check_dataset, data)
+        if "validation_split" in data and "test_split" in data and data["validation_split"] + data["test_split"] >= 1:
+            problems.add(ConfigError("data.validation_split + data.test_split must be < 1 to leave training data. "
+                                     f"Got {data['validation_split']} + {data['test_split']}.",
+                                     key="data.validation_split"))
+        metrics = top.get("metrics")
         if metrics is not None:
-            metrics = [METRICS.resolve(m, f"metrics[{i}]") for i, m in enumerate(metrics)]
-        name = top["name"] or (Path(source).stem if source else "run")
+            metrics = [problems.attempt(METRICS.resolve, m, f"metrics[{i}]") for i, m in enumerate(metrics)]
+        name = problems.attempt(run_name_of, top.get("name"), source)
+        resolved = {
+            "model": problems.attempt(MODELS.resolve, anchor_file_reference(top.get("model", "mlp"), "type", source),
+                                      "model", default="mlp"),
+            "loss": (problems.attempt(LOSSES.resolve, anchor_file_reference(top["loss"], "name", source), "loss")
+                     if top.get("loss") is not None else FAILED),
+            "optimizer": problems.attempt(OPTIMIZERS.resolve, top.get("optimizer", "adam"), "optimizer",
+                                          default="adam"),
+            "diagnostics": problems.attempt(validate_table, top.get("diagnostics", {}), _diagnostics_table(),
+                                            "diagnostics", what="the reporter"),
+        }
+        problems.raise_if_any()
         config = RunConfig(
-            name=_safe_name(name),
+            name=name,
             seed=top["seed"],
             deterministic=top["deterministic"],
             data=data,
-            model=MODELS.resolve(anchor_file_reference(top["model"], "type", source), "model", default="mlp"),
-            loss=LOSSES.resolve(anchor_file_reference(top["loss"], "name", source), "loss"),
-            optimizer=OPTIMIZERS.resolve(top["optimizer"], "optimizer", default="adam"),
             metrics=metrics,
             training=sections["training"],
-            diagnostics=validate_table(top["diagnostics"], _diagnostics_table(), "diagnostics", what="the reporter"),
             output=sections["output"],
             source=str(source) if source else None,
+            **resolved,
         )
         check_combinations(config)
         return config
     except ConfigError as err:
         raise err.in_file(source) from None
+
+
+def _check_dataset(data: dict) -> None:
+    dataset = data["dataset"]
+    if dataset in DATASETS:
+        spec = DATASETS.get({"name": dataset, **data["params"]}, "data.params")
+        data["dataset"], data["params"] = spec.name, spec.params
+    elif data["params"]:
+        raise ConfigError(f"data.params applies to built-in datasets only; {dataset!r} is not one "
+                          f"(see `lossopt catalog datasets`).", key="data.params")
+    elif dataset.startswith("keras:") or not (is_table_file(dataset) or Path(dataset).suffix.lower() == ".npz"
+                                              or Path(dataset).is_dir()):
+        DATASETS.entry(dataset, "data.dataset")  # raises: unknown name, with a did-you-mean
+
+
+def _section_hint(key: Any) -> str:
+    """An unknown top-level key that is a key of a section: `` Did you mean 'training.epochs'?``"""
+    homes = [f"{section}.{key}" for section, table in SECTIONS.items() if key in table]
+    homes += [f"{section}.{key}" for section in ("model", "optimizer", "loss") if key in _SECTION_PARAMS.get(section, ())]
+    return f" Did you mean '{homes[0]}'? (--set {homes[0]}=...)" if homes else ""
+
+
+_SECTION_PARAMS = {"model": ("hidden_units", "activation", "dropout", "output_activation", "batch_norm"),
+                   "optimizer": ("learning_rate", "momentum", "clipnorm", "weight_decay")}
+
+MAX_NAME_LENGTH = 120  # a run directory adds -YYYYmmdd-HHMMSS-N; file systems allow 255 bytes
+NAME_CHARACTERS = "letters, digits, '_', '.' and '-'"
+
+
+def run_name_of(name: Any, source: str | None) -> str:
+    """The run's name: ``name`` as given, which must be a plain name (it names a directory under
+    output.dir), or the config file's stem made safe."""
+    if name is None:
+        return _safe_name(Path(source).stem if source else "run")[:MAX_NAME_LENGTH]
+    check_plain_name(name, "name")
+    return name
+
+
+def check_plain_name(name: str, key: str) -> None:
+    """A name that becomes a directory: no path separators, no ``..``, not absolute, not too long."""
+    import re
+
+    suggestion = _safe_name(str(name))[:MAX_NAME_LENGTH]
+    fix = f" Use e.g. {suggestion!r}." if suggestion != "run" or str(name).strip() == "run" else ""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+        reason = ("is a path; it names a directory under output.dir, so it must not contain '/', '\\' or '..'"
+                  if any(c in name for c in "/\\") or name.startswith(".") else f"may use only {NAME_CHARACTERS}")
+        raise ConfigError(f"{key} {describe(name)} {reason} (output.dir says where runs go).{fix}", key=key)
+    if len(name) > MAX_NAME_LENGTH:
+        raise ConfigError(f"{key} is {len(name)} characters long; at most {MAX_NAME_LENGTH} (it names a directory, "
+                          f"and file systems limit names to 255 bytes).{fix}", key=key)
 
 
 def check_combinations(config: RunConfig) -> None:
@@ -354,16 +426,10 @@ def _safe_name(name: str) -> str:
 
 
 def read_yaml(path: str | Path) -> Any:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such config file.")
-    try:
-        return yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"invalid YAML{where}: {problem}.", file=str(p)) from None
+    """A YAML file read safely (UTF-8, size and alias limits, duplicate keys refused; see ``yaml_reader``)."""
+    from .yaml_reader import read_yaml_file
+
+    return read_yaml_file(path)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -376,7 +442,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not all(key.split(".")):
         raise ConfigError(f"--set {text!r}: the key {key!r} is not a dotted path like training.epochs.", key=key)
     try:
-        value = yaml.safe_load(value_text) if value_text.strip() else None
+        from .yaml_reader import StrictSafeLoader
+
+        value = yaml.load(value_text, Loader=StrictSafeLoader) if value_text.strip() else None  # noqa: S506
     except yaml.YAMLError:
         value = value_text
     return key, value
@@ -425,6 +493,9 @@ def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RunCon
         raw = read_yaml(path)
         if not isinstance(raw, Mapping):
             raise must_be("the config", "a mapping of keys (data, loss, optimizer, ...)", raw)
+        if "vary" in raw or "base" in raw:
+            raise ConfigError("this is a sweep file (it has base: and vary:), not a run config. Run it with "
+                              f"`lossopt sweep {path}` (or check it with `lossopt validate {path}`).")
         config = validate(apply_overrides(raw, overrides), source=str(path))
         if overrides:  # five --set variants of one config are five names (outputs/, list, compare)
             from .naming import name_with_overrides

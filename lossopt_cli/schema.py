@@ -19,12 +19,18 @@ from typing import Any, Callable, Iterable, Mapping
 
 
 class ConfigError(ValueError):
-    """A configuration problem the user can fix: names the key, what was expected, the fix."""
+    """A configuration problem the user can fix: names the key, what was expected, the fix.
 
-    def __init__(self, message: str, key: str | None = None, file: str | None = None):
+    One error may carry several ``problems`` (every one found in a file, not only the first);
+    its message then lists them, one per line.
+    """
+
+    def __init__(self, message: str, key: str | None = None, file: str | None = None,
+                 problems: "list[ConfigError] | None" = None):
         self.key = key
         self.file = file
         self.message = message
+        self.problems = list(problems or [])
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -37,6 +43,44 @@ class ConfigError(ValueError):
             self.args = (self.render(),)
         return self
 
+    @classmethod
+    def combine(cls, errors: "list[ConfigError]") -> "ConfigError":
+        """One error for every problem found: itself when there is one, else a numbered list."""
+        flat: list[ConfigError] = []
+        for err in errors:
+            flat.extend(err.problems or [err])
+        if len(flat) == 1:
+            return flat[0]
+        message = f"{len(flat)} problems:\n" + "\n".join(f"  - {e.message}" for e in flat)
+        return cls(message, key=flat[0].key, file=next((e.file for e in flat if e.file), None), problems=flat)
+
+
+class Problems:
+    """Collects ConfigErrors so that a file's every problem is reported at once."""
+
+    def __init__(self):
+        self.errors: list[ConfigError] = []
+
+    def attempt(self, fn: Callable, *args, **kwargs) -> Any:
+        """``fn(*args)``, or ``FAILED`` (the error kept) when it raises a ConfigError."""
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as err:
+            self.errors.append(err)
+            return FAILED
+
+    def add(self, err: ConfigError) -> None:
+        self.errors.append(err)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ConfigError.combine(self.errors)
+
+
+FAILED = object()  # what Problems.attempt returns for a value that failed its check
+
+MAX_SHOWN = 200  # characters of a bad value repeated in a message
+
 
 def suggest(name: str, valid: Iterable[str]) -> str:
     """`` Did you mean 'adam'?`` or the empty string."""
@@ -45,13 +89,23 @@ def suggest(name: str, valid: Iterable[str]) -> str:
 
 
 def describe(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
+    """A value as a message shows it; long values (a pasted array, an expanded alias) are cut."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    text = _short_repr(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + f"... ({len(text)} characters)"
+
+
+def _short_repr(value: Any) -> str:
+    import reprlib
+
+    if isinstance(value, str):
+        return repr(value) if len(value) <= MAX_SHOWN else repr(value[:MAX_SHOWN]) + f"... ({len(value)} characters)"
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlist, short.maxdict, short.maxlevel = MAX_SHOWN, MAX_SHOWN, 20, 20, 4
+    return short.repr(value)
 
 
 def must_be(key: str, expected: str, value: Any, hint: str = "") -> ConfigError:
@@ -174,7 +228,10 @@ class ListOf(Constraint):
             value = [value]
         if not isinstance(value, (list, tuple)) or len(value) < self.min_length:
             raise must_be(path, self.expected, value)
-        return [self.item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        problems = Problems()
+        out = [problems.attempt(self.item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        problems.raise_if_any()
+        return out
 
 
 @dataclass
@@ -193,7 +250,9 @@ class OneOf(Constraint):
                 return option(value, path)
             except ConfigError:
                 continue
-        raise must_be(path, self.expected, value)
+        choices = [str(c) for o in self.options if isinstance(o, Choice) for c in o.choices]
+        hint = suggest(value, choices) if isinstance(value, str) and choices else ""
+        raise must_be(path, self.expected, value, hint)
 
 
 class Null(Constraint):
@@ -259,21 +318,36 @@ def validate_table(values: Any, table: Mapping[str, Param], path: str, what: str
         values = {}
     if not isinstance(values, Mapping):
         raise must_be(path, "a mapping (key: value)", values)
+    out, errors = check_table(values, table, path, what)
+    if errors:
+        raise ConfigError.combine(errors)
+    return out
+
+
+def check_table(values: Mapping, table: Mapping[str, Param], path: str, what: str = "",
+                unknown_hint: Callable[[str], str] | None = None) -> tuple[dict, list[ConfigError]]:
+    """Like ``validate_table`` on a mapping, but returns (what validated, every problem found):
+    the keys that failed are missing from the first. ``unknown_hint(key)`` may suggest where an
+    unknown key belongs."""
     prefix = f"{path}." if path else ""
     out: dict = {}
+    errors: list[ConfigError] = []
     for key in values:
         if key not in table:
             owner = f" for {what}" if what else ""
             valid = f"Valid keys: {', '.join(sorted(table))}." if table else f"{what or path} takes no parameters."
-            raise ConfigError(
-                f"Unknown key {prefix}{key}{owner}.{suggest(key, table)} {valid}",
-                key=f"{prefix}{key}",
-            )
+            hint = (unknown_hint(key) if unknown_hint else "") or suggest(key, table)
+            errors.append(ConfigError(f"Unknown key {prefix}{describe(key) if not isinstance(key, str) else key}"
+                                      f"{owner}.{hint} {valid}", key=f"{prefix}{key}"))
     for key, param in table.items():
         if key in values:
-            out[key] = param.constraint(values[key], f"{prefix}{key}")
+            try:
+                out[key] = param.constraint(values[key], f"{prefix}{key}")
+            except ConfigError as err:
+                errors.append(err)
         elif param.required:
-            raise ConfigError(f"{prefix}{key} is required: {param.doc or 'set it in the config'}.", key=f"{prefix}{key}")
+            errors.append(ConfigError(f"{prefix}{key} is required: {param.doc or 'set it in the config'}.",
+                                      key=f"{prefix}{key}"))
         else:
             out[key] = param.default
-    return out
+    return out, errors

@@ -160,7 +160,7 @@ def test_custom_references_are_checked_at_load_and_imported_at_build(tmp_path, m
     # stored absolute, so the run directory's config.yaml trains from anywhere
     assert cfg.loss == {"name": f"{tmp_path.resolve() / 'mine.py'}:my_loss", "labels": "sparse", "args": {}}
     assert custom_function("mine.py:my_loss", "loss").__name__ == "my_loss"
-    with pytest.raises(ConfigError, match="has no function 'my_los'. Did you mean 'my_loss'?"):
+    with pytest.raises(ConfigError, match="defines no function 'my_los'. Did you mean 'my_loss'?"):
         custom_function("mine.py:my_los", "loss")
     for ref, message in [("missing.py:f", "the file 'missing.py' of 'missing.py:f' does not exist"),
                          ("mine.py:", "is not a valid reference"),

@@ -61,8 +61,8 @@ BAD_VALUES = [
     ("optimizer.learning_rate", 0, "optimizer.learning_rate must be a number > 0. Got 0."),
     ("optimizer", {"name": "sgd", "momentum": 2}, "optimizer.momentum must be a number >= 0 and <= 1. Got 2."),
     ("metrics", ["accuracyy"], "Unknown metric 'accuracyy' at metrics[0]. Did you mean 'accuracy'?"),
-    ("training.epochs", 0, "training.epochs must be an integer >= 1. Got 0."),
-    ("training.epochs", 2.5, "training.epochs must be an integer >= 1. Got 2.5."),
+    ("training.epochs", 0, "training.epochs must be an integer >= 1 and <= 1000000. Got 0."),
+    ("training.epochs", 2.5, "training.epochs must be an integer >= 1 and <= 1000000. Got 2.5."),
     ("training.batch_size", "half", "training.batch_size must be an integer >= 1 or one of 'full'. Got 'half'."),
     ("training.early_stopping", {"patience": -1}, "training.early_stopping.patience must be an integer >= 0"),
     ("training.early_stopping", {"patiense": 2}, "Unknown key training.early_stopping.patiense. Did you mean 'patience'?"),
@@ -141,7 +141,7 @@ def test_cli_train_bad_config_exits_2_and_writes_nothing(tmp_path):
     path = write_config(tmp_path, {**BASE, "training": {"epochs": -3}, "output": {"dir": str(out)}})
     res = CliRunner().invoke(cli, ["train", str(path)])
     assert res.exit_code == 2
-    assert res.output.strip() == f"Error: {path}: training.epochs must be an integer >= 1. Got -3."
+    assert res.output.strip() == f"Error: {path}: training.epochs must be an integer >= 1 and <= 1000000. Got -3."
     assert not out.exists()
 
 

@@ -56,7 +56,7 @@ BAD = [
     ({**GOOD, "optimizer": {"name": "adam", "learning_rat": 0.1}}, "Unknown key optimizer.learning_rat"),
     ({**GOOD, "optimizer": {"name": "adamm"}}, "Unknown optimizer 'adamm'"),
     ({**GOOD, "loss": "mse2"}, "Unknown loss 'mse2'"),
-    ({**GOOD, "training": {"epochs": 0}}, "training.epochs must be an integer >= 1. Got 0."),
+    ({**GOOD, "training": {"epochs": 0}}, "training.epochs must be an integer >= 1 and <= 1000000. Got 0."),
     ({**GOOD, "data": {"dataset": "iris", "validation_split": 1.5}}, "data.validation_split must be a number"),
     ({**GOOD, "data": {"dataset": "x.csv", "target": "y", "missing": "dorp"}}, "data.missing must be one of"),
     ({**GOOD, "diagnostics": {"overfitting_gl": -1}}, "diagnostics.overfitting_gl must be a number > 0"),

@@ -79,7 +79,8 @@ def test_resume_trains_only_the_unfinished_run(sweep):
     result = lossopt("sweep", "--resume", sweep_dir, "--executor", "serial", cwd=work)
     assert result.returncode == 1, result.stderr  # the missing CSV still fails
     assert "3 runs, 2 to run" in result.stderr
-    assert (sweep_dir / "runs" / "sgd-lr0.1-iris-2" / "summary.json").is_file()
-    assert rundir.read_json(sweep_dir / "runs" / "sgd-lr0.1-iris-2" / "summary.json")["status"] == "completed"
+    # the interrupted run continues in its own directory from its checkpoint (here: its last epoch)
+    assert not (sweep_dir / "runs" / "sgd-lr0.1-iris-2").exists()
+    assert rundir.read_json(summary_path)["status"] == "completed"
     assert (sweep_dir / "runs" / "adam-lr0.01-iris" / "history.csv").read_text() == before
     assert not (sweep_dir / "runs" / "adam-lr0.01-iris-2").exists()

@@ -146,20 +146,6 @@ def test_the_progress_lines_count_runs_and_show_the_best_so_far(tmp_path, sweep_
     assert lines[-1].startswith("[12/12]") and "best val_loss" in lines[-1] and "(sgd-lr0.01-seed0)" in lines[-1]
 
 
-def test_a_worker_takes_ctrl_c_only_while_it_trains_and_only_once():
-    state = base._WORKER
-    saved = dict(state)
-    try:
-        state.update(busy=False, interrupted=False)
-        base._on_sigint(2, None)  # idle: ignored (the parent decides what to do)
-        state.update(busy=True)
-        with pytest.raises(KeyboardInterrupt):
-            base._on_sigint(2, None)
-        base._on_sigint(2, None)  # a second Ctrl-C does not break the run's saving of its files
-    finally:
-        state.update(saved)
-
-
 def test_executors_are_chosen_by_name():
     assert isinstance(executors.make_executor("serial"), executors.SerialExecutor)
     process = executors.make_executor("processes", workers=3)

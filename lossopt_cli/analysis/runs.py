@@ -63,7 +63,9 @@ def load_run(path: str | Path, group: str | None = None) -> RunRecord:
     summary = read_json_or_empty(path / rundir.SUMMARY)
     config = rundir.read_config(path)
     name = summary.get("name") or (config or {}).get("name") or path.name
-    return RunRecord(name, path, summary.get("status", "unknown"), history, summary, config,
+    from ..liveness import effective_status
+
+    return RunRecord(name, path, effective_status(summary), history, summary, config,
                      group or _default_group(name))
 
 

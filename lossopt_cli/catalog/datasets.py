@@ -441,20 +441,25 @@ def load_file(path_text: str, target: str | None, path: str = "data.dataset", fe
                           f"images (one sub-folder per class).", key=path)
     if p.is_dir():
         return _load_image_folder(p, image_size, color_mode, path)
+    from .file_checks import check_dataset, read_npz
+
     if p.suffix.lower() == ".npz":
-        with np.load(p, allow_pickle=False) as f:
-            missing = [k for k in ("x", "y") if k not in f.files]
-            if missing:
-                raise ConfigError(f"{path}: {p} must hold arrays 'x' and 'y' (optional x_val/y_val, "
-                                  f"x_test/y_test); it has {', '.join(f.files) or 'none'}.", key=path)
-            arrays = {k: f[k] for k in f.files}
+        arrays = read_npz(p, path)
         extra = {k: arrays.get(k) for k in ("x_val", "y_val", "x_test", "y_test")}
         y = arrays["y"]
         is_class = y.dtype.kind in "iub" or y.dtype.kind in "US"
-        return (classification if is_class else regression)(p.stem, arrays["x"], y, **extra)
+        if len(arrays["x"]) != len(y) or any(extra[f"x_{s}"] is not None and extra[f"y_{s}"] is not None
+                                             and len(extra[f"x_{s}"]) != len(extra[f"y_{s}"]) for s in ("val", "test")):
+            ds = Dataset(p.stem, arrays["x"], y, "regression", **extra)  # lengths differ: report before encoding
+        else:
+            ds = (classification if is_class else regression)(p.stem, arrays["x"], y, **extra)
+        check_dataset(ds, p, path)
+        return ds
     if is_table_file(p):
-        return read_table(p, TableOptions(target=target, features=features, categorical=categorical or [],
-                                          **table_options))
+        ds = read_table(p, TableOptions(target=target, features=features, categorical=categorical or [],
+                                        **table_options))
+        check_dataset(ds, p, path, missing_ok=True)  # missing cells are data.missing's; infinities, one class are not
+        return ds
     raise ConfigError(f"{path}: {path_text!r} is neither a built-in dataset, a .csv (.tsv, .txt, .data, .gz) or "
                       f".npz file, nor a folder.", key=path)
 

@@ -35,7 +35,10 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "gelu", "silu", "swish"
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
                 "random_normal", "random_uniform", "orthogonal", "zeros")
 
-OUTPUT_ACTIVATION = Param(None, Optional(Str()), "override the output activation (default: from the loss)")
+OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax", "log_softmax", "softsign", "exponential", "hard_sigmoid", "relu6",
+                                   "mish")
+OUTPUT_ACTIVATION = Param(None, Optional(Choice(OUTPUT_ACTIVATIONS)),
+                          "override the output activation (default: from the loss)")
 ACTIVATION = Param("relu", Choice(ACTIVATIONS), "activation of the hidden layers")
 DROPOUT = Param(0.0, Float(0, 1, high_open=True), "dropout rate after each hidden block")
 BATCH_NORM = Param(False, Bool(), "batch normalization before each hidden activation")

@@ -184,10 +184,38 @@ def check_reference(reference: str, path: str, kind: str) -> tuple[str, str]:
         if not Path(module).is_file():
             raise ConfigError(f"{path}: the file {module!r} of {reference!r} does not exist (paths are relative to "
                               f"the config file or the current directory). {form}.", key=path)
+        _check_defined(Path(module), function, reference, path)
     elif not _MODULE.match(module):
         raise ConfigError(f"{path}: {module!r} in {reference!r} is neither a Python module name nor a .py file. "
                           f"{form}.", key=path)
     return module, function
+
+
+def _check_defined(file: Path, function: str, reference: str, path: str) -> None:
+    """The file parses and defines ``function`` at top level: read with ``ast``, never run (that is for training)."""
+    import ast
+
+    try:
+        tree = ast.parse(file.read_bytes(), filename=str(file))
+    except (SyntaxError, ValueError) as exc:
+        line = f" on line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise ConfigError(f"{path}: {file} of {reference!r} is not valid Python: {getattr(exc, 'msg', exc)}{line}. "
+                          f"Fix the file.", key=path) from None
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif not isinstance(node, (ast.Expr, ast.Pass)):
+            return  # defined conditionally (if/try/for ...): only importing it can tell
+    if function not in defined:
+        names = sorted(n for n in defined if not n.startswith("_"))
+        raise ConfigError(f"{path}: {file} defines no function {function!r}.{suggest(function, names)} "
+                          f"Defined there: {', '.join(names) or '(nothing)'}.", key=path)
 
 
 def custom_function(reference: str, kind: str, path: str | None = None) -> Callable:

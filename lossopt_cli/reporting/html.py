@@ -105,6 +105,8 @@ def _findings_table(diagnosis: dict) -> str:
 
 
 def render_report(run_dir: str | Path) -> str:
+    from ..liveness import effective_status
+
     """The HTML of a run's report, from the files in its directory."""
     run_dir = Path(run_dir)
     summary = read_json_or_empty(run_dir / rundir.SUMMARY)
@@ -117,7 +119,7 @@ def render_report(run_dir: str | Path) -> str:
     parts = [
         f"<h1>{_e(name)}</h1>",
         f"<p><span class='verdict {css}'>verdict: {_e(verdict)}</span></p>",
-        f"<p>status <b>{_e(summary.get('status', '?'))}</b> after {_e(summary.get('epochs_run', '?'))} of "
+        f"<p>status <b>{_e(effective_status(summary))}</b> after {_e(summary.get('epochs_run', '?'))} of "
         f"{_e(summary.get('epochs_requested', '?'))} epochs; wall time {_e(fmt(summary.get('wall_time_seconds')))} s; "
         f"seed {_e(summary.get('seed', '-'))}; directory <code>{_e(run_dir)}</code></p>",
     ]

@@ -124,14 +124,15 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
         write_report(record.path)
     rows, notes = stats.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
         [], {"noise": "", "target": {}})
-    rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
+    if rows:  # no run finished: no empty leaderboard.csv
+        rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
     plots = draw_plots(records, sweep_dir, [r["config"] for r in rows], title=sweep.name,
                        rank_by=notes.get("rank_by")) if records else {}
     statuses = {run.name: next((r.status for r in records if r.name == run.name), "not_run") for run in sweep.runs}
     summary = {
         "name": sweep.name, "sweep_file": sweep.source, "sweep_dir": str(sweep_dir),
-        "status": "interrupted" if interrupted else ("completed" if all(
-            s in rundir.FINISHED for s in statuses.values()) else "incomplete"),
+        "status": "completed" if all(s in rundir.FINISHED for s in statuses.values())
+        else ("interrupted" if interrupted else "incomplete"),
         "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "runs_total": len(sweep.runs),
         "counts": {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))},

@@ -120,20 +120,51 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
             if not base_source.is_file():
                 raise ConfigError(f"base {base!r}: no such config file ({base_source}); the path is relative to "
                                   f"the sweep file.", key="base")
-            base = config_module.read_yaml(base_source)
+            if base_source.resolve() == path.resolve():
+                raise ConfigError(f"base {base!r} is this sweep file itself; base must name a run config, e.g. "
+                                  f"base: ../quickstart.yaml.", key="base")
+            try:
+                base = config_module.read_yaml(base_source)
+            except ConfigError as err:
+                raise ConfigError(f"base {spec['base']!r}: {err.render()}", key="base") from None
             if not isinstance(base, Mapping):
                 raise ConfigError(f"base {spec['base']!r} must be a config mapping. Got {describe(base)}.", key="base")
+            if "vary" in base or "base" in base:
+                raise ConfigError(f"base {spec['base']!r} is a sweep file (it has base:/vary:); base must name a "
+                                  f"run config. Sweeps do not nest: put its keys in this file's vary:.", key="base")
         base = config_module.apply_overrides(config_module.apply_overrides(base, by_depth(spec["set"])), overrides)
         if base.get("name") is None:
             base["name"] = Path(base_source).stem if base_source else path.stem
         spec["base"] = base
+        if spec["name"] is not None:
+            config_module.check_plain_name(spec["name"], "name")
         name = spec["name"] or path.stem
         values = expand(spec)
         runs = plan_runs(base, values)
+        from ..guards import check_output_dir
+
+        output = base.get("output")
+        check_output_dir(output.get("dir", "outputs") if isinstance(output, Mapping) else "outputs")
+        check_ranked_metrics(spec, runs)
     except ConfigError as err:
         raise err.in_file(str(path)) from None
     spec["name"] = name
     return Sweep(config_module._safe_name(name), str(path), spec, runs)
+
+
+def check_ranked_metrics(spec: dict, runs: list[PlannedRun]) -> None:
+    """``rank_by`` and ``target.metric`` must be history columns the runs will record."""
+    recorded = {"loss", "learning_rate"}
+    for run in runs:
+        # no metrics: the task's default, accuracy for classification (none for regression)
+        recorded.update([m["name"] for m in run.config.metrics] if run.config.metrics is not None else ["accuracy"])
+    recorded |= {f"val_{n}" for n in recorded if n != "learning_rate"}
+    for key, metric in (("rank_by", spec.get("rank_by")), ("target.metric", (spec.get("target") or {}).get("metric"))):
+        if metric is not None and metric not in recorded:
+            from ..schema import suggest
+
+            raise ConfigError(f"{key} {metric!r} is not a column the runs record.{suggest(metric, sorted(recorded))} "
+                              f"Recorded: {', '.join(sorted(recorded))}.", key=key)
 
 
 # YAML 1.1 reads 1e-4 (no dot) as a string; a range bound is always a number, so accept it.
@@ -165,6 +196,11 @@ def expand(spec: dict) -> list[dict]:
         raise ConfigError("vary must name at least one key, e.g. vary: {optimizer.name: [sgd, adam]}.", key="vary")
     checked = {str(k): _check_values(str(k), v, mode) for k, v in vary.items()}
     keys = list(checked)
+    from ..guards import check_expansion_size
+
+    check_expansion_size((math.prod(len(v) for v in checked.values()) if mode == "grid"
+                          else len(next(iter(checked.values()))) if mode == "zip" else spec["samples"] or 0)
+                         * len(spec.get("seeds") or [None]))
     if mode == "grid":
         combos = [dict(zip(keys, c)) for c in itertools.product(*checked.values())]
     elif mode == "zip":
@@ -212,7 +248,13 @@ def run_name(values: Mapping[str, Any]) -> str:
     """A readable name from the varied values: ``{optimizer.name: sgd, ..., seed: 0}`` -> ``sgd-lr0.1-seed0``."""
     from ..naming import part
 
-    return config_module._safe_name("-".join(part(k, v) for k, v in values.items())) if values else ""
+    name = config_module._safe_name("-".join(part(k, v) for k, v in values.items())) if values else ""
+    if len(name) > config_module.MAX_NAME_LENGTH:  # many or long values: keep it a valid directory name, unique
+        import hashlib
+
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        name = f"{name[:config_module.MAX_NAME_LENGTH - 9]}-{digest}"
+    return name
 
 
 def plan_runs(base: dict, combos: list[dict]) -> list[PlannedRun]:
@@ -292,6 +334,20 @@ def load_plan(sweep_dir: str | Path) -> Sweep:
     spec = config_module.read_yaml(sweep_dir / SWEEP_FILE) if (sweep_dir / SWEEP_FILE).exists() else {}
     return Sweep(plan["name"], plan.get("source"), {**spec, "target": plan.get("target"),
                                                     "rank_by": plan.get("rank_by")}, runs)
+
+
+def resumable_runs(sweep_dir: Path) -> dict[str, Path]:
+    """Run name -> its latest attempt that was interrupted (its process gone) and can continue in place from its
+    checkpoint, for the runs without a finished attempt."""
+    from ..liveness import effective_status
+
+    done, latest = finished_runs(sweep_dir), {}
+    for summary_path in sorted((sweep_dir / RUNS).glob(f"*/{rundir.SUMMARY}"), key=lambda p: p.stat().st_mtime):
+        summary = rundir.read_json_or_empty(summary_path)
+        name = summary.get("name")
+        if name and name not in done and (summary_path.parent / rundir.CONFIG).is_file():
+            latest[name] = (summary_path.parent, effective_status(summary))
+    return {name: path for name, (path, status) in latest.items() if status == "interrupted"}
 
 
 def finished_runs(sweep_dir: Path) -> dict[str, Path]:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from .. import rundir, signals
 from ..rundir import PLAN, RUNS
 from ..schema import ConfigError
 from .hparams import write_sweep_hparams
-from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep, write_plan
+from .plan import Sweep, create_sweep_dir, finished_runs, load_plan, load_sweep, resumable_runs, write_plan
 from .progress import Progress
 
 
@@ -34,7 +35,10 @@ class SweepOutcome:
         lines = table_lines(self.rows, self.notes) if self.rows else []
         for name in self.failed:
             lines.append(f"failed: {name}: {self.results[name].error}")
-        lines.append(f"sweep: {self.sweep_dir} (leaderboard.csv, comparison.png, report.html)")
+        from ..reporting.sweep_report import COMPARISON, LEADERBOARD
+
+        written = [f for f in (LEADERBOARD, COMPARISON, rundir.REPORT) if (self.sweep_dir / f).is_file()]
+        lines.append(f"sweep: {self.sweep_dir}" + (f" ({', '.join(written)})" if written else ""))
         if self.interrupted:
             lines.append(f"interrupted: finish it with --resume {self.sweep_dir}")
         return lines
@@ -85,15 +89,22 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
 
     interrupted = False
     try:
-        if resolve_sweep(sweep, sweep_dir, echo=(lambda line: print(line, file=sys.stderr)) if progress else None):
-            write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
-        done = finished_runs(sweep_dir) if resume else {}
-        jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS)) for r in sweep.runs if r.name not in done]
-        executor.run(jobs, on_result)
+        with signals.deferred():  # in-process (serial) runs stop at the end of a step
+            if resolve_sweep(sweep, sweep_dir, echo=(lambda line: print(line, file=sys.stderr)) if progress else None):
+                write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
+            done = finished_runs(sweep_dir) if resume else {}
+            resumable = resumable_runs(sweep_dir) if resume else {}  # interrupted runs continue from their checkpoints
+            jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS), _str(resumable.get(r.name)))
+                    for r in sweep.runs if r.name not in done]
+            executor.run(jobs, on_result)
+            signals.check()
     except KeyboardInterrupt:
         interrupted = True
-    rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
-    write_sweep_hparams(sweep_dir, sweep)  # with training.tensorboard: the HParams dashboard
+    with signals.deferred():  # Ctrl-C here: the results are still written whole
+        rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+        write_sweep_hparams(sweep_dir, sweep)  # with training.tensorboard: the HParams dashboard
+    if interrupted and len(finished_runs(sweep_dir)) == len(sweep.runs):
+        interrupted = False  # every run had finished: nothing to resume
     return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
 
 
@@ -107,3 +118,7 @@ def redraw(sweep_dir: str | Path) -> SweepOutcome:
     rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, {})
     write_sweep_hparams(sweep_dir, sweep)
     return SweepOutcome(sweep_dir, {}, False, rows, notes)
+
+
+def _str(path) -> str | None:
+    return str(path) if path is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import keras
 
-from .. import rundir
+from .. import rundir, signals
 from .recorder import RunRecorder
 
 
@@ -47,8 +47,9 @@ class RecorderCallback(keras.callbacks.Callback):
         return self.recorder.diverged_at
 
 
-def build_callbacks(config, recorder: RunRecorder) -> list[keras.callbacks.Callback]:
-    """The callbacks of a run, in the order they must run at each epoch's end."""
+def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | None = None) -> list[keras.callbacks.Callback]:
+    """The callbacks of a run, in the order they must run at each epoch's end. ``resume``: the
+    checkpoint (meta, arrays) whose callback state a resumed run starts from."""
     callbacks: list[keras.callbacks.Callback] = [RecorderCallback(recorder)]
     training = config.training
     if training["early_stopping"]:
@@ -58,7 +59,17 @@ def build_callbacks(config, recorder: RunRecorder) -> list[keras.callbacks.Callb
     if training.get("tensorboard"):  # <run>/tensorboard/{train,validation}: tensorboard --logdir <run>
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(recorder.run_dir / rundir.TENSORBOARD),
                                                      **training["tensorboard"]))
-    # Checkpoints go here, writing under recorder.run_dir.
+    if training.get("checkpoint", "every_epoch") == "every_epoch" or resume is not None:
+        from .checkpoint import CheckpointCallback
+
+        meta, arrays = resume or ({}, {})
+        callbacks.append(CheckpointCallback(recorder.run_dir, callbacks, meta.get("callbacks"), arrays))
+    from .fused import needs_batch_hooks
+
+    # last: an epoch is recorded (and checkpointed) before a signal stops the run. Trained by model.fit
+    # (a callback acts per batch) it stops at the end of the current step; fused (one compiled call per
+    # epoch) at the end of the epoch.
+    callbacks.append(StopOnSignalPerStep() if needs_batch_hooks(callbacks) else StopOnSignal())
     return callbacks
 
 
@@ -70,6 +81,22 @@ def outcome(recorder: RunRecorder, callbacks: list) -> tuple[str, dict]:
     if early is not None and early.stopped_epoch > 0:
         return "early_stopped", {"stopped_epoch": early.stopped_epoch + 1}
     return "completed", {}
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Ctrl-C or SIGTERM during training (see ``lossopt_cli.signals``): stop right after an epoch is
+    recorded and checkpointed. Per epoch only, so a run can still be trained fused."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        signals.check()
+
+
+class StopOnSignalPerStep(StopOnSignal):
+    """The same, also at the end of every step, for runs that ``model.fit`` trains anyway: the epoch in
+    progress is not recorded."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        signals.check()
 
 
 def _is_number(v) -> bool:

@@ -36,7 +36,8 @@ def data_checkable(config) -> str | None:
     name = config.data["dataset"]
     if name.startswith("keras:") and name in DATASETS and not keras_dataset_cached(name.split(":", 1)[1]):
         return f"{name} is not in Keras' cache, so its data was not checked (training downloads it)"
-    if not name.startswith("keras:") and name not in DATASETS and Path(name).is_dir():
+    if (not name.startswith("keras:") and name not in DATASETS and Path(name).is_dir()
+            and sum(d.is_dir() for d in Path(name).iterdir()) >= 2):  # fewer class folders: the loader says so
         return f"{name} is a folder of images, read with TensorFlow, so its data was not checked"
     return None
 
@@ -44,7 +45,10 @@ def data_checkable(config) -> str | None:
 def check_data(config, offline: bool = False) -> Preflight:
     """Load and prepare the data, then check the config against it. ``offline``: never import
     TensorFlow (skip what needs it, with a note)."""
+    from ..guards import check_output_dir
+
     notes: list[str] = []
+    check_output_dir(config.output["dir"])
     if offline:
         reason = data_checkable(config)
         if reason:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .. import rundir
+from .. import liveness, rundir
 from ..config import RunConfig, dump
 
 
@@ -66,18 +66,23 @@ class RunRecorder:
             raise FileExistsError(f"{run_dir} is not empty: a run directory is never reused")
         rundir.atomic_write(run_dir / rundir.CONFIG, dump(config))
         base = {"name": config.name, "run_dir": str(run_dir), "seed": config.seed, "status": "running",
-                "epochs_requested": config.training["epochs"], "started_at": _iso(time.time()), **(info or {})}
+                "epochs_requested": config.training["epochs"], "started_at": _iso(time.time()), **(info or {}),
+                **liveness.owner()}  # pid and host: `list` tells a live run from one whose process is gone
         recorder = cls(run_dir, base, monitor, on_epoch=on_epoch)
         recorder.write_summary()
         return recorder
 
     @classmethod
-    def reopen(cls, run_dir: str | Path, *, monitor: str | None = None, on_epoch=None) -> RunRecorder:
+    def reopen(cls, run_dir: str | Path, *, monitor: str | None = None, on_epoch=None,
+               keep_epochs: int | None = None) -> RunRecorder:
         """An existing run directory, to continue it: its epochs so far and its summary are read back;
-        the next ``record_epoch`` appends after them. ``config.yaml`` is left as it is."""
+        the next ``record_epoch`` appends after them. ``config.yaml`` is left as it is. ``keep_epochs``:
+        continue after that many epochs (those of the checkpoint), dropping any recorded after it."""
         run_dir = Path(run_dir)
         history = run_dir / rundir.HISTORY
         rows = rundir.read_history_rows(history) if history.is_file() else []
+        if keep_epochs is not None:
+            rows = rows[:keep_epochs]
         summary = rundir.read_summary(run_dir)
         if not summary and not rows:
             raise FileNotFoundError(f"{run_dir} is not a run directory (no {rundir.SUMMARY}, no {rundir.HISTORY})")
@@ -86,6 +91,7 @@ class RunRecorder:
         base = {k: v for k, v in summary.items() if k not in progress}
         base.setdefault("name", run_dir.name)
         base["run_dir"] = str(run_dir)
+        base.update(liveness.owner())  # this process writes it now
         recorder = cls(run_dir, base, monitor or summary.get("monitor") or "val_loss", rows, on_epoch,
                        previous_wall_time=float(summary.get("wall_time_seconds") or 0.0))
         return recorder
@@ -145,8 +151,10 @@ class RunRecorder:
                            traceback=traceback.format_exc(limit=8)[-4000:])
 
     def finalize(self) -> None:
-        """``diagnosis.json``, ``curves.png`` and ``report.html`` from the saved files; only warns on failure."""
-        finalize(self.run_dir)
+        """``diagnosis.json``, ``curves.png`` and ``report.html`` from the saved files; only warns on failure.
+        A run stopped before its first epoch ended has nothing to draw: its summary says so."""
+        if self.epochs_recorded:
+            finalize(self.run_dir)
 
     def result(self, notes: list[str] | None = None) -> RunResult:
         return RunResult(self.run_dir, self.status, rundir.read_summary(self.run_dir), list(notes or []))

@@ -82,18 +82,36 @@ def run_info(prepared: PreparedRun) -> dict:
             "notes": prepared.notes}
 
 
-def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None) -> RunResult:
-    """Train a prepared run into a new run directory (or the empty ``run_dir`` given)."""
+def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None,
+            resume: bool = False) -> RunResult:
+    """Train a prepared run into a new run directory (or the empty ``run_dir`` given); with ``resume``,
+    continue the run in ``run_dir`` from its checkpoint (see ``training.resume``)."""
+    from .. import signals
+    from . import checkpoint
     from .callbacks import build_callbacks
     from .fused import fit_in_order
 
+    signals.check()  # Ctrl-C/SIGTERM during start-up (some imports swallow the first KeyboardInterrupt): no run dir
+
     config, data = prepared.config, prepared.data
-    recorder = RunRecorder.create(config, monitor=prepared.monitor, info=run_info(prepared), run_dir=run_dir,
-                                  on_epoch=on_epoch)
-    callbacks = build_callbacks(config, recorder)
+    saved = None
+    if resume:
+        saved = checkpoint.read(run_dir)
+        if saved is not None:
+            checkpoint.restore(prepared.model, *saved)
+        recorder = RunRecorder.reopen(run_dir, monitor=prepared.monitor, on_epoch=on_epoch,
+                                      keep_epochs=saved[0]["epoch"] if saved else 0)
+        recorder.write_summary()  # status running again, with this process as its owner
+    else:
+        recorder = RunRecorder.create(config, monitor=prepared.monitor, info=run_info(prepared), run_dir=run_dir,
+                                      on_epoch=on_epoch)
+    callbacks = build_callbacks(config, recorder, resume=saved)
+    first_epoch, epochs = recorder.epochs_recorded, config.training["epochs"]
     try:
-        fit_in_order(prepared.model, data, batch_size=prepared.batch_size, epochs=config.training["epochs"], seed=config.seed,
-                     shuffle=config.training["shuffle"], callbacks=callbacks, verbose=verbose)
+        if first_epoch < epochs:  # lossopt's own batch order, a function of (seed, epoch): resumes exactly
+            fit_in_order(prepared.model, data, batch_size=prepared.batch_size, epochs=epochs, seed=config.seed,
+                         shuffle=config.training["shuffle"], callbacks=callbacks, verbose=verbose,
+                         initial_epoch=first_epoch)
         finish_trained(prepared, recorder, callbacks)
     except KeyboardInterrupt:
         recorder.finish("interrupted")

@@ -20,7 +20,10 @@ class AutoExecutor(ProcessExecutor):
     name = "auto"
 
     def run(self, jobs, on_result):
-        groups, alone = plan_groups(list(jobs), workers=self.workers, split_for_workers=True)
+        jobs = list(jobs)  # a run resumed from its checkpoint continues alone, in its own directory
+        groups, alone = plan_groups([job for job in jobs if not job.resume_dir], workers=self.workers,
+                                    split_for_workers=True)
+        alone += [job for job in jobs if job.resume_dir]
         units = [Unit(run_group, group, tuple(job.name for job in group))
                  for group in sorted(groups, key=len, reverse=True)]
         units += [Unit(base.run_job, job, (job.name,)) for job in alone]

@@ -12,13 +12,12 @@ in this package, registered by name in ``executors/__init__.py``.
 from __future__ import annotations
 
 import os
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ... import rundir
+from ... import rundir, signals
 
 
 @dataclass
@@ -28,6 +27,7 @@ class Job:
     name: str
     config: dict
     runs_root: str
+    resume_dir: str | None = None  # an interrupted attempt to continue from its checkpoint, in place
 
 
 @dataclass
@@ -49,12 +49,24 @@ def run_job(job: Job) -> JobResult:
     try:
         if _WORKER["stop"] is not None and _WORKER["stop"].is_set():
             return JobResult(job.name, "not_started", None, None, None, 0.0)
-        _WORKER["busy"], _WORKER["interrupted"] = True, False
+        _WORKER["busy"] = True
         from ...training.runner import execute, prepare_run
 
-        prepared = prepare_run(validate(job.config))
-        run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
-        result = execute(prepared, verbose=0, run_dir=run_dir)
+        with signals.busy():
+            if job.resume_dir:
+                from ...training.resume import prepare_resumed
+
+                prepared = prepare_resumed(job.resume_dir)
+            else:
+                prepared = prepare_run(validate(job.config))
+            signals.check()  # a signal while preparing that an import swallowed: no run directory
+            with signals.deferred():  # a signal stops the run at the end of a step; it saves what finished
+                if job.resume_dir:
+                    run_dir = Path(job.resume_dir)
+                    result = execute(prepared, verbose=0, run_dir=run_dir, resume=True)
+                else:
+                    run_dir = rundir.create_run_dir(job.runs_root, job.name, stamp=False)  # a re-run: name-2
+                    result = execute(prepared, verbose=0, run_dir=run_dir)
         return JobResult(job.name, result.status, str(result.run_dir), result.summary, result.summary.get("error"),
                          time.time() - started)
     except KeyboardInterrupt:  # the run saved what finished; it may even have finished just before
@@ -99,14 +111,7 @@ class Executor:
 
 # --- in a worker process ----------------------------------------------------------------------
 
-_WORKER: dict = {"busy": False, "interrupted": False, "stop": None}
-
-
-def _on_sigint(signum, frame):
-    """In a worker: Ctrl-C interrupts the run in progress once (it then saves), and is ignored when idle."""
-    if _WORKER["busy"] and not _WORKER["interrupted"]:
-        _WORKER["interrupted"] = True
-        raise KeyboardInterrupt
+_WORKER: dict = {"busy": False, "stop": None}
 
 
 def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
@@ -116,7 +121,7 @@ def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
 
     quiet_tensorflow()
     _WORKER["stop"] = stop
-    signal.signal(signal.SIGINT, _on_sigint if handle_sigint else signal.SIG_IGN)
+    signals.install_worker(handle_sigint)  # Ctrl-C/SIGTERM stop the run in progress; the worker ends with its parent
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"

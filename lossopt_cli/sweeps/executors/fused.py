@@ -111,10 +111,12 @@ def run_group(jobs: list[Job]) -> list[JobResult]:
     base._WORKER["busy"], base._WORKER["interrupted"] = True, False
     run_dirs = []
     try:
+        from ... import signals
         from ...training.fused_runs import train_group
 
-        run_dirs = [rundir.create_run_dir(job.runs_root, job.name, stamp=False) for job in jobs]
-        group = train_group([job.config for job in jobs], run_dirs)
+        with signals.busy(), signals.deferred():  # a signal stops the group after its epoch; each member saves
+            run_dirs = [rundir.create_run_dir(job.runs_root, job.name, stamp=False) for job in jobs]
+            group = train_group([job.config for job in jobs], run_dirs)
     except BaseException as exc:  # noqa: BLE001 - the sweep goes on; every member says why it stopped
         error = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"[:2000]
         return [_saved_result(job, run_dirs[i] if i < len(run_dirs) else None, error, started)
@@ -158,7 +160,9 @@ class FusedExecutor(Executor):
         self.run_one = run_one
 
     def run(self, jobs, on_result):
-        groups, alone = plan_groups(list(jobs))
+        jobs = list(jobs)  # a run resumed from its checkpoint continues alone, in its own directory
+        groups, alone = plan_groups([job for job in jobs if not job.resume_dir])
+        alone += [job for job in jobs if job.resume_dir]
         for group in groups:
             results = run_group(group)
             for result in results:

@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ... import signals
 from . import base
 from .base import Executor, JobResult, init_worker
 
@@ -91,11 +92,17 @@ class ProcessExecutor(Executor):
                         pool.shutdown(wait=False, cancel_futures=True)
                         pool = new_pool()
                         running[pool.submit(unit.function, unit.argument)] = unit
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                signals.check()  # a signal to this process (recorded while the sweep defers it): stop the workers
                 for future in done:
                     report(future, running.pop(future))
         except KeyboardInterrupt:
             stop.set()  # no new run starts; the running ones save what finished and return
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                try:  # SIGTERM sent to this process alone never reached the workers
+                    os.kill(process.pid, signal.SIGTERM)
+                except (ProcessLookupError, AttributeError, TypeError):
+                    pass
             try:
                 for future in list(running):
                     report(future, running.pop(future))

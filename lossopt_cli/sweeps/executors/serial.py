@@ -17,7 +17,10 @@ class SerialExecutor(Executor):
         self.run_one = run_one  # default: run_job (looked up when called); workers: one, always
 
     def run(self, jobs, on_result):
+        from ... import signals
+
         for job in jobs:
+            signals.check()  # a signal between runs: start no other
             result = (self.run_one or base.run_job)(job)  # looked up when called: tests replace it
             on_result(result)
             if result.status == "interrupted":
