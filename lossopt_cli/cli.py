@@ -305,6 +305,9 @@ def main():
     from .training import quiet_tensorflow
 
     quiet_tensorflow()  # the entry point, not an import, sets the process up
+    from . import signals
+
+    signals.owns_process()  # a signal after the command finished is ignored, not click's "Aborted!" and exit 1
     cli(prog_name="lossopt")
 
 

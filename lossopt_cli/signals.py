@@ -24,10 +24,13 @@ from contextlib import contextmanager
 
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 
-_STATE = {"received": None, "count": 0, "depth": 0, "worker": False, "busy": False}
+_STATE = {"received": None, "count": 0, "depth": 0, "worker": False, "busy": False, "owner": False,
+          "closing": False}
 
 
 def _handler(signum, frame):
+    if _STATE["closing"]:
+        return  # the command has finished; the process is exiting with its exit code
     first = _STATE["received"] is None
     if first:
         _STATE["received"] = signum
@@ -56,8 +59,17 @@ def install() -> None:
             return
 
 
+def owns_process() -> None:
+    """``lossopt`` runs as its own process (the entry point): its handlers stay to the end."""
+    _STATE["owner"] = True
+
+
 def uninstall() -> None:
-    """Put back the handlers ``install`` replaced (a command run from Python leaves the process as it was)."""
+    """Put back the handlers ``install`` replaced (a command run from Python leaves the process as it was);
+    in lossopt's own process, keep them but ignore a signal from now on: the command has finished."""
+    if _STATE["owner"]:
+        _STATE["closing"] = True
+        return
     for signum, previous in list(_PREVIOUS.items()):
         try:
             signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
