@@ -4,7 +4,7 @@ directory must be consistent (every file whole, the history's epochs consecutive
 at the last epoch or the one before, no run left `running`, the promised files there after
 SIGINT/SIGTERM, no sweep worker left behind) and resumable; some trials resume and finish.
 
-Each trial starts real processes (TensorFlow's import included, 20-90 s a trial on a shared 2-core
+Each trial starts real processes (TensorFlow's import included, 10-60 s a trial on a shared 2-core
 machine), so by default a seeded subset of ``DEFAULT_TRIALS`` runs; ``LOSSOPT_KILL_TRIALS=24 pytest tests/test_kill_harness.py`` runs all 24
 (the README gives the last full result).
 """
