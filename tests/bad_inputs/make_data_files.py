@@ -1,6 +1,8 @@
-"""Re-create the data files of the bad-input corpus (tests/bad_inputs/data/): python make_data_files.py.
+"""Write the data files of the bad-input corpus: ``python make_data_files.py [DIR]`` (default: data/
+beside this file). The test writes them into its copy of the corpus, so none is committed; this
+script says exactly what is wrong with each."""
 
-The files are committed; this script says exactly what is wrong with each, and writes them again."""
+import sys
 
 from pathlib import Path
 
@@ -16,7 +18,7 @@ def rows(*lines: str) -> str:
 GOOD = [f"{i % 5}.{i},{(i * 7) % 11}.5,{i % 2}" for i in range(12)]
 
 
-def main() -> None:
+def main(DATA: Path = DATA) -> None:  # noqa: N803 - the folder the files go to
     DATA.mkdir(exist_ok=True)
     (DATA / "not_images").mkdir(exist_ok=True)
     (DATA / "not_images" / "notes.txt").write_text("a folder without one sub-folder of images per class\n")
@@ -54,4 +56,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA)
