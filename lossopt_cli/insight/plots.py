@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import rundir
+
 METHOD_COLORS = {"valley": "#2ca02c", "steepest": "#ff7f0e", "minimum/10": "#9467bd"}
 PATH_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
                "#7f7f7f"]
@@ -29,12 +31,10 @@ def _pyplot():
 
 def _save(fig, path: Path, dpi: int = 100) -> Path:
     plt = _pyplot()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=dpi)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return rundir.atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
+    finally:
+        plt.close(fig)
 
 
 def plot_lr_find(record: dict, path: str | Path, title: str = "") -> Path:
@@ -143,7 +143,6 @@ def animate_trajectories(surface, params: dict, record: dict, path: str | Path, 
     plt = _pyplot()
     from matplotlib import animation
 
-    from .. import rundir
 
     fig, ax = plt.subplots(figsize=(6.4, 5.0), layout="constrained")
     _contours(ax, surface, params, n=120)
@@ -169,17 +168,19 @@ def animate_trajectories(surface, params: dict, record: dict, path: str | Path, 
 
     anim = animation.FuncAnimation(fig, draw, frames=len(stops), interval=80, blit=True)
     path = Path(path)
-    gif = path.with_name(f".{path.stem}.tmp.gif")
-    anim.save(gif, writer=animation.PillowWriter(fps=12), dpi=70)
+    writer = animation.PillowWriter(fps=12)
     if kind == "html":  # the GIF embedded in one self-contained page (a few hundred KB, not 10 MB of PNG frames)
         import base64
+        import tempfile
 
-        encoded = base64.b64encode(gif.read_bytes()).decode("ascii")
-        gif.unlink()
+        with tempfile.TemporaryDirectory() as scratch:
+            gif = Path(scratch) / "trajectories.gif"
+            anim.save(gif, writer=writer, dpi=70)
+            encoded = base64.b64encode(gif.read_bytes()).decode("ascii")
         rundir.atomic_write(path, f"<!doctype html><meta charset='utf-8'><title>{surface.name}: optimizer trajectories"
                                   f"</title>\n<h1>{surface.name}: f = {surface.formula}</h1>\n"
                                   f"<img alt='optimizer trajectories' src='data:image/gif;base64,{encoded}'>\n")
     else:
-        gif.replace(path)
+        rundir.atomic_save(path, lambda tmp: anim.save(tmp, writer=writer, dpi=70))
     plt.close(fig)
     return path
