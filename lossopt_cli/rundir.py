@@ -42,6 +42,7 @@ LEADERBOARD = "leaderboard.csv"
 STATUSES = ("running", "completed", "early_stopped", "diverged", "interrupted", "failed")
 SUCCEEDED = ("completed", "early_stopped")  # the run did what was asked (exit code 0)
 FINISHED = ("completed", "early_stopped", "diverged")  # a result: a sweep's --resume does not train it again
+USABLE = ("completed", "early_stopped", "interrupted")  # curves that trained as asked, as far as they went: they count in statistics
 
 
 def _temporary_name(path: Path, suffix: str = ".tmp") -> Path:

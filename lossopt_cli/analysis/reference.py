@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import math
 
+from ..rundir import USABLE
 from .runs import RunRecord
 
-USABLE = ("completed", "early_stopped", "interrupted")
 
 
 def data_key(record: RunRecord) -> str | None:

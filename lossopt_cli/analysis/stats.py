@@ -18,6 +18,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .. import rundir
 from . import noise
 from .runs import RunRecord
 
@@ -25,7 +26,7 @@ from .runs import RunRecord
 T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 
-USABLE = ("completed", "early_stopped", "interrupted", "unknown")  # runs whose curves count in the statistics
+USABLE = (*rundir.USABLE, "unknown")  # runs whose curves count in the statistics (unknown: a plain Keras history)
 LAST_STRIP = 1  # epochs averaged into a run's final value (1: the last epoch, the model a run ends with)
 SIMILAR = 0.1  # relative difference under which two configurations' scores are "similar"
 TROUBLE = ("diverged", "unstable")  # verdicts that flag a configuration
