@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lossopt_cli import config
 from lossopt_cli.analysis import noise, stats
@@ -330,3 +331,24 @@ def test_the_default_target_of_a_score_near_1_is_not_reached_by_everyone_at_epoc
     assert target["value"] == pytest.approx(0.99 - 0.001)
     rows, _ = stats.leaderboard(records, rank_by="val_auc")
     assert [r["reached_target"] for r in rows] == ["1/1", "0/1"]
+
+
+def test_a_run_interrupted_before_its_first_epoch_is_no_reference_and_does_not_crash_the_sweep_report(tmp_path):
+    """Ctrl-C while a sweep's run was starting left a run directory with summary.json and no history.csv:
+    the sweep's report crashed with 'No history at ...' (exit 2 instead of 130)."""
+    from lossopt_cli import rundir
+    from lossopt_cli.analysis.reference import apply_references
+
+    data = {"data": {"dataset": "iris"}, "loss": {"name": "categorical_crossentropy"}, "seed": 0}
+    write_run(tmp_path / "a", "a", decay(10, 1.0, 0.1, 3.0), config=data, verdict="healthy")
+    write_run(tmp_path / "b", "b", decay(10, 1.0, 0.3, 3.0), config=data, verdict="healthy")
+    started = tmp_path / "c"
+    started.mkdir()
+    rundir.atomic_write(started / rundir.CONFIG, yaml.safe_dump({"name": "c", **data}))
+    rundir.write_json(started / rundir.SUMMARY, {"name": "c", "status": "interrupted", "epochs_run": 0})
+    records = collect([tmp_path])
+    assert {r.name: r.status for r in records}["c"] == "interrupted"
+    changed = apply_references(records)
+    assert "c" not in [r.name for r in changed]
+    rows, _ = stats.leaderboard(records, None, None)
+    assert "c" in {row["config"] for row in rows} | {r.name for r in records}

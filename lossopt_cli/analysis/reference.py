@@ -34,6 +34,8 @@ def references(records: list[RunRecord]) -> dict[str, dict]:
         key = data_key(record)
         if key is None or record.status not in USABLE or record.verdict in ("diverged", "unstable"):
             continue
+        if not record.history:  # interrupted before its first epoch: no curve to judge or to judge by
+            continue
         members.setdefault(key, []).append(record)
         values = [v for v in record.history.get("val_loss", []) if isinstance(v, float) and math.isfinite(v)]
         if values and (key not in best or min(values) < best[key][0]):
