@@ -40,11 +40,9 @@ def test_validate_imports_pandas_only_for_a_csv_file():
     assert run_probe(["validate", "configs/csv_field_survey.yaml"]) == "0 ['pandas']"
 
 
-def test_every_command_has_help_and_is_in_the_readme():
-    readme = (REPO / "README.md").read_text()
-    for name, command in cli.commands.items():
+def test_every_command_has_help():
+    for name, command in cli.commands.items():  # that each is documented: tests/test_docs.py
         assert command.help and command.help.strip(), name
-        assert f"lossopt {name}" in readme, f"`lossopt {name}` is not documented in README.md"
 
 
 def test_tensorflow_start_up_lines_do_not_reach_the_user():
