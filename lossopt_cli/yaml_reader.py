@@ -9,12 +9,15 @@ a file), with four limits a plain ``safe_load`` lacks:
 - an "alias bomb" (anchors referring to anchors, a billion laughs) is refused when the document
   expanded would exceed ``MAX_NODES`` values, before anything is built from it.
 
-Syntax errors name the line and column; a tab used for indentation says so.
+Syntax errors name the line and column; a tab used for indentation says so. Numbers are read as
+YAML 1.2 reads them: ``1e-3`` and ``1E5`` are floats (PyYAML follows YAML 1.1, which needs a dot
+and a signed exponent, ``1.0e-3``, and reads ``1e-3`` as a string).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,21 @@ class StrictSafeLoader(yaml.SafeLoader):
                         f"YAML would keep only the last one. Remove one of them", key_node.start_mark)
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
+
+FLOAT_TAG = "tag:yaml.org,2002:float"
+# YAML 1.2's core-schema floats (an exponent without a dot, an unsigned exponent) and YAML 1.1's
+# (underscores, sexagesimal) alike; what matches is converted by SafeLoader's float constructor.
+FLOAT_1_2 = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+StrictSafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != FLOAT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+StrictSafeLoader.add_implicit_resolver(FLOAT_TAG, FLOAT_1_2, list("-+0123456789."))
 
 
 def _expanded_size(node, memo: dict) -> int:

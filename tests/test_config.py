@@ -172,3 +172,21 @@ def test_custom_file_references_are_relative_to_the_config_file(tmp_path, monkey
     assert cfg.loss["name"] == f"{(tmp_path / 'sub' / 'my_loss.py').resolve()}:my_loss"
     with pytest.raises(ConfigError, match="the file 'nope.py' of 'nope.py:f' does not exist"):
         config.load(write_config(tmp_path / "sub", {"data": {"dataset": "diabetes"}, "loss": "nope.py:f"}, "b.yaml"))
+
+
+@pytest.mark.parametrize("written, value", [("1e-3", 0.001), ("1E-4", 0.0001), ("5e-2", 0.05), (".5", 0.5),
+                                            ("1.0e-3", 0.001), ("3e+0", 3.0)])
+def test_numbers_are_read_as_yaml_1_2_reads_them_in_a_config_and_in_set(tmp_path, written, value):
+    """PyYAML follows YAML 1.1: `1e-3` was the string '1e-3' and the rate was refused."""
+    path = tmp_path / "c.yaml"
+    path.write_text(f"data: {{dataset: iris}}\nloss: categorical_crossentropy\n"
+                    f"optimizer: {{name: adam, learning_rate: {written}}}\n")
+    assert config.load(path).to_dict()["optimizer"]["learning_rate"] == pytest.approx(value)
+    result = CliRunner().invoke(cli, ["validate", str(path), "--set", f"optimizer.learning_rate={written}"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_word_that_only_looks_like_a_number_stays_a_string(tmp_path):
+    from lossopt_cli.yaml_reader import load_yaml_text
+
+    assert load_yaml_text("a: 1e\nb: e3\nc: 1e-3x\nd: 2026-01-01x") == {"a": "1e", "b": "e3", "c": "1e-3x", "d": "2026-01-01x"}

@@ -186,3 +186,16 @@ def test_random_draws_are_crossed_with_seeds_and_set_applies_before_the_command_
     assert runs[0].values["optimizer.learning_rate"] == runs[1].values["optimizer.learning_rate"]
     assert runs[0].group == runs[1].group != runs[2].group
     assert {(r.config.training["epochs"], r.config.training["batch_size"]) for r in runs} == {(3, 8)}
+
+
+def test_a_sweep_file_reads_1e_3_as_a_number_in_lists_and_ranges(tmp_path):
+    path = write_sweep(tmp_path, {})
+    text = ("base: {data: {dataset: iris}, loss: categorical_crossentropy, training: {epochs: 1}}\n"
+            "mode: random\nsamples: 3\nseed: 0\n"
+            "vary: {optimizer.learning_rate: {low: 1e-4, high: 1e-1, log: true}, training.batch_size: [16, 32]}\n")
+    path.write_text(text)
+    rates = [run.config.to_dict()["optimizer"]["learning_rate"] for run in sweeps.load_sweep(path).runs]
+    assert len(rates) == 3 and all(1e-4 <= r <= 0.1 for r in rates)
+    path.write_text("base: {data: {dataset: iris}, loss: categorical_crossentropy}\n"
+                    "vary: {optimizer.learning_rate: [1e-3, 1e-2]}\n")
+    assert [run.config.to_dict()["optimizer"]["learning_rate"] for run in sweeps.load_sweep(path).runs] == [0.001, 0.01]
