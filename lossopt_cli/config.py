@@ -158,6 +158,9 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "categorical": Param([], ListOf(COLUMN, allow_scalar=True),
                              "CSV only: columns to one-hot encode (text columns are detected without it)"),
         "exclude": Param([], ListOf(COLUMN, allow_scalar=True), "CSV only: columns to leave out (ids, dates, ...)"),
+        "include": Param([], ListOf(COLUMN, allow_scalar=True),
+                         "CSV only: columns to keep as features where lossopt would leave them out (a row id, "
+                         "a text column with too many values)"),
         "missing": Param("drop", Choice(("drop", "impute", "error")),
                          "CSV only: rows with missing cells (NA, NaN, empty, ?): drop them, impute (median / most "
                          "frequent, fitted on the training split), or stop with an error"),
@@ -377,7 +380,7 @@ def check_combinations(config: RunConfig) -> None:
                           "tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585). Use mirrored for "
                           "the GPUs of one machine, or `lossopt sweep --executor ray` to spread runs over machines.",
                           key="training.distribute")
-    for key, unset in (("features", None), ("categorical", []), ("exclude", []), ("delimiter", None),
+    for key, unset in (("features", None), ("categorical", []), ("exclude", []), ("include", []), ("delimiter", None),
                        ("header", True)):
         if config.data[key] != unset and not is_table_file(config.data["dataset"]):
             raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "

@@ -112,16 +112,16 @@ def test_delimiter_is_sniffed_quotes_are_kept_and_gzip_is_read(tmp_path):
 
 def test_task_inference_follows_the_loss_and_data_task_overrides(tmp_path):
     path = tmp_path / "ratings.csv"
-    path.write_text("x,rating\n" + "".join(f"{i},{1 + i % 5}\n" for i in range(50)))
+    path.write_text("x,rating\n" + "".join(f"{(i * 7) % 50},{1 + i % 5}\n" for i in range(50)))  # x: not a row number
     assert load_dataset(str(path), {}, "rating", 0).task == "classification"
     assert load_dataset(str(path), {}, "rating", 0, regression_loss=True).task == "regression"
     assert load_dataset(str(path), {}, "rating", 0, task="regression").task == "regression"
     words = tmp_path / "words.csv"
-    words.write_text("x,label\n" + "".join(f"{i},{'yes' if i % 2 else 'no'}\n" for i in range(20)))
+    words.write_text("x,label\n" + "".join(f"{(i * 7) % 20},{'yes' if i % 2 else 'no'}\n" for i in range(20)))
     with pytest.raises(ConfigError, match="data.task is regression but the target column 'label' .* holds text"):
         load_dataset(str(words), {}, "label", 0, task="regression")
     ids = tmp_path / "ids.csv"
-    ids.write_text("x,label\n" + "".join(f"{i},name{i}\n" for i in range(80)))
+    ids.write_text("x,label\n" + "".join(f"{(i * 7) % 80},name{i}\n" for i in range(80)))
     with pytest.raises(ConfigError, match="holds text with 80 distinct values, more than data.max_categories"):
         load_dataset(str(ids), {}, "label", 0)
 
@@ -185,3 +185,49 @@ def test_per_class_scores_and_label_decoding():
     out = scores(np.array([0, 0, 1, 2, 2]), np.array([0, 1, 1, 2, 0]), 3)
     assert out["confusion"] == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
     assert out["precision"] == [0.5, 0.5, 1.0] and out["recall"] == [0.5, 1.0, 0.5] and out["support"] == [2, 1, 2]
+
+
+def id_column_file(path, index_label="rownames", shuffled=False, name_of_id=None):
+    """200 rows of two features and a label, with a row-number column as R's write.csv or pandas' to_csv writes it."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=200), rng.normal(size=200)
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "label": np.where(x1 + 0.5 * x2 > 0, "yes", "no")})
+    frame.index = rng.permutation(np.arange(1, 201)) * 7 if shuffled else np.arange(1, 201)
+    frame.to_csv(path, index_label=index_label)
+    return path
+
+
+@pytest.mark.parametrize("index_label", ["rownames", None, "id", "X"])
+def test_a_row_number_column_never_reaches_the_model(tmp_path, index_label):
+    """R's write.csv `rownames` (and pandas' `Unnamed: 0`) went into the model as a feature, without a word."""
+    path = id_column_file(tmp_path / "d.csv", index_label)
+    ds = load_dataset(str(path), {}, "label", 0)
+    assert ds.feature_names == ["x1", "x2"]
+    column = "Unnamed: 0" if index_label is None else index_label
+    (note,) = [n for n in ds.notes if "row id" in n]
+    assert repr(column) in note and "data.include" in note
+    assert column in ds.inference["resolved"]["exclude"]  # recorded in config.yaml: a rerun reads the same columns
+
+
+def test_an_id_named_column_in_any_order_is_an_id_but_a_plain_numeric_feature_is_not(tmp_path):
+    path = id_column_file(tmp_path / "d.csv", "customer_id", shuffled=True)
+    assert load_dataset(str(path), {}, "label", 0).feature_names == ["x1", "x2"]
+    path = id_column_file(tmp_path / "e.csv", "income", shuffled=True)  # distinct integers, not in order, not an id name
+    assert load_dataset(str(path), {}, "label", 0).feature_names == ["income", "x1", "x2"]
+
+
+def test_data_include_keeps_an_id_like_column_and_exclude_silences_it(tmp_path):
+    path = id_column_file(tmp_path / "d.csv")
+    kept = load_dataset(str(path), {}, "label", 0, include=["rownames"])
+    assert kept.feature_names == ["rownames", "x1", "x2"] and not [n for n in kept.notes if "row id" in n]
+    quiet = load_dataset(str(path), {}, "label", 0, exclude=["rownames"])
+    assert quiet.feature_names == ["x1", "x2"] and not [n for n in quiet.notes if "row id" in n]
+    cfg = write_config(tmp_path, {"data": {"dataset": str(path), "target": "label", "include": ["rownames"],
+                                           "exclude": ["rownames"]}, "loss": "binary_crossentropy"})
+    result = CliRunner().invoke(cli, ["validate", str(cfg)])
+    assert result.exit_code == 2 and "data.include" in result.output and "Traceback" not in result.output
+    cfg = write_config(tmp_path, {"data": {"dataset": "iris", "include": ["x"]}, "loss": "categorical_crossentropy"})
+    result = CliRunner().invoke(cli, ["validate", str(cfg)])
+    assert result.exit_code == 2 and "data.include applies to CSV files only" in result.output

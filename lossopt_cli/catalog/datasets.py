@@ -521,7 +521,7 @@ def load_dataset(name: str, params: dict, target: str | None, seed: int, task: s
         DATASETS.entry(name, "data.dataset")  # raises: unknown Keras dataset, with a did-you-mean
     if task is not None:
         options["task"] = task
-    table_keys = ("exclude", "task", "missing", "header", "comment", "delimiter", "max_categories", "regression_loss")
+    table_keys = ("exclude", "include", "task", "missing", "header", "comment", "delimiter", "max_categories", "regression_loss")
     from .tables import is_table_file
 
     if not is_table_file(name):

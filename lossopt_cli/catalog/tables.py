@@ -5,7 +5,10 @@ delimiter and checks that every row has as many fields as the header, naming the
 does not; pandas then reads the table (quoted fields, ``NA``/``NaN``/empty/``?`` cells).
 Numeric columns are features as they are; text columns are one-hot encoded unless they have
 too many distinct values for that (an id, free text, a date), in which case they are dropped
-with a note; ``data.categorical`` one-hot encodes a column whatever its type. The target's
+with a note; a numeric column that is a row id (all distinct integers, in order or named like
+``id``, ``index``, ``rownames``, ``Unnamed: 0``: what R's write.csv and pandas' to_csv add) is
+dropped with a note too; ``data.include`` keeps such a column, ``data.categorical`` one-hot
+encodes a column whatever its type. The target's
 task is inferred (text or few integers: classification; otherwise, or with a regression
 loss: regression) unless ``data.task`` says. Rows with missing cells are dropped, or kept for
 imputation on the training split (``training.data``), or an error (``data.missing``).
@@ -32,6 +35,11 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".data", ".dat")
 MISSING_MARKERS = ["?"]  # on top of pandas' own: "", NA, N/A, NaN, nan, null, NULL, None, #N/A, ...
 DELIMITERS = ",;\t|"
 ID_LIKE_MIN = 10  # a text column unique on more than half the rows (and > this many values) is an id
+# names that tools give a row-number column: R's write.csv (rownames, "" -> Unnamed: 0, X after read.csv), pandas'
+# to_csv (Unnamed: 0), readr (...1), and id columns (id, index, row_id, customer_id, ...)
+ID_NAMES = re.compile(r"^(?:|id|idx|index|row|rownames?|row[ _.]?names?|row[ _.]?(?:id|num|number|no)|unnamed: ?\d+"
+                      r"|\.\.\.\d+|.*[ _.]id)$", re.IGNORECASE)
+ID_NAMES_EXACT = ("X", "ID", "Id")  # R's read.csv names an unnamed first column X; a lower-case x is a feature
 
 
 def is_table_file(path: str | Path) -> bool:
@@ -49,6 +57,7 @@ class TableOptions:
     features: list | None = None
     categorical: list = field(default_factory=list)
     exclude: list = field(default_factory=list)
+    include: list = field(default_factory=list)
     task: str = "auto"
     missing: str = "drop"
     header: bool = True
@@ -210,6 +219,24 @@ def _too_many(levels: int, rows: int, limit: int) -> str | None:
     return None
 
 
+def id_like(name: str, series) -> str | None:
+    """Why a numeric column is a row id rather than a feature, or None: all its values distinct integers,
+    and either in increasing order (a row number) or under a name tools give an id column."""
+    values = series.dropna()
+    n = len(values)
+    if n < ID_LIKE_MIN or n != len(series) or series.dtype.kind not in "iuf":
+        return None
+    numbers = values.to_numpy(dtype="float64")
+    if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)) or len(np.unique(numbers)) != n:
+        return None
+    if np.all(np.diff(numbers) > 0):
+        return (f"distinct integers in increasing order ({level_name(numbers[0])}, {level_name(numbers[1])}, ... "
+                f"{level_name(numbers[-1])}): a row number")
+    if ID_NAMES.match(str(name).strip()) or str(name).strip() in ID_NAMES_EXACT or str(name).endswith(("ID", "Id")):
+        return f"named like an id, {n} distinct integers"
+    return None
+
+
 def _infer_task(series, options: TableOptions, target: str, path: Path) -> str:
     numeric = _is_numeric(series)
     levels = series.dropna().nunique()
@@ -285,6 +312,11 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
     chosen = [_resolve(c, columns, "data.features", path, header) for c in options.features or []]
     categorical = [_resolve(c, columns, "data.categorical", path, header) for c in options.categorical]
     excluded = [_resolve(c, columns, "data.exclude", path, header) for c in options.exclude]
+    included = [_resolve(c, columns, "data.include", path, header) for c in options.include]
+    if set(included) & set(excluded):
+        both = sorted(set(included) & set(excluded), key=str)[0]
+        raise ConfigError(f"column {both!r} is in both data.include and data.exclude. Keep it in one of them.",
+                          key="data.include")
     if target in excluded:
         raise ConfigError(f"data.exclude lists the target {target!r}.", key="data.exclude")
     candidates = [c for c in (chosen or columns) if c != target and c not in excluded]
@@ -306,7 +338,8 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
             entry["use"] = "excluded" if column in excluded else "not a feature"
         elif column in categorical or entry["type"] == "text":
             levels = series.dropna().nunique()
-            reason = None if column in categorical else _too_many(levels, len(series), options.max_categories)
+            keep = column in categorical or column in included
+            reason = None if keep else _too_many(levels, len(series), options.max_categories)
             if reason:
                 entry["use"] = f"dropped: {reason}"
                 dropped.append(column)
@@ -316,14 +349,20 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
             else:
                 entry["use"] = f"one-hot, {levels} values"
                 kinds[column] = "category"
+        elif column not in chosen and column not in included and (why := id_like(column, series)):
+            entry["use"] = f"dropped: a row id, {why}"
+            dropped.append(column)
+            notes.append(f"column {column!r} is left out: it looks like a row id ({why}), and a row's number says "
+                         f"nothing about its label. List it in data.include to use it as a feature, or in "
+                         f"data.exclude to silence this note.")
         else:
             entry["use"] = "feature"
             kinds[column] = "number"
     used = [c for c in candidates if c in kinds]
     if not used:
-        raise ConfigError(f"no usable feature column is left in {path}: {', '.join(repr(c) for c in dropped)} "
-                          f"had too many distinct values to one-hot encode. List them in data.categorical, or "
-                          f"raise data.max_categories.", key="data.features")
+        reasons = "; ".join(f"{e['name']!r} {e['use']}" for e in described if e["name"] in dropped)
+        raise ConfigError(f"no usable feature column is left in {path}: {reasons}. List a column in data.include "
+                          f"to use it anyway (or in data.categorical to one-hot encode it).", key="data.features")
 
     task = _infer_task(frame[target], options, target, path)
     keep, missing_notes, imputed = _check_missing(frame, rows, used + [target], options, target, path)
@@ -375,6 +414,7 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
         "categorical": user_categorical + [columns_key(c) for c in used
                                            if kinds[c] == "category" and columns_key(c) not in user_categorical],
         "exclude": [columns_key(c) for c in excluded] + [columns_key(c) for c in dropped],
+        "include": [columns_key(c) for c in included],
         "delimiter": delimiter,
     }
     inference = {"file": str(path), "rows": int(len(keep)), "rows_used": int(keep.sum()),

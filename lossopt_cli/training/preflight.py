@@ -58,7 +58,8 @@ def check_data(config, offline: bool = False) -> Preflight:
 
     dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, task=d["task"],
                            features=d["features"], categorical=d["categorical"], image_size=d["image_size"],
-                           color_mode=d["color_mode"], exclude=d["exclude"], missing=d["missing"],
+                           color_mode=d["color_mode"], exclude=d["exclude"], include=d["include"],
+                           missing=d["missing"],
                            header=d["header"], comment=d["comment"], delimiter=d["delimiter"],
                            max_categories=d["max_categories"],
                            regression_loss=label_mode(config.loss_spec()) == "regression")
