@@ -111,3 +111,33 @@ def test_validate_prints_notes(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 0
     assert f"note: {path}: hinge needs labels in {{-1, 1}}" in result.output
+
+
+def test_a_rare_class_gets_precision_recall_and_the_aucs_when_no_metrics_are_set():
+    """Issue 19.5: the rarest class under 10% of the samples and no metrics: accuracy alone was tracked."""
+    cfg = config.validate({"data": {"dataset": "imbalanced", "params": {"n_samples": 600, "minority": 0.05}},
+                           "loss": "binary_crossentropy"})
+    result = check_data(cfg)
+    assert [m["name"] for m in cfg.metrics] == ["accuracy", "precision", "recall", "auc", "pr_auc"]
+    (note,) = [n for n in result.notes if "PR-AUC are tracked" in n]
+    assert "rarest class is" in note
+    chosen = config.validate({"data": {"dataset": "imbalanced", "params": {"n_samples": 600, "minority": 0.05}},
+                              "loss": "binary_crossentropy", "metrics": ["accuracy"]})
+    check_data(chosen)
+    assert [m["name"] for m in chosen.metrics] == ["accuracy"]  # the user's choice stands (with the older note)
+    balanced = config.validate({"data": {"dataset": "iris"}, "loss": "categorical_crossentropy"})
+    check_data(balanced)
+    assert [m["name"] for m in balanced.metrics] == ["accuracy"]
+
+
+@pytest.mark.slow
+def test_the_terminal_summary_shows_the_minority_metrics(tmp_path):
+    path = tmp_path / "imb.yaml"
+    path.write_text(yaml.safe_dump({"data": {"dataset": "imbalanced", "params": {"n_samples": 600, "minority": 0.05}},
+                                    "loss": "binary_crossentropy", "training": {"epochs": 2},
+                                    "output": {"dir": str(tmp_path / "out")}}))
+    result = CliRunner().invoke(cli, ["train", str(path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    final = next(line for line in result.output.splitlines() if line.startswith("final:"))
+    for name in ("val_precision", "val_recall", "val_auc", "val_pr_auc"):
+        assert name in final

@@ -21,6 +21,8 @@ from .data import Prepared, prepare
 
 CLASSIFICATION_ONLY = "classification"
 IMBALANCE_RATIO = 0.2  # smallest class / largest class below this: accuracy can mislead
+RARE_CLASS_SHARE = 0.10  # the rarest class below this share of the training samples: track more than accuracy
+IMBALANCE_METRICS = ("accuracy", "precision", "recall", "auc", "pr_auc")
 
 
 @dataclass
@@ -70,7 +72,12 @@ def check_data(config, offline: bool = False) -> Preflight:
     data = prepare(dataset, d, config.loss_spec(), config.seed)
     notes += data.notes
     if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
-        config.metrics = [{"name": s.name, **s.params} for s in config.metric_specs(data.task)]
+        rare = _rare_class_share(data)
+        if rare is not None and rare < RARE_CLASS_SHARE:
+            config.metrics = [{"name": name} for name in IMBALANCE_METRICS]
+            notes.append(f"the rarest class is {rare:.1%} of the training samples, so precision, recall, AUC and "
+                         f"PR-AUC are tracked besides accuracy (set metrics: to choose them yourself).")
+        config.metrics = config.metrics or [{"name": s.name, **s.params} for s in config.metric_specs(data.task)]
     _check_output(config, data)
     from .output_layer import check_output_activation
 
@@ -107,6 +114,11 @@ def _check_output(config, data: Prepared) -> None:
         raise ConfigError(f"model.type cnn needs image-shaped data (height, width[, channels]) or a flat square "
                           f"vector; {config.data['dataset']} has samples of shape {data.input_shape}. Use model.type "
                           f"mlp.", key="model.type")
+
+
+def _rare_class_share(data: Prepared) -> float | None:
+    counts = data.class_counts or []
+    return min(counts) / sum(counts) if data.task == "classification" and counts and sum(counts) else None
 
 
 def _check_metrics(config, data: Prepared) -> list[str]:
