@@ -52,3 +52,27 @@ def test_verbose_lets_tensorflow_log():
                             "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), t.verbose())"],
                            capture_output=True, text=True, cwd=REPO, env=user_env(), timeout=120)
     assert quiet.stdout.split() == ["3", "False"], quiet.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["1", "2", "3"])
+def test_a_user_who_set_tf_cpp_min_log_level_sees_no_more_noise_than_one_who_did_not(tmp_path, level):
+    """Issue 19.6: with the variable set, lossopt skipped its own quieting and absl's 'All log messages before
+    absl::InitializeLog()...' and the cudart lines appeared. Only --verbose or a level of 0 shows them."""
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({
+        "data": {"dataset": "iris"}, "loss": "categorical_crossentropy", "training": {"epochs": 1},
+        "output": {"dir": str(tmp_path / "out")}}))
+    env = {**user_env(), "TF_CPP_MIN_LOG_LEVEL": level}
+    out = subprocess.run([sys.executable, "-m", "lossopt_cli", "train", "c.yaml", "--quiet"], capture_output=True,
+                         text=True, cwd=tmp_path, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert not TENSORFLOW_LINE.search(out.stderr), out.stderr
+
+
+def test_a_level_of_0_lets_tensorflow_log_like_verbose():
+    code = ("import os, lossopt_cli.training as t; t.quiet_tensorflow(); "
+            "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), t.show_tensorflow_lines())")
+    for level, expected in (("0", ["0", "True"]), ("2", ["3", "False"])):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                             env={**user_env(), "TF_CPP_MIN_LOG_LEVEL": level}, timeout=120)
+        assert out.stdout.split() == expected, out.stderr

@@ -16,14 +16,21 @@ def verbose() -> bool:
     return os.environ.get("LOSSOPT_VERBOSE") == "1"
 
 
-def _user_log_level() -> bool:
-    """True when the user set TF_CPP_MIN_LOG_LEVEL (not our own default, which sweep workers inherit)."""
-    return "TF_CPP_MIN_LOG_LEVEL" in os.environ and _DEFAULT_MARKER not in os.environ
+def _user_log_level() -> str | None:
+    """The TF_CPP_MIN_LOG_LEVEL the user set (not our own default, which sweep workers inherit), or None."""
+    return os.environ["TF_CPP_MIN_LOG_LEVEL"] if ("TF_CPP_MIN_LOG_LEVEL" in os.environ
+                                                  and _DEFAULT_MARKER not in os.environ) else None
+
+
+def show_tensorflow_lines() -> bool:
+    """TensorFlow's own lines reach the terminal only with ``--verbose`` or TF_CPP_MIN_LOG_LEVEL=0: a user who
+    set another level asked for less noise, not for the start-up lines lossopt otherwise hides."""
+    return verbose() or (_user_log_level() or "").strip() == "0"
 
 
 def quiet_tensorflow() -> None:
     """For entry points: keep TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) and absl's
-    warnings off the terminal unless the user set TF_CPP_MIN_LOG_LEVEL or asked for ``--verbose``, and
+    warnings off the terminal unless the user asked for them (``--verbose``, or TF_CPP_MIN_LOG_LEVEL=0), and
     keep tf.function's retracing warnings (expected when one process trains several models, as a
     sweep does) out of the logs."""
     if verbose():
@@ -32,9 +39,10 @@ def quiet_tensorflow() -> None:
         logging.getLogger("tensorflow").setLevel(logging.NOTSET)
         logging.getLogger("absl").setLevel(logging.NOTSET)
         return
-    if not _user_log_level():
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-        os.environ[_DEFAULT_MARKER] = "1"  # a marker tells our default from a user's setting
+    if show_tensorflow_lines():
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # also over a user's 1 or 2: C++ errors on a CPU machine are CUDA probes
+    os.environ[_DEFAULT_MARKER] = "1"  # a marker tells our default from a user's setting
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
 
@@ -42,10 +50,10 @@ def quiet_tensorflow() -> None:
 def import_tensorflow():
     """Import TensorFlow (and Keras) once, with the C++ lines it writes straight to file
     descriptor 2 while loading ("Could not find cuda drivers...") kept off the terminal.
-    Python errors still surface as exceptions. Set TF_CPP_MIN_LOG_LEVEL to see everything."""
+    Python errors still surface as exceptions. ``--verbose`` or TF_CPP_MIN_LOG_LEVEL=0 shows everything."""
     from .lean_import import without_optional_modules
 
-    if "tensorflow" in sys.modules or _user_log_level():
+    if "tensorflow" in sys.modules or show_tensorflow_lines():
         with without_optional_modules():
             import keras  # noqa: F401
             import tensorflow
