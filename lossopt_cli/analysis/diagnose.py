@@ -241,6 +241,12 @@ class _Context:
         n_classes = data.get("n_classes")
         if self.baseline is None and n_classes and h.acc_key and "crossentropy" in str(self.loss_name):
             self.baseline, self.baseline_what = math.log(n_classes), "uniform class probabilities (ln classes)"
+        # what the *training* loss must beat: under class weights (which Keras applies to the training loss
+        # only) the weighted constant model's loss, else the same constant model
+        weighted = constant.get("train_loss")
+        self.train_baseline = weighted if _ok(weighted) else self.baseline
+        self.train_baseline_what = (constant.get("train_prediction") or self.baseline_what) if _ok(weighted) \
+            else self.baseline_what
         training = config.get("training") or {}
         es = training.get("early_stopping")
         self.early_stopping = es if isinstance(es, dict) else ({"patience": 3, "restore_best_weights": True,
@@ -499,11 +505,11 @@ def _learning_rate(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[d
     end = _mean(loss[-k:])
     tol = th["oscillation_tolerance"] * abs(loss[0] or 1.0)
     rises = sum(1 for a, b in zip(loss, loss[1:]) if b - a > tol)
-    above = ctx.baseline is not None and end is not None and end >= 0.98 * ctx.baseline
+    above = ctx.train_baseline is not None and end is not None and end >= 0.98 * ctx.train_baseline
     lr = next((v for v in reversed(h.lr) if _ok(v)), None)
     target = f" (to about {_fmt(lr / 10)})" if lr else ""
     hint = ctx.setup_hint()
-    ev = {"first_loss": loss[0], "final_loss_mean": end, "constant_model_loss": ctx.baseline,
+    ev = {"first_loss": loss[0], "final_loss_mean": end, "constant_model_loss": ctx.train_baseline,
           "early_rises": len(early), "rises": rises, "learning_rate": lr}
     if early and rises >= th["oscillation_min_rises"] and not above:
         return [], False  # the oscillation rule reports it, with its own advice
@@ -511,7 +517,8 @@ def _learning_rate(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[d
         i = early[0]
         rise = f"the training loss rose from {_fmt(loss[i - 1])} to {_fmt(loss[i])} at epoch {h.epoch(i)}"
         if above or rises >= 2:
-            why = (f"and ended at {_fmt(end)}, no better than {ctx.baseline_what} ({_fmt(ctx.baseline)})" if above
+            why = (f"and ended at {_fmt(end)}, no better than {ctx.train_baseline_what} "
+                   f"({_fmt(ctx.train_baseline)})" if above
                    else f"and rose {rises} times in all")
             return [_finding("lr_too_high", "warning", h.epoch(i),
                              f"Unstable: {rise} {why}: the learning rate is too high.", ev,
@@ -520,18 +527,20 @@ def _learning_rate(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[d
         return [_finding("lr_too_high", "info", h.epoch(i), f"Early on {rise}, then the run learned.", ev,
                          "A slightly lower learning rate (or a warm-up) may train more smoothly.")], False
     fell = _rel_drop(loss[0], min(v for v in loss if _ok(v)))
-    if above and fell >= th["slow_progress"] and end <= 1.05 * ctx.baseline:
+    if above and fell >= th["slow_progress"] and end <= 1.05 * ctx.train_baseline:
         # it learned down to the constant model's loss and settled there: too small or too regularized
         return [_finding("underfitting", "warning", h.epochs[-1],
                          f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at the "
-                         f"loss of a model that ignores its input ({ctx.baseline_what}: {_fmt(ctx.baseline)}): "
+                         f"loss of a model that ignores its input ({ctx.train_baseline_what}: "
+                         f"{_fmt(ctx.train_baseline)}): "
                          f"the model predicts a constant.", ev,
                          "Use a bigger model (more units or layers) or much less regularization (dropout, L2); "
                          "check the inputs carry signal.")], True
     if above and fell >= th["stall_progress"]:
         return [_finding("stalled", "error", h.epochs[0],
                          f"The training loss moved ({_fmt(loss[0])} -> {_fmt(end)}) but never got below the loss of "
-                         f"a model that ignores its input ({ctx.baseline_what}: {_fmt(ctx.baseline)}): nothing "
+                         f"a model that ignores its input ({ctx.train_baseline_what}: "
+                         f"{_fmt(ctx.train_baseline)}): nothing "
                          f"was learned.", ev,
                          hint or "Check that the labels match the loss and the output layer (softmax for "
                                  "categorical cross-entropy, sigmoid for binary) and that the inputs are "
@@ -553,9 +562,10 @@ def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool
     noise = steps[len(steps) // 2] / abs(loss[0]) if steps and loss[0] else 0.0
     lr = next((v for v in reversed(h.lr) if _ok(v)), None)
     lr_hint = f" (from {_fmt(lr)} to about {_fmt(lr * 10)})" if lr else ""
-    learned = ctx.baseline is not None and end is not None and end < th["underfit_baseline_ratio"] * ctx.baseline
+    learned = (ctx.train_baseline is not None and end is not None
+               and end < th["underfit_baseline_ratio"] * ctx.train_baseline)
     ev = {"first_loss": loss[0], "lowest_loss": min(loss), "total_fall": total, "net_fall": net,
-          "fall_last_window": recent, "epochs_falling": falls, "constant_model_loss": ctx.baseline}
+          "fall_last_window": recent, "epochs_falling": falls, "constant_model_loss": ctx.train_baseline}
     # stalled: the loss barely moved, or only wobbled around where it started (dropout noise at a tiny rate)
     stalled = h.n >= 3 and not skip_stall and not learned and (
         total < th["stall_progress"] or (net < th["slow_progress"] and net < max(th["stall_progress"], 2 * noise)))
@@ -611,7 +621,8 @@ def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool
     acc_gap_small = val_acc_end is None or acc_end is None or acc_end - val_acc_end < th["gap_accuracy"]
     slowing = h.n > th["plateau_window"] and recent < th["underfit_window_fall"]
     poor_acc = acc_end is not None and acc_end < th["underfit_accuracy"] and acc_gap_small
-    near_constant = ctx.baseline is not None and end is not None and end >= th["underfit_baseline_ratio"] * ctx.baseline
+    near_constant = (ctx.train_baseline is not None and end is not None
+                     and end >= th["underfit_baseline_ratio"] * ctx.train_baseline)
     behind = (ctx.reference is not None and val_end is not None
               and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference and small_gap
               and (ctx.baseline is None or ctx.baseline <= ctx.reference or (val_end - ctx.reference)
@@ -620,8 +631,8 @@ def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool
     if at_chance:
         why = f"accuracy {_fmt(acc_end)} is at chance ({_fmt(chance)})"
     elif slowing and near_constant and small_gap:
-        why = (f"the training loss {_fmt(end)} is still {end / ctx.baseline:.0%} of what {ctx.baseline_what} gets "
-               f"({_fmt(ctx.baseline)})")
+        why = (f"the training loss {_fmt(end)} is still {end / ctx.train_baseline:.0%} of what "
+               f"{ctx.train_baseline_what} gets ({_fmt(ctx.train_baseline)})")
     elif slowing and behind:
         why = (f"validation loss {_fmt(val_end)} is {val_end / ctx.reference - 1:.0%} above the best run on the same "
                f"data ({_fmt(ctx.reference)}{', ' + str(ctx.reference_run) if ctx.reference_run else ''}) while "

@@ -14,10 +14,41 @@ EPS = 1e-7  # Keras clips probabilities to [eps, 1 - eps] in its cross-entropies
 
 
 def constant_model(y_train: np.ndarray, y_val: np.ndarray | None, encoding: str, loss_name: str,
-                   params: dict | None = None) -> dict:
+                   params: dict | None = None, sample_weight: np.ndarray | None = None) -> dict:
     """``{"loss": validation loss of the best constant prediction, "prediction": what it predicts}``
-    for the run's loss (the training loss when there is no validation split); ``{}`` when unknown."""
-    params = params or {}
+    for the run's loss (the training loss when there is no validation split); ``{}`` when unknown.
+
+    With ``sample_weight`` (``data.class_weight``), also ``train_loss``: the weighted training loss of the
+    best constant prediction under those weights, which is what the run's training loss must beat (Keras
+    weights the training loss only: under balanced weights a constant model scores ln(classes) there,
+    not the prior's entropy)."""
+    out = _constant_model(y_train, y_val, encoding, loss_name, params or {})
+    if out and sample_weight is not None and len(sample_weight) == len(y_train):
+        weighted = _weighted_prior_loss(np.asarray(y_train, dtype="float64"), encoding, loss_name,
+                                        np.asarray(sample_weight, dtype="float64"), out.get("classes"))
+        if weighted is not None:
+            out.update({"train_loss": weighted, "train_prediction": "the class prior under the class weights"})
+    return out
+
+
+def _weighted_prior_loss(y_train: np.ndarray, encoding: str, loss_name: str, weight: np.ndarray,
+                         n_classes: int | None) -> float | None:
+    """min over constant class probabilities p of mean_i w_i * CE(y_i, p): p_c is proportional to the classes'
+    summed weights W_c, and the value is -sum_c (W_c / n) ln(W_c / sum W)."""
+    if loss_name in ("categorical_crossentropy", "sparse_categorical_crossentropy") and n_classes:
+        onehot = _one_hot(y_train, encoding, n_classes)
+    elif loss_name == "binary_crossentropy" and encoding == "binary":
+        positive = y_train.reshape(-1)
+        onehot = np.stack([1 - positive, positive], axis=1)
+    else:
+        return None
+    mass = (onehot * weight[:, None]).sum(axis=0) / len(weight)
+    share = np.clip(mass / mass.sum(), EPS, 1 - EPS)
+    return float(-(mass * np.log(share)).sum())
+
+
+def _constant_model(y_train: np.ndarray, y_val: np.ndarray | None, encoding: str, loss_name: str,
+                    params: dict) -> dict:
     y_val = y_train if y_val is None or len(y_val) == 0 else y_val
     if len(y_train) == 0:
         return {}

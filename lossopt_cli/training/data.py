@@ -247,7 +247,8 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
         task=ds.task, n_classes=ds.n_classes, output_units=units, output_activation=activation,
         label_mode=mode, encoding=encoding, class_names=ds.class_names, sample_weight=sample_weight,
         class_counts=counts, notes=notes,
-        constant_model=constant_model(y_train_encoded, y_val_encoded, encoding, loss_spec.name, loss_spec.params),
+        constant_model=constant_model(y_train_encoded, y_val_encoded, encoding, loss_spec.name, loss_spec.params,
+                                      sample_weight=sample_weight),
     )
 
 
