@@ -18,8 +18,9 @@ from .thresholds import THRESHOLDS
 
 CODES = ("overfitting", "generalization_gap", "overconfidence", "diverged", "exploding_loss", "underfitting",
          "stalled", "plateau", "oscillation", "lr_too_high", "lr_too_low", "not_converged",
-         "val_better_than_train", "class_imbalance", "healthy")
-VERDICTS = ("healthy", "overfitting", "underfitting", "diverged", "unstable", "stalled", "not_converged")
+         "val_better_than_train", "at_ceiling", "minority_missed", "class_imbalance", "healthy")
+REFERENCE_FIT = "gradient-boosted trees on the same split"  # ctx.reference_run of summary.json's reference_fit
+VERDICTS = ("healthy", "overfitting", "underfitting", "diverged", "unstable", "stalled", "imbalanced", "not_converged")
 SEVERITIES = ("info", "warning", "error")
 LOSS_LIKE = ("loss", "error", "mse", "mae", "crossentropy")  # names a history's loss column may have
 
@@ -31,46 +32,19 @@ VERDICT_ORDER = (
     ("unstable", ("exploding_loss", "oscillation", "lr_too_high")),
     ("overfitting", ("overfitting",)),
     ("stalled", ("stalled", "lr_too_low")),
+    ("imbalanced", ("minority_missed", "class_imbalance")),
     ("underfitting", ("underfitting",)),
     ("not_converged", ("not_converged",)),
 )
 
 
-# --- small helpers on columns with NaN ------------------------------------------------------------
-
-
-def _ok(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _mean(values: list[float]) -> float | None:
-    vals = [v for v in values if _ok(v)]
-    return sum(vals) / len(vals) if vals else None
-
-
-def _round(v: Any) -> Any:
-    if isinstance(v, float) and math.isfinite(v) and v != 0:
-        return float(f"{v:.4g}")
-    return v
-
-
-def _fmt(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-
-def _argmin(values: list[float]) -> int | None:
-    finite = [(v, i) for i, v in enumerate(values) if _ok(v)]
-    return min(finite)[1] if finite else None
-
-
-def _rel_drop(first: float, last: float) -> float:
-    """Relative fall from ``first`` to ``last`` (positive when the value went down)."""
-    return (first - last) / abs(first) if first else 0.0
-
-
-def _finding(code: str, severity: str, epoch: int | None, message: str, evidence: dict, suggestion: str) -> dict:
-    return {"code": code, "severity": severity, "epoch": epoch, "message": message,
-            "evidence": {k: _round(v) for k, v in evidence.items()}, "suggestion": suggestion}
+from .rules.common import argmin as _argmin  # noqa: E402,F401 - the rules' shared helpers
+from .rules.common import finding as _finding  # noqa: E402
+from .rules.common import fmt as _fmt  # noqa: E402
+from .rules.common import mean as _mean  # noqa: E402
+from .rules.common import ok as _ok  # noqa: E402
+from .rules.common import rel_drop as _rel_drop  # noqa: E402
+from .rules.imbalance import imbalance_signature, minority_rule  # noqa: E402
 
 
 def resolve_thresholds(thresholds: dict | None) -> dict:
@@ -214,7 +188,8 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
         overfitted = any(f["code"] == "overfitting" and f["severity"] != "info" for f in over)
         findings += _progress(h, th, k, summary, overfitted or untrained, ctx,
                               skip_stall=any(f["code"] == "stalled" for f in lr_findings))
-        findings += _accuracy_rules(h, th, k, summary, skipped)
+        findings += _accuracy_rules(h, th, k, summary, skipped, ctx)
+        findings += minority_rule(h, th, summary, ctx)
         findings += _val_better(h, th, k, ctx)
     causes = [f for f in findings if f["code"] in ("diverged", "exploding_loss", "oscillation")
               and f["severity"] != "info"]
@@ -259,7 +234,13 @@ class _Context:
         ref = reference.get("val_loss")
         self.reference = ref if _ok(ref) and ref > 0 else None  # a zero loss gives no scale to compare with
         self.reference_run = reference.get("run")
+        fit = (data.get("reference_fit") or {}).get("loss")  # gradient-boosted trees on the same split
+        if _ok(fit) and fit > 0 and (self.reference is None or fit < self.reference):
+            self.reference, self.reference_run = fit, REFERENCE_FIT
         self.status = summary.get("status")
+        self.class_weight = (config.get("data") or {}).get("class_weight")
+        self.regression = not h.acc_key and not (data.get("n_classes") or "crossentropy" in str(self.loss_name)
+                                                 or "hinge" in str(self.loss_name))
 
     def setup_hint(self) -> str | None:
         """Why the output layer cannot feed the loss (a config written before the pre-flight check knew)."""
@@ -611,34 +592,34 @@ def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool
                             "at the right time."))
     # under-fitting: the run has flattened but stayed poor against what is achievable
     acc_end = _mean(h.acc[-k:]) if h.acc else None
-    val_acc_end = _mean(h.val_acc[-k:]) if h.val_acc else None
     n_classes = (summary.get("data") or {}).get("n_classes") or summary.get("n_classes")
     chance = 1.0 / n_classes if n_classes else None
     at_chance = acc_end is not None and chance is not None and acc_end < chance + th["chance_margin"]
     val_end = _mean(h.val_loss[-k:]) if h.val_loss else None
     gap = (val_end or 0) - (end or 0) if h.val_loss else 0.0
     small_gap = not h.val_loss or gap < 0.25 * abs(end or 1.0)
-    acc_gap_small = val_acc_end is None or acc_end is None or acc_end - val_acc_end < th["gap_accuracy"]
     slowing = h.n > th["plateau_window"] and recent < th["underfit_window_fall"]
-    poor_acc = acc_end is not None and acc_end < th["underfit_accuracy"] and acc_gap_small
     near_constant = (ctx.train_baseline is not None and end is not None
                      and end >= th["underfit_baseline_ratio"] * ctx.train_baseline)
     behind = (ctx.reference is not None and val_end is not None
               and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference and small_gap
               and (ctx.baseline is None or ctx.baseline <= ctx.reference or (val_end - ctx.reference)
                    >= th["underfit_reference_share"] * (ctx.baseline - ctx.reference)))
+    at_ceiling = (ctx.reference is not None and val_end is not None
+                  and val_end <= (1 + th["underfit_reference_margin"]) * ctx.reference)
+    fit_reference = ctx.reference_run == REFERENCE_FIT
+    where = ("what gradient-boosted trees reach on the same split" if fit_reference else
+             "the best run on the same data")
     why = None
     if at_chance:
         why = f"accuracy {_fmt(acc_end)} is at chance ({_fmt(chance)})"
-    elif slowing and near_constant and small_gap:
+    elif slowing and near_constant and small_gap and not at_ceiling:
         why = (f"the training loss {_fmt(end)} is still {end / ctx.train_baseline:.0%} of what "
                f"{ctx.train_baseline_what} gets ({_fmt(ctx.train_baseline)})")
     elif slowing and behind:
-        why = (f"validation loss {_fmt(val_end)} is {val_end / ctx.reference - 1:.0%} above the best run on the same "
-               f"data ({_fmt(ctx.reference)}{', ' + str(ctx.reference_run) if ctx.reference_run else ''}) while "
-               f"training and validation agree")
-    elif slowing and poor_acc:
-        why = f"training accuracy is only {_fmt(acc_end)}, no better on training than on validation data"
+        run = f", {ctx.reference_run}" if ctx.reference_run and not fit_reference else ""
+        why = (f"validation loss {_fmt(val_end)} is {val_end / ctx.reference - 1:.0%} above {where} "
+               f"({_fmt(ctx.reference)}{run}) while training and validation agree")
     if why:
         out.append(_finding("underfitting", "warning", h.epochs[-1],
                             (f"Under-fitting: the training loss has nearly stopped falling ({recent:.1%} over the "
@@ -647,10 +628,18 @@ def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool
                              "reference_val_loss": ctx.reference},
                             "Use a bigger model (more units or layers), less regularization (dropout, L2), or "
                             "better features; then train longer."))
+    elif slowing and at_ceiling and (near_constant or flat) and small_gap:
+        out.append(_finding("at_ceiling", "info", h.epochs[-1],
+                            f"The loss has settled at {_fmt(val_end)} (validation), within "
+                            f"{th['underfit_reference_margin']:.0%} of {where} ({_fmt(ctx.reference)}): the data "
+                            f"allow little better, so a bigger model or more epochs would change little.",
+                            {**ev, "reference_val_loss": ctx.reference, "train_val_gap": gap},
+                            "Better features or more (or cleaner) data are what would help; the model and the "
+                            "training are not the limit."))
     return out
 
 
-def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[str]) -> list[dict]:
+def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[str], ctx: _Context) -> list[dict]:
     out = []
     if not h.acc:
         skipped.append("generalization_gap, overconfidence (accuracy), class_imbalance: no accuracy column")
@@ -694,27 +683,9 @@ def _accuracy_rules(h: _History, th: dict, k: int, summary: dict, skipped: list[
                                  "train_accuracy": acc_strip[-1]},
                                 "Further epochs only sharpen the probabilities; stop here (early stopping) or add "
                                 "label smoothing."))
-    # class imbalance: accuracy pinned at the majority-class rate
-    data = summary.get("data") or {}
-    majority = data.get("majority_class_rate", summary.get("majority_class_rate"))
-    acc_strip = [v for v in h.acc[-k:] if _ok(v)]
-    if acc_strip:
-        near = majority is not None and abs(acc_strip[-1] - majority) < th["chance_margin"]
-        n_classes = data.get("n_classes")
-        above_chance = not n_classes or acc_strip[-1] > 1.0 / n_classes + th["chance_margin"]
-        loss = [v for v in h.loss if _ok(v)]
-        loss_falls = len(loss) >= 3 and _rel_drop(loss[0], _mean(loss[-k:])) >= th["slow_progress"]
-        frozen = majority is None and above_chance and acc_strip[-1] < 0.99 and _flat_accuracy_run(h, th)
-        if near or (frozen and (n_classes or loss_falls)):
-            out.append(_finding("class_imbalance", "warning", h.epochs[-1],
-                                f"Accuracy sits at {_fmt(acc_strip[-1])}"
-                                + (f", the majority-class rate ({_fmt(majority)})" if near else
-                                   ", unchanged for the whole run while the loss fell, as when the model predicts "
-                                   "the majority class")
-                                + ": accuracy says little here.",
-                                {"accuracy": acc_strip[-1], "majority_class_rate": majority},
-                                "Track precision, recall, F1 and AUC (metrics: [accuracy, precision, recall, auc]), "
-                                "and weight the classes or resample."))
+    if summary.get("per_class"):  # per-class scores say more than accuracy: minority_rule judges them
+        return out
+    out += imbalance_signature(h, th, k, summary, ctx)
     return out
 
 

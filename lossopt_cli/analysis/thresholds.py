@@ -57,7 +57,15 @@ THRESHOLDS: dict[str, Param] = {
                                                  "which it has plateaued"),
     "not_converged_improvement": Param(0.02, _FRACTION, "relative improvement of the monitored loss over the "
                                                          "last strip above which the run had not converged"),
-    "underfit_accuracy": Param(0.8, _FRACTION, "training accuracy (mean of the last strip) below which a slowing run under-fits"),
+    "underfit_accuracy": Param(0.8, _FRACTION, "not used since a low accuracy alone is no evidence of under-fitting "
+                                               "(data at their noise ceiling); kept so older config.yaml files load"),
+    # --- minority classes (per-class scores in summary.json) ------------------------------------------
+    "minority_share": Param(0.2, _FRACTION, "a class below this share of the training samples (and below half "
+                                            "of an even share) is a minority class, judged on its own recall"),
+    "minority_recall": Param(0.5, _FRACTION, "a minority class found less often than this (recall on the "
+                                             "validation split) is mostly missed: verdict imbalanced"),
+    "minority_min_support": Param(5, Int(1), "validation samples a minority class needs before its recall is "
+                                             "judged"),
     "underfit_window_fall": Param(0.05, _FRACTION, "relative fall of the training loss over plateau_window below "
                                                    "which a poor run has stopped learning (under-fitting)"),
     "underfit_progress": Param(0.5, _FRACTION, "not used since under-fitting is judged against the constant-model "

@@ -77,9 +77,20 @@ def run_info(prepared: PreparedRun) -> dict:
     return {"data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
                      "input_shape": list(data.input_shape), **data.sizes(),
                      "majority_class_rate": data.majority_class_rate(), "constant_model": data.constant_model,
-                     "class_names": data.class_names, "class_counts": data.class_counts},
+                     "class_names": data.class_names, "class_counts": data.class_counts,
+                     "reference_fit": _reference_fit(prepared)},
             "batch_size": prepared.batch_size, "replicas": prepared.replicas, "versions": library_versions(),
             "notes": prepared.notes}
+
+
+def _reference_fit(prepared: PreparedRun) -> dict:
+    """What gradient-boosted trees reach on the run's split (``training.reference_fit``): the diagnosis' evidence
+    that a bigger model would help, or that the data are at their ceiling."""
+    from .reference_fit import reference_fit
+
+    data = prepared.data
+    return reference_fit(data.x_train, data.y_train, data.x_val, data.y_val, data.encoding,
+                         prepared.config.loss_spec().name, seed=prepared.config.seed)
 
 
 def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path | None = None,
