@@ -353,3 +353,51 @@ def test_a_run_interrupted_before_its_first_epoch_is_no_reference_and_does_not_c
     rows, _ = stats.leaderboard(records, None, None)
     row = next(row for row in rows if row["config"] == "c")  # still on the leaderboard, with no numbers
     assert row["final_val_loss_mean"] is None and row["rank"] == len(rows)
+
+
+# --- imbalance: per-class scores, the plain-history signature, and advice that fits what is tracked -----
+
+
+def per_class_summary(recall_minority, support=(93, 7), counts=(247, 16), weight=None):
+    return {"data": {"n_classes": 2, "class_counts": list(counts), "constant_model": {"loss": 0.23}},
+            "per_class": {"split": "validation", "classes": ["none", "claim"], "support": list(support),
+                          "recall": [0.99, recall_minority], "precision": [0.95, 0.5]}}
+
+
+def test_a_minority_class_mostly_missed_is_never_healthy():
+    """Issue 18: recall 0.03 on a 6% class was called healthy; recall 0.33 on a 3% class too."""
+    loss = decay(20, 0.5, 0.17, 3.0)
+    h = history(loss, [v + 0.03 for v in loss], [0.94] * 20, [0.94] * 20)
+    for recall in (0.03, 0.33):
+        result = diagnose_history(h, summary=per_class_summary(recall))
+        assert result["verdict"] == "imbalanced"
+        (f,) = [f for f in result["findings"] if f["code"] == "minority_missed"]
+        assert "'claim'" in f["message"] and f["evidence"]["recall"] == recall
+        assert "class_weight: balanced" in f["suggestion"]
+    weighted = diagnose_history(h, summary=per_class_summary(0.3), config={"data": {"class_weight": "balanced"}})
+    (f,) = [f for f in weighted["findings"] if f["code"] == "minority_missed"]
+    assert "already weighted" in f["suggestion"]  # no advice to do what was done
+    found = diagnose_history(h, summary=per_class_summary(0.8))
+    assert found["verdict"] != "imbalanced" and "class_imbalance" not in codes(found)
+    balanced = per_class_summary(0.3, support=(50, 50), counts=(130, 130))
+    assert "minority_missed" not in codes(diagnose_history(h, summary=balanced))  # no minority: not this rule
+
+
+def test_the_imbalance_advice_does_not_ask_to_track_what_is_tracked():
+    n = 20
+    loss = decay(n, 0.69, 0.22, 4.0)
+    h = history(loss, [v + 0.01 for v in loss], [0.94] * n, [0.94] * n)
+    (plain,) = [f for f in diagnose_history(h)["findings"] if f["code"] == "class_imbalance"]
+    assert "metrics: [accuracy, precision, recall" in plain["suggestion"]
+    h["val_recall"], h["val_pr_auc"] = [0.1] * n, [0.2] * n
+    (tracked,) = [f for f in diagnose_history(h)["findings"] if f["code"] == "class_imbalance"]
+    assert "track" not in tracked["suggestion"] and "recall, pr_auc" in tracked["suggestion"]
+
+
+def test_accuracy_that_rose_is_never_described_as_unchanged():
+    """A LossoptCallback run was told accuracy was 'unchanged for the whole run' when it rose 0.949 -> 0.970."""
+    acc = [0.90, 0.949, 0.955, 0.962, 0.966, 0.970]
+    loss = decay(6, 0.40, 0.08, 2.0)
+    result = diagnose_history(history(loss, [v + 0.01 for v in loss], acc, acc))
+    assert "class_imbalance" not in codes(result, warnings_only=False)
+    assert not [f for f in result["findings"] if "unchanged" in f["message"]]

@@ -235,12 +235,22 @@ class _Context:
         self.reference = ref if _ok(ref) and ref > 0 else None  # a zero loss gives no scale to compare with
         self.reference_run = reference.get("run")
         fit = (data.get("reference_fit") or {}).get("loss")  # gradient-boosted trees on the same split
-        if _ok(fit) and fit > 0 and (self.reference is None or fit < self.reference):
+        weighted = (config.get("data") or {}).get("class_weight") is not None
+        # (a weighted run's validation loss is unweighted and pays for the weights: no unweighted fit compares)
+        if _ok(fit) and fit > 0 and not weighted and (self.reference is None or fit < self.reference):
             self.reference, self.reference_run = fit, REFERENCE_FIT
         self.status = summary.get("status")
         self.class_weight = (config.get("data") or {}).get("class_weight")
         self.regression = not h.acc_key and not (data.get("n_classes") or "crossentropy" in str(self.loss_name)
                                                  or "hinge" in str(self.loss_name))
+
+    def setup_check(self) -> str:
+        """What to check when nothing was learned, in the task's own terms."""
+        if self.regression:
+            return ("Check that the inputs are normalized and the target is on a sensible scale (a target in the "
+                    "hundreds takes many epochs at the default rate: standardize it)")
+        return ("Check that the labels match the loss and the output layer (softmax for categorical "
+                "cross-entropy, sigmoid for binary) and that the inputs are normalized")
 
     def setup_hint(self) -> str | None:
         """Why the output layer cannot feed the loss (a config written before the pre-flight check knew)."""
@@ -508,7 +518,12 @@ def _learning_rate(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[d
         return [_finding("lr_too_high", "info", h.epoch(i), f"Early on {rise}, then the run learned.", ev,
                          "A slightly lower learning rate (or a warm-up) may train more smoothly.")], False
     fell = _rel_drop(loss[0], min(v for v in loss if _ok(v)))
-    if above and fell >= th["slow_progress"] and end <= 1.05 * ctx.train_baseline:
+    finite = [v for v in loss if _ok(v)]
+    creeping = len(finite) > 2 and sum(b < a for a, b in zip(finite, finite[1:])) >= 0.8 * (len(finite) - 1)
+    # it fell to the constant model's loss and bounces there (a tiny rate would creep down epoch after epoch)
+    came_down = ctx.train_baseline is not None and loss[0] > 1.05 * ctx.train_baseline
+    settled = fell >= th["slow_progress"] or (fell >= th["stall_progress"] and not creeping and came_down)
+    if above and settled and end <= 1.05 * ctx.train_baseline:
         # it learned down to the constant model's loss and settled there: too small or too regularized
         return [_finding("underfitting", "warning", h.epochs[-1],
                          f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at the "
@@ -523,9 +538,7 @@ def _learning_rate(h: _History, th: dict, k: int, ctx: _Context) -> tuple[list[d
                          f"a model that ignores its input ({ctx.train_baseline_what}: "
                          f"{_fmt(ctx.train_baseline)}): nothing "
                          f"was learned.", ev,
-                         hint or "Check that the labels match the loss and the output layer (softmax for "
-                                 "categorical cross-entropy, sigmoid for binary) and that the inputs are "
-                                 "normalized; then try a learning rate 10x higher.")], True
+                         hint or ctx.setup_check() + "; then try a learning rate 10x higher.")], True
     return [], above
 
 
@@ -555,8 +568,8 @@ def _progress(h: _History, th: dict, k: int, summary: dict, skip_judgement: bool
                             f"The training loss barely moved: {_fmt(loss[0])} -> {_fmt(end)} (mean of the last "
                             f"{min(k, len(loss))} epochs, {net:.2%}) in {h.n} epochs.", ev,
                             ctx.setup_hint() or
-                            f"Multiply the learning rate by 10-100{lr_hint}; check the data are normalized and "
-                            f"the labels match the loss."))
+                            f"Multiply the learning rate by 10-100{lr_hint}; "
+                            + ctx.setup_check()[0].lower() + ctx.setup_check()[1:] + "."))
     if h.n >= 3 and total < th["slow_progress"] and falls >= 0.8 and not learned and not skip_stall:
         out.append(_finding("lr_too_low", "warning", h.epochs[0],
                             f"The loss falls on {falls:.0%} of the epochs but only by {total:.2%} in total: the "

@@ -400,6 +400,13 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
                               f"more than data.max_categories ({limit}) classes: is it the right column? Raise "
                               f"data.max_categories or set data.task: classification to train on them all.",
                               key="data.target")
+        if len(levels) == 2 and not _is_numeric(labels):
+            counts = labels.value_counts()
+            if counts[levels[1]] > 1.5 * counts[levels[0]]:  # the rarer class is the positive one (class 1)
+                levels = levels[::-1]
+                notes.append(f"the positive class (1) of {target!r} is {level_name(levels[1])!r}, the rarer one "
+                             f"({counts[levels[1]]} of {int(counts.sum())} rows): binary cross-entropy's output, "
+                             f"precision, recall and the AUCs are about it.")
         y = pd.Categorical(labels, categories=levels).codes.astype("int64")
         class_names = [level_name(v) for v in levels]
     else:

@@ -42,9 +42,9 @@ def minority_rule(h, th: dict, summary: dict, ctx) -> list[dict]:
         evidence = {"class": names[i], "recall": r, "precision": precision[i], "support": support[i],
                     "found": found, "share_of_training_samples": share, "balanced_accuracy": balanced,
                     "split": per_class.get("split"), "class_weight": _weight_setting(ctx)}
-        pr_auc = _last(h, "val_pr_auc")
+        pr_auc = _last(h, "val_pr_auc") if len(support) == 2 and i == 1 else None  # the metric scores class 1
         pr_note = ""
-        if pr_auc is not None and len(support) == 2:
+        if pr_auc is not None:
             evidence["val_pr_auc"], evidence["prevalence"] = pr_auc, share
             pr_note = f"; PR-AUC {fmt(pr_auc)} against a prevalence of {fmt(share)}"
         message = (f"The model finds {r:.0%} of the minority class {names[i]!r} ({found} of {support[i]} on the "
