@@ -136,13 +136,15 @@ def train(config, overrides, quiet, resume_dir):
 @click.option("--fail-on", metavar="CODE,...", help="Exit 1 when one of these codes is found, e.g. overfitting,diverged.")
 @config_errors
 def diagnose(target, as_json, fail_on):
-    """Diagnose a run directory or any Keras CSVLogger file: findings, evidence and a verdict."""
+    """Diagnose a run directory or any Keras CSVLogger file: findings, evidence and a verdict. A sweep
+    directory: every run of it, one line each, and the tally of verdicts (--fail-on: any run)."""
     import json
 
-    from .analysis.diagnose import finding_lines
+    from .reporting.text import finding_lines, sweep_diagnosis_lines
 
     result, hit = commands.diagnose(target, fail_on)
-    click.echo(json.dumps(result, indent=2) if as_json else "\n".join(finding_lines(result)))
+    lines = sweep_diagnosis_lines(result) if "runs" in result else finding_lines(result)
+    click.echo(json.dumps(result, indent=2) if as_json else "\n".join(lines))
     if hit:
         click.echo(f"failing: found {', '.join(hit)}", err=True)
         sys.exit(EXIT_FAILED)

@@ -63,8 +63,7 @@ def train(config: str | Path | None, overrides: Mapping[str, Any] | None = None,
 
 def train_lines(result) -> list[str]:
     """What ``lossopt train`` prints after training: the summary, then the verdict and its top findings."""
-    from .analysis.diagnose import verdict_lines
-    from .reporting.text import run_summary_lines
+    from .reporting.text import run_summary_lines, verdict_lines
 
     return run_summary_lines(result.summary, result.run_dir) + verdict_lines(result.run_dir, top=3)
 
@@ -165,8 +164,39 @@ def diagnose(target: str | Path, fail_on: str | None = None) -> tuple[dict, list
     from .analysis.diagnose import diagnose_path, parse_codes
 
     gate = parse_codes(fail_on)
+    from .analysis.runs import is_sweep_dir
+
+    if Path(target).is_dir() and is_sweep_dir(Path(target)):
+        result = diagnose_sweep(target)
+        found = {code for run in result["runs"] for code in run["findings"]}
+        return result, sorted(found & set(gate))
     result = diagnose_path(target)
     return result, sorted({f["code"] for f in result["findings"]} & set(gate))
+
+
+def diagnose_sweep(sweep_dir: str | Path) -> dict:
+    """Every run of a sweep diagnosed from its saved files (as the sweep judged it: each against the best run
+    on the same data); a run with no finished epoch is listed as such."""
+    from .analysis.diagnose import diagnose_path
+    from .analysis.reference import references
+    from .analysis.runs import sweep_runs
+
+    records = sweep_runs(Path(sweep_dir))
+    refs = references(records)
+    runs, verdicts = [], {}
+    for record in records:
+        entry = {"name": record.name, "run_dir": str(record.path), "status": record.status, "verdict": None,
+                 "findings": [], "top_findings": []}
+        if record.history and record.path.is_dir():
+            result = diagnose_path(record.path, reference=refs.get(record.name))
+            warnings = [f for f in result["findings"] if f["severity"] != "info"]
+            entry.update(verdict=result["verdict"], findings=[f["code"] for f in result["findings"]],
+                         top_findings=[{"code": f["code"], "message": f["message"]} for f in warnings[:1]])
+        else:
+            entry["verdict"] = "no epoch finished"
+        verdicts[entry["verdict"]] = verdicts.get(entry["verdict"], 0) + 1
+        runs.append(entry)
+    return {"sweep": str(sweep_dir), "runs": runs, "verdicts": verdicts}
 
 
 def report(target: str | Path, output: str | Path | None = None) -> list[str]:

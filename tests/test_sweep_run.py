@@ -183,3 +183,24 @@ def test_on_a_terminal_a_bar_follows_the_lines_and_is_cleared_at_the_end():
     assert screen.getvalue().split("\n")[-1].startswith("[#####...............] 1/4 runs")
     progress.close()
     assert screen.getvalue().endswith("\r\x1b[K")
+
+
+def test_diagnose_takes_a_sweep_directory_and_diagnoses_every_run(tmp_path, sweep_file, monkeypatch):
+    """Issue 19.9: `lossopt diagnose SWEEP_DIR` failed with 'No history at .../history.csv'."""
+    trainer = FakeTrainer(diverge=("sgd-lr0.1-seed2",))
+    run_cli(monkeypatch, trainer, sweep_file)
+    sweep_dir = sweep_dir_of(tmp_path)
+    started = sweep_dir / "runs" / "adam-lr0.1-seed0"  # as if Ctrl-C came before its first epoch ended
+    (started / rundir.HISTORY).unlink()
+    rundir.write_json(started / rundir.SUMMARY, {**rundir.read_json(started / rundir.SUMMARY), "status": "interrupted"})
+    result = CliRunner().invoke(cli, ["diagnose", str(sweep_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"sweep: {sweep_dir}") and "(12 runs)" in lines[0]
+    assert any("sgd-lr0.1-seed2" in line and "diverged" in line for line in lines)
+    assert any("adam-lr0.1-seed0" in line and "no epoch finished" in line for line in lines)
+    assert lines[-1].startswith("verdicts: ") and "diverged 1" in lines[-1]
+    gate = CliRunner().invoke(cli, ["diagnose", str(sweep_dir), "--fail-on", "diverged"])
+    assert gate.exit_code == 1 and "failing: found diverged" in gate.output
+    as_json = CliRunner().invoke(cli, ["diagnose", str(sweep_dir), "--json"])
+    assert len(__import__("json").loads(as_json.output)["runs"]) == 12

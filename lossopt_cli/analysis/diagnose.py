@@ -804,25 +804,3 @@ def parse_codes(text: str | None) -> list[str]:
             raise ConfigError(f"Unknown diagnosis code '{c}' in --fail-on.{suggest(c, CODES)} "
                               f"Valid codes: {', '.join(CODES)}.", key="--fail-on")
     return codes
-
-
-def finding_lines(result: dict, limit: int | None = None) -> list[str]:
-    """The verdict and the findings, one line each (with the suggestion indented)."""
-    lines = [f"verdict: {result['verdict']}"] + ([f"note: {result['epoch_note']}"] if result.get("epoch_note") else [])
-    for f in result["findings"][:limit]:
-        where = f" (epoch {f['epoch']})" if f.get("epoch") is not None else ""
-        lines.append(f"  {f['severity']:<7} {f['code']}{where}: {f['message']}")
-        if limit is None and f.get("suggestion"):
-            lines.append(f"          -> {f['suggestion']}")
-    return lines
-
-
-def verdict_lines(run_dir: str | Path, top: int = 3) -> list[str]:
-    """The verdict and the ``top`` findings of a run's ``diagnosis.json`` (nothing when absent)."""
-    path = Path(run_dir) / rundir.DIAGNOSIS
-    if not path.exists():
-        return []
-    lines = finding_lines(rundir.read_json(path), limit=top)
-    if (Path(run_dir) / rundir.REPORT).exists():
-        lines.append(f"report: {Path(run_dir) / rundir.REPORT}")
-    return lines
