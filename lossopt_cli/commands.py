@@ -65,7 +65,10 @@ def train_lines(result) -> list[str]:
     """What ``lossopt train`` prints after training: the summary, then the verdict and its top findings."""
     from .reporting.text import run_summary_lines, verdict_lines
 
-    return run_summary_lines(result.summary, result.run_dir) + verdict_lines(result.run_dir, top=3)
+    lines = run_summary_lines(result.summary, result.run_dir) + verdict_lines(result.run_dir, top=3)
+    if result.status == "interrupted":
+        lines.append(f"interrupted: continue it with  lossopt train --resume {result.run_dir}")
+    return lines
 
 
 # --- lossopt validate ------------------------------------------------------------------------
@@ -140,7 +143,7 @@ def dry_run(sweep_file: str | Path | None = None, overrides: Mapping[str, Any] |
 
     runner = _executor(executor, workers, address)
     plan = run.open_sweep(_str(sweep_file), overrides, _str(resume))
-    return dry_run_lines(plan, runner.workers, executor)
+    return dry_run_lines(plan, runner.workers, executor) + [f"note: {note}" for note in plan.notes]
 
 
 def _executor(name: str, workers: int | None, address: str | None):

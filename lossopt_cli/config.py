@@ -150,6 +150,11 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "validation_split": Param(0.2, Float(0, 1, high_open=True), "fraction of the data held out for validation"),
         "test_split": Param(0.0, Float(0, 1, high_open=True), "fraction held out for a final test evaluation"),
         "normalize": Param("auto", Choice(("auto", "standard", "minmax", "none")), "feature scaling, fitted on the training split"),
+        "scale_target": Param("auto", Choice(("auto", "none")),
+                              "regression: auto ends the model with a fixed layer that maps standardized outputs "
+                              "to the target's units (Keras' Normalization(invert=True), fitted on the training "
+                              "split), so an unscaled target trains as fast as a scaled one while losses, metrics "
+                              "and predictions stay in its units; none: a plain linear output"),
         "class_weight": Param(None, Custom(_class_weight, "null, 'balanced', or a mapping {class id: weight >= 0}",
                                                      CLASS_WEIGHT_SCHEMA),
                               "weight the training loss per class: balanced = inverse class frequency"),

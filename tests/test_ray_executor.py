@@ -100,6 +100,18 @@ def test_a_ray_worker_that_dies_mid_sweep_is_retried_once_then_recorded_as_faile
 
 
 @pytest.mark.slow
+def wait_for_a_long_run_to_finish_an_epoch(timeout=120.0):
+    """The local Ray tasks train into lossopt-ray-* temporary directories on this machine."""
+    import glob
+    import tempfile
+    import time
+
+    deadline = time.time() + timeout
+    pattern = str(Path(tempfile.gettempdir()) / "lossopt-ray-*" / "ep400-*" / rundir.HISTORY)
+    while time.time() < deadline and not glob.glob(pattern):
+        time.sleep(0.2)
+
+
 def test_ctrl_c_drops_queued_runs_and_the_running_ones_save_what_finished(ray_instance, tmp_path):
     # 2 CPUs: the short run and a long one start; when the short one ends a third starts; the fourth waits.
     # (Different networks: nothing is fused, every run is a task of its own.)
@@ -111,6 +123,7 @@ def test_ctrl_c_drops_queued_runs_and_the_running_ones_save_what_finished(ray_in
     def ctrl_c_after_the_first_result(result):
         seen.append(result)
         if len(seen) == 1:
+            wait_for_a_long_run_to_finish_an_epoch()  # else, on a loaded machine, none may have saved anything yet
             raise KeyboardInterrupt
 
     from lossopt_cli.sweeps.executors.ray import RayExecutor

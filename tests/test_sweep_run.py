@@ -204,3 +204,45 @@ def test_diagnose_takes_a_sweep_directory_and_diagnoses_every_run(tmp_path, swee
     assert gate.exit_code == 1 and "failing: found diverged" in gate.output
     as_json = CliRunner().invoke(cli, ["diagnose", str(sweep_dir), "--json"])
     assert len(__import__("json").loads(as_json.output)["runs"]) == 12
+
+
+def test_a_sweep_whose_varied_values_make_duplicate_runs_says_so(tmp_path, monkeypatch):
+    """Issue 19.7: momentum varied for adam (which has no momentum) trained the same run twice without a word."""
+    monkeypatch.chdir(tmp_path)
+    spec = {"name": "dup", "base": SWEEP["base"], "vary": {"optimizer.name": ["sgd", "adam"],
+                                                           "training.batch_size": [32, 32]}}
+    path = tmp_path / "dup.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "note: 4 runs train a config another run already trains" in result.output
+    trainer = FakeTrainer()
+    out = run_cli(monkeypatch, trainer, path)
+    assert "runs train a config another run already trains" in out.output
+    assert rundir.read_json(sweep_dir_of(tmp_path) / "summary.json")["notes"]
+
+
+def test_progress_after_ctrl_c_says_interrupted_without_counting_it_done_and_the_leaderboard_marks_it(tmp_path):
+    """Issue 19.8: '[12/12] ... interrupted | 0s left'; the leaderboard averaged interrupted runs unmarked."""
+    import io
+
+    from lossopt_cli.analysis import stats
+    from lossopt_cli.analysis.runs import collect
+    from lossopt_cli.sweeps.executors.base import JobResult
+    from lossopt_cli.sweeps.progress import Progress
+    from sweep_fakes import write_run
+
+    stream = io.StringIO()
+    progress = Progress(12, 0, stream=stream)
+    progress(JobResult("a", "completed", None, {"best": {"val_loss": 0.3}}, None, 1.0))
+    progress(JobResult("b", "interrupted", None, {}, None, 2.0))
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("[ 1/12] a: completed") and "left" in lines[0]
+    assert lines[1].startswith("[ 1/12] b: interrupted") and "--resume" in lines[1] and "left" not in lines[1]
+    write_run(tmp_path / "a-seed0", "a-seed0", [0.5, 0.4, 0.3])
+    write_run(tmp_path / "a-seed1", "a-seed1", [0.5, 0.45], status="interrupted", seed=1)
+    rows, notes = stats.leaderboard(collect([tmp_path]))
+    assert rows[0]["interrupted"] == 1
+    from lossopt_cli.reporting.sweep_report import table_lines
+
+    assert "1 interrupted" in "\n".join(table_lines(rows, notes))

@@ -100,7 +100,9 @@ def test_regression_and_binary_heads(tmp_path):
     reg = config.validate({"data": {"dataset": "diabetes"}, "loss": "mae"})
     prepared = prepare_run(reg)
     assert prepared.model.output_shape == (None, 1) and prepared.data.task == "regression"
-    assert prepared.model.layers[-1].activation.__name__ == "linear"
+    dense = [layer for layer in prepared.model.layers[-2].layers if hasattr(layer, "activation")][-1]
+    assert dense.activation.__name__ == "linear"  # then data.scale_target's fixed layer maps it to the target's units
+    assert prepared.model.layers[-1].name == "target_scale"
     binary = config.validate({"data": {"dataset": "breast_cancer"}, "loss": "bce"})
     prepared = prepare_run(binary)
     assert prepared.model.output_shape == (None, 1)

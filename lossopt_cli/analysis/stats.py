@@ -293,7 +293,7 @@ def leaderboard(records: list[RunRecord], target: dict | None = None, rank_by: s
         comparisons[g.group] = cmp
         row = {
             "rank": rank, "config": g.group, "runs": len(g.runs), "diverged": g.troubled("diverged"),
-            "unstable": g.troubled("unstable"), "failed": g.count("failed"),
+            "unstable": g.troubled("unstable"), "failed": g.count("failed"), "interrupted": g.count("interrupted"),
             f"final_{rank_by}_mean": final_mean, f"final_{rank_by}_std": final_std,
             f"final_{rank_by}_ci95_low": ci[0] if ci else None, f"final_{rank_by}_ci95_high": ci[1] if ci else None,
             f"best_{rank_by}_mean": best_mean, f"best_{rank_by}_std": best_std,

@@ -303,6 +303,10 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
     from .dataset import Dataset
 
     frame, rows, delimiter, notes = _frame(path, options)
+    if options.delimiter is None and delimiter != ",":
+        named = {"\t": "tabs", ";": "semicolons", "|": "bars"}.get(delimiter, repr(delimiter))
+        notes.append(f"{path.name}'s fields are separated by {named} (sniffed from the file; data.delimiter sets "
+                     f"it).")
     columns = list(frame.columns)
     header = options.header
     if options.target is None:
@@ -349,6 +353,9 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
             else:
                 entry["use"] = f"one-hot, {levels} values"
                 kinds[column] = "category"
+                if column not in categorical:  # a decision lossopt made: say it once
+                    notes.append(f"text column {column!r} is one-hot encoded: {levels} values ({_example(series)}, "
+                                 f"...) become {levels} 0/1 inputs. List it in data.exclude to leave it out.")
         elif column not in chosen and column not in included and (why := id_like(column, series)):
             entry["use"] = f"dropped: a row id, {why}"
             dropped.append(column)

@@ -51,7 +51,7 @@ def table_columns(notes: dict) -> list[tuple[str, callable]]:
         return "-" if low is None else f"[{fmt(low)}, {fmt(high)}]"
 
     def flags(r):
-        parts = [f"{r[k]} {k}" for k in ("diverged", "unstable", "failed") if r.get(k)]
+        parts = [f"{r[k]} {k}" for k in ("diverged", "unstable", "failed", "interrupted") if r.get(k)]
         return ", ".join(parts) if parts else "-"
 
     def versus(r):
@@ -134,7 +134,7 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
         "status": "completed" if all(s in rundir.FINISHED for s in statuses.values())
         else ("interrupted" if interrupted else "incomplete"),
         "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "runs_total": len(sweep.runs),
+        "runs_total": len(sweep.runs), "notes": list(sweep.notes),
         "counts": {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))},
         "runs": [{"name": run.name, "group": run.group, "values": run.values, "status": statuses[run.name],
                   "run_dir": next((str(r.path) for r in records if r.name == run.name and r.path != sweep_dir), None),

@@ -95,6 +95,7 @@ class Sweep:
     source: str | None
     spec: dict  # the sweep file as resolved: base inlined, overrides applied
     runs: list[PlannedRun] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # decisions and warnings, said once at the start
 
     @property
     def target(self) -> dict | None:
@@ -149,7 +150,24 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     except ConfigError as err:
         raise err.in_file(str(path)) from None
     spec["name"] = name
-    return Sweep(config_module._safe_name(name), str(path), spec, runs)
+    return Sweep(config_module._safe_name(name), str(path), spec, runs, notes=duplicate_notes(runs))
+
+
+def duplicate_notes(runs: list[PlannedRun]) -> list[str]:
+    """Runs whose validated configs are identical (a varied value the rest of the config ignores, or the same
+    value listed twice): they train the same model twice, which a user should hear about before they start."""
+    import json
+
+    seen: dict[str, list[str]] = {}
+    for run in runs:
+        config = {k: v for k, v in run.config.to_dict().items() if k != "name"}
+        seen.setdefault(json.dumps(config, sort_keys=True, default=str), []).append(run.name)
+    same = [names for names in seen.values() if len(names) > 1]
+    if not same:
+        return []
+    shown = "; ".join(" = ".join(names) for names in same[:3]) + ("; ..." if len(same) > 3 else "")
+    return [f"{sum(len(n) for n in same)} runs train a config another run already trains ({shown}): the values "
+            f"varied for them change nothing in the resolved config. Remove them from vary: to save the time."]
 
 
 def check_ranked_metrics(spec: dict, runs: list[PlannedRun]) -> None:

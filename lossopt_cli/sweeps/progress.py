@@ -22,6 +22,12 @@ class Progress:
     def __call__(self, result) -> None:
         from ..reporting.text import fmt
 
+        if result.status == "interrupted":  # not done: --resume finishes it; no time left to promise
+            width = len(str(self.total))
+            line = (f"[{self.done:>{width}}/{self.total}] {result.name}: interrupted ({fmt(result.wall_time)} s), "
+                    f"its finished epochs saved: --resume finishes it")
+            self.stream.write(f"\r\033[K{line}\n") if self.tty else print(line, file=self.stream, flush=True)
+            return
         self.done += 1
         self.finished_here += 1
         from ..analysis.stats import lower_is_better

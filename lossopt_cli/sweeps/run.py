@@ -65,6 +65,8 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
     if not quiet:
         print(f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - done} to run, "
               f"{executor.name} executor with {executor.workers} worker(s) -> {sweep_dir}", file=sys.stderr)
+        for note in sweep.notes if not resume_dir else []:
+            print(f"note: {note}", file=sys.stderr)
     progress = None if quiet else Progress(len(sweep.runs), done, metric=sweep.spec.get("rank_by") or "val_loss")
     try:
         return run_sweep(sweep, sweep_dir, executor, progress, resume=bool(resume_dir))

@@ -36,6 +36,7 @@ class Prepared:
     class_counts: list | None = None  # training samples per class
     notes: list[str] = field(default_factory=list)
     constant_model: dict = field(default_factory=dict)  # training.baseline: the loss of a constant prediction
+    target_scale: dict | None = None  # data.scale_target: {"mean": [...], "variance": [...]} of the training targets
 
     @property
     def input_shape(self) -> tuple:
@@ -240,16 +241,42 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
     y_train_encoded, y_val_encoded = encode(y, encoding, ds.n_classes), encode(y_val, encoding, ds.n_classes)
     from .baseline import constant_model
 
+    scale = data_cfg.get("scale_target", "auto") if loss_spec.name in SCALED_LOSSES else "none"
+    target_scale = _target_scale(y_train_encoded, encoding, activation, scale, notes)
+
     return Prepared(
         x_train=scaler.transform(x), y_train=y_train_encoded,
         x_val=scaler.transform(x_val), y_val=y_val_encoded,
         x_test=scaler.transform(x_test), y_test=encode(y_test, encoding, ds.n_classes),
         task=ds.task, n_classes=ds.n_classes, output_units=units, output_activation=activation,
         label_mode=mode, encoding=encoding, class_names=ds.class_names, sample_weight=sample_weight,
-        class_counts=counts, notes=notes,
+        class_counts=counts, notes=notes, target_scale=target_scale,
         constant_model=constant_model(y_train_encoded, y_val_encoded, encoding, loss_spec.name, loss_spec.params,
                                       sample_weight=sample_weight),
     )
+
+
+# regression losses measured in the target's units, which a standardizing last layer leaves meaningful
+# (cosine similarity, Poisson and the like are about direction or positivity: their output stays plain)
+SCALED_LOSSES = ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "mean_absolute_percentage_error",
+                 "mean_squared_logarithmic_error")
+
+
+def _target_scale(y_train: np.ndarray, encoding: str, activation, setting: str, notes: list[str]) -> dict | None:
+    """The mean and variance of a regression target (per output), for the model's last layer to map standardized
+    outputs back to the target's units; said once when the target is far from unit scale."""
+    if setting != "auto" or encoding != "values" or activation not in (None, "linear") or len(y_train) < 2:
+        return None
+    y = np.asarray(y_train, dtype="float64").reshape(len(y_train), -1)
+    mean, std = y.mean(axis=0), y.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    if np.all((std > 0.5) & (std < 2) & (np.abs(mean) < 1)):
+        return None  # already about standardized: nothing to gain
+    shown = ", ".join(f"mean {m:.4g}, std {s:.4g}" for m, s in zip(mean[:3], std[:3]))
+    notes.append(f"the regression target ({shown}) is standardized by the model's last layer (fitted on the "
+                 f"training split): training is as well conditioned as on a scaled target, and losses, metrics and "
+                 f"predictions stay in the target's units (data.scale_target: none turns this off).")
+    return {"mean": mean.tolist(), "variance": (std ** 2).tolist()}
 
 
 def _class_name(ds: Dataset, c: int) -> str:

@@ -71,6 +71,10 @@ def check_data(config, offline: bool = False) -> Preflight:
         d["task"] = dataset.task
     data = prepare(dataset, d, config.loss_spec(), config.seed)
     notes += data.notes
+    if data.x_val is None or len(data.x_val) == 0:
+        notes.append("no validation data (data.validation_split is 0): the diagnosis cannot judge over-fitting, "
+                     "and the best epoch is the one of the lowest training loss. Set data.validation_split: 0.2 "
+                     "to hold some data out.")
     if config.metrics is None:  # resolve the task's default so config.yaml shows what ran
         rare = _rare_class_share(data)
         if rare is not None and rare < RARE_CLASS_SHARE:

@@ -55,11 +55,24 @@ def prepare_run(config: RunConfig) -> PreparedRun:
     with distribute.scope(strategy):  # training.distribute: variables made here are replicated
         model = config.model_spec().build(input_shape=data.input_shape, output_units=data.output_units,
                                           default_activation=data.output_activation)
+        if data.target_scale:  # data.scale_target: outputs in standardized units, mapped to the target's
+            model = _with_target_scale(model, data)
         model.compile(optimizer=config.optimizer_spec().build(), loss=config.loss_spec().build(),
                       metrics=[m.build(**context) for m in config.metric_specs(data.task)])
         preflight.check_training_step(model, config, data, batch_size)
     monitor = "val_loss" if data.x_val is not None else "loss"
     return PreparedRun(config, data, model, batch_size, monitor, notes, replicas=distribute.replicas(strategy))
+
+
+def _with_target_scale(model, data):
+    """The model followed by a fixed ``Normalization(invert=True)``: it learns standardized outputs and predicts in
+    the target's units (saved with the model, so ``keras.saving.load_model`` predicts the same)."""
+    import keras
+
+    inputs = keras.Input(shape=data.input_shape)
+    scale = keras.layers.Normalization(mean=data.target_scale["mean"], variance=data.target_scale["variance"],
+                                       invert=True, name="target_scale")
+    return keras.Model(inputs, scale(model(inputs)), name=model.name)
 
 
 def library_versions() -> dict:

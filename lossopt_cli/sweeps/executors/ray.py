@@ -100,7 +100,9 @@ def task(jobs: list[Job], shared: bool, threads: int) -> list[tuple[JobResult, b
 
 
 def pack(run_dir: str | None) -> bytes | None:
-    if not run_dir or not Path(run_dir).is_dir():
+    """A run directory as a tar archive to send back; None when the run never got as far as its summary.json
+    (cancelled while its directory was being created): nothing to keep, ``--resume`` trains it."""
+    if not run_dir or not (Path(run_dir) / rundir.SUMMARY).is_file():
         return None
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
