@@ -15,9 +15,9 @@ import yaml
 from click.testing import CliRunner
 
 from lossopt_cli import rundir
+from lossopt_cli.cli import cli
 from lossopt_cli.sweeps import plan as sweeps_plan
 from lossopt_cli.sweeps import run as sweeps_run
-from lossopt_cli.cli import cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -226,11 +226,12 @@ def test_progress_after_ctrl_c_says_interrupted_without_counting_it_done_and_the
     """Issue 19.8: '[12/12] ... interrupted | 0s left'; the leaderboard averaged interrupted runs unmarked."""
     import io
 
+    from sweep_fakes import write_run
+
     from lossopt_cli.analysis import stats
     from lossopt_cli.analysis.runs import collect
     from lossopt_cli.sweeps.executors.base import JobResult
     from lossopt_cli.sweeps.progress import Progress
-    from sweep_fakes import write_run
 
     stream = io.StringIO()
     progress = Progress(12, 0, stream=stream)

@@ -15,7 +15,6 @@ from ..rundir import USABLE
 from .runs import RunRecord
 
 
-
 def data_key(record: RunRecord) -> str | None:
     """Runs with the same data section, seed (the split) and loss share a reference."""
     config = record.config or {}

@@ -23,7 +23,6 @@ from ..schema import (
     Mapping_,
     Optional,
     Param,
-    Str,
     must_be,
     suggest,
 )

@@ -39,9 +39,9 @@ def best_epoch(history: dict) -> int | None:
 def report_history_file(path: str | Path, output: str | Path | None = None) -> list[str]:
     """Diagnose, draw and report a CSVLogger file; the lines to print (where each file went, the verdict)."""
     from ..analysis.diagnose import diagnose_path
-    from .text import finding_lines
     from .html import BAD, GOOD, _findings_table, embedded_png, page
     from .plots import plot_curves
+    from .text import finding_lines
 
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".log", ".txt"):
