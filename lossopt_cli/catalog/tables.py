@@ -20,27 +20,19 @@ pandas is imported only when a table is read (never by ``--help``, ``list`` or `
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..schema import ConfigError, suggest
+from .columns import column_levels, example, id_like, is_numeric, level_name, too_many
+from .csv_text import read_frame
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".data", ".dat")
 MISSING_MARKERS = ["?"]  # on top of pandas' own: "", NA, N/A, NaN, nan, null, NULL, None, #N/A, ...
 DELIMITERS = ",;\t|"
 ID_LIKE_MIN = 10  # a text column unique on more than half the rows (and > this many values) is an id
-# names that tools give a row-number column: R's write.csv (rownames, "" -> Unnamed: 0, X after read.csv), pandas'
-# to_csv (Unnamed: 0), readr (...1), and id columns (id, index, row_id, customer_id, ...)
-ID_NAMES = re.compile(r"^(?:|id|idx|index|row|rownames?|row[ _.]?names?|row[ _.]?(?:id|num|number|no)|unnamed: ?\d+"
-                      r"|\.\.\.\d+|.*[ _.]id)$", re.IGNORECASE)
-ID_NAMES_EXACT = ("X", "ID", "Id")  # R's read.csv names an unnamed first column X; a lower-case x is a feature
-
 
 def is_table_file(path: str | Path) -> bool:
     """Whether ``data.dataset`` names a delimited text file (optionally gzip-compressed)."""
@@ -67,107 +59,6 @@ class TableOptions:
     regression_loss: bool = False  # the config's loss is a regression loss: a numeric target is regressed
 
 
-@dataclass
-class _Text:
-    lines: list[str]  # the lines pandas reads: no comment lines, no blank lines
-    line_numbers: list[int] | range  # their 1-based line numbers in the file
-    notes: list[str]
-
-
-def read_text(path: Path) -> tuple[str, list[str]]:
-    """The file's text (gunzipped when it starts with gzip's magic bytes), and a note on its encoding."""
-    try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
-        raise ConfigError(f"data.dataset: could not read {path}: {exc}.", key="data.dataset") from None
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), [f"{path.name} is not UTF-8; read as Latin-1."]
-
-
-def _clean_lines(text: str, comment: str | None) -> _Text:
-    """Drop blank lines and lines starting with ``comment``, keeping each kept line's number in the file."""
-    body = text.rstrip("\r\n") + "\n"
-    lines = io.StringIO(body, newline="").readlines()  # splits at \n, \r\n and \r only, as csv does
-    skip = re.compile(r"^[ \t]*(?:[\r\n]|$" + (f"|{re.escape(comment)}" if comment else "") + ")", re.MULTILINE)
-    found = [m.start() for m in skip.finditer(body)]
-    if not found:  # the common case: nothing to skip
-        return _Text(lines, range(1, len(lines) + 1), [])
-    ends = np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)))
-    starts = np.concatenate([[0], ends[:-1]])  # where each line begins in body
-    drop = set(np.searchsorted(starts, found).tolist())
-    kept = [i for i in range(len(lines)) if i not in drop]
-    return _Text([lines[i] for i in kept], [i + 1 for i in kept], [])
-
-
-def sniff_delimiter(lines: list[str]) -> str:
-    """The delimiter of the first lines (comma, semicolon, tab or bar); a comma when unclear."""
-    sample = "".join(lines[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        counts = {d: sample.count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
-
-
-def _records(text: _Text, delimiter: str, path: Path, header: bool) -> list[int]:
-    """The file line where each record starts; raises when a row's field count differs from the header's."""
-    lengths = list(map(len, csv.reader(text.lines, delimiter=delimiter, skipinitialspace=True)))  # fast, in C
-    if len(set(lengths)) <= 1 and len(lengths) == len(text.lines):  # one record per line, all alike
-        return list(text.line_numbers)
-    reader = csv.reader(text.lines, delimiter=delimiter, skipinitialspace=True)
-    starts, expected, first = [], None, None
-    consumed = 0
-    try:
-        for fields in reader:
-            line = text.line_numbers[consumed] if consumed < len(text.line_numbers) else None
-            consumed = reader.line_num
-            if expected is None:
-                expected, first = len(fields), line
-            elif len(fields) != expected:
-                shown = "tab" if delimiter == "\t" else repr(delimiter)
-                raise ConfigError(
-                    f"data.dataset: line {line} of {path} has {len(fields)} fields, but line {first} (the "
-                    f"{'header' if header else 'first row'}) has {expected} (delimiter {shown}). Fix "
-                    f"the line, or set data.delimiter (and data.comment for lines of notes) if the file was "
-                    f"misread.", key="data.dataset")
-            starts.append(line)
-    except csv.Error as exc:
-        raise ConfigError(f"data.dataset: {path} is not a readable CSV file near line "
-                          f"{text.line_numbers[min(consumed, len(text.line_numbers) - 1)]}: {exc}.",
-                          key="data.dataset") from None
-    return starts
-
-
-def _frame(path: Path, options: TableOptions):
-    """(DataFrame with str column names, the file line of each row, delimiter, notes)."""
-    import pandas as pd
-
-    text, notes = read_text(path)
-    cleaned = _clean_lines(text, options.comment)
-    if not cleaned.lines:
-        raise ConfigError(f"data.dataset: {path} has no data rows.", key="data.dataset")
-    delimiter = options.delimiter or sniff_delimiter(cleaned.lines)
-    starts = _records(cleaned, delimiter, path, options.header)
-    try:
-        frame = pd.read_csv(io.StringIO("".join(cleaned.lines)), sep=delimiter, header=0 if options.header else None,
-                            na_values=MISSING_MARKERS, skipinitialspace=True, skip_blank_lines=False,
-                            low_memory=False)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"data.dataset: pandas could not read {path}: {str(exc).strip()[:300]}",
-                          key="data.dataset") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    rows = starts[1:] if options.header else starts
-    if len(rows) != len(frame):
-        rows = [None] * len(frame)
-    if len(frame) == 0:
-        raise ConfigError(f"data.dataset: {path} has a header but no data rows.", key="data.dataset")
-    return frame, rows, delimiter, notes
-
 
 def _describe_columns(header: bool, columns: list[str]) -> str:
     if header:
@@ -183,67 +74,13 @@ def _resolve(ref, columns: list[str], key: str, path: Path, header: bool) -> str
     return name
 
 
-def _is_numeric(series) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
-
-
-def _levels(series) -> list:
-    """The distinct values of a column, sorted (numbers numerically), missing cells left out."""
-    values = series.dropna().unique().tolist()
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=str)
-
-
-def level_name(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _example(series) -> str:
-    values = [v for v in series.dropna().unique().tolist()[:3]]
-    return ", ".join(repr(level_name(v)) for v in values)
-
-
-def _too_many(levels: int, rows: int, limit: int) -> str | None:
-    if levels > limit:
-        return f"{levels} distinct values, more than data.max_categories ({limit})"
-    if levels > ID_LIKE_MIN and levels > rows / 2:
-        return f"{levels} distinct values in {rows} rows, like an id or free text"
-    return None
-
-
-def id_like(name: str, series) -> str | None:
-    """Why a numeric column is a row id rather than a feature, or None: all its values distinct integers,
-    and either in increasing order (a row number) or under a name tools give an id column."""
-    values = series.dropna()
-    n = len(values)
-    if n < ID_LIKE_MIN or n != len(series) or series.dtype.kind not in "iuf":
-        return None
-    numbers = values.to_numpy(dtype="float64")
-    if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)) or len(np.unique(numbers)) != n:
-        return None
-    if np.all(np.diff(numbers) > 0):
-        return (f"distinct integers in increasing order ({level_name(numbers[0])}, {level_name(numbers[1])}, ... "
-                f"{level_name(numbers[-1])}): a row number")
-    if ID_NAMES.match(str(name).strip()) or str(name).strip() in ID_NAMES_EXACT or str(name).endswith(("ID", "Id")):
-        return f"named like an id, {n} distinct integers"
-    return None
-
-
 def _infer_task(series, options: TableOptions, target: str, path: Path) -> str:
-    numeric = _is_numeric(series)
+    numeric = is_numeric(series)
     levels = series.dropna().nunique()
     if options.task == "regression":
         if not numeric:
             raise ConfigError(f"data.task is regression but the target column {target!r} of {path} holds text "
-                              f"({_example(series)}). Use data.task: classification, or another target.",
+                              f"({example(series)}). Use data.task: classification, or another target.",
                               key="data.task")
         return "regression"
     if options.task == "classification":
@@ -302,7 +139,7 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
 
     from .dataset import Dataset
 
-    frame, rows, delimiter, notes = _frame(path, options)
+    frame, rows, delimiter, notes = read_frame(path, options)
     if options.delimiter is None and delimiter != ",":
         named = {"\t": "tabs", ";": "semicolons", "|": "bars"}.get(delimiter, repr(delimiter))
         notes.append(f"{path.name}'s fields are separated by {named} (sniffed from the file; data.delimiter sets "
@@ -333,7 +170,7 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
     dropped: list[str] = []
     for column in columns:
         series = frame[column]
-        entry = {"name": column, "type": "number" if _is_numeric(series) else "text",
+        entry = {"name": column, "type": "number" if is_numeric(series) else "text",
                  "missing": int(series.isna().sum())}
         described.append(entry)
         if column == target:
@@ -343,18 +180,18 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
         elif column in categorical or entry["type"] == "text":
             levels = series.dropna().nunique()
             keep = column in categorical or column in included
-            reason = None if keep else _too_many(levels, len(series), options.max_categories)
+            reason = None if keep else too_many(levels, len(series), options.max_categories)
             if reason:
                 entry["use"] = f"dropped: {reason}"
                 dropped.append(column)
-                notes.append(f"column {column!r} ({reason}, e.g. {_example(series)}) is left out: one-hot encoding "
+                notes.append(f"column {column!r} ({reason}, e.g. {example(series)}) is left out: one-hot encoding "
                              f"it would not generalize. List it in data.categorical to encode it anyway, or in "
                              f"data.exclude to silence this note.")
             else:
                 entry["use"] = f"one-hot, {levels} values"
                 kinds[column] = "category"
                 if column not in categorical:  # a decision lossopt made: say it once
-                    notes.append(f"text column {column!r} is one-hot encoded: {levels} values ({_example(series)}, "
+                    notes.append(f"text column {column!r} is one-hot encoded: {levels} values ({example(series)}, "
                                  f"...) become {levels} 0/1 inputs. List it in data.exclude to leave it out.")
         elif column not in chosen and column not in included and (why := id_like(column, series)):
             entry["use"] = f"dropped: a row id, {why}"
@@ -381,7 +218,7 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
         series = frame[column]
         start = len(names)
         if kinds[column] == "category":
-            levels = _levels(series)
+            levels = column_levels(series)
             codes = pd.Categorical(series, categories=levels).codes  # -1: a missing cell
             block = np.zeros((len(series), len(levels)), dtype="float32")
             block[np.flatnonzero(codes >= 0), codes[codes >= 0]] = 1.0
@@ -397,17 +234,17 @@ def read_table(path: Path, options: TableOptions, name_key: str = "data.dataset"
     labels = frame[target]
     class_names = None
     if task == "classification":
-        levels = _levels(labels)
+        levels = column_levels(labels)
         if len(levels) < 2:
             raise ConfigError(f"data.target {target!r} of {path} has {len(levels)} class(es) after dropping rows; "
                               f"classification needs two or more.", key="data.target")
         limit = max(options.max_categories, 2)
-        if not _is_numeric(labels) and len(levels) > limit and options.task == "auto":
+        if not is_numeric(labels) and len(levels) > limit and options.task == "auto":
             raise ConfigError(f"data.target {target!r} of {path} holds text with {len(levels)} distinct values, "
                               f"more than data.max_categories ({limit}) classes: is it the right column? Raise "
                               f"data.max_categories or set data.task: classification to train on them all.",
                               key="data.target")
-        if len(levels) == 2 and not _is_numeric(labels):
+        if len(levels) == 2 and not is_numeric(labels):
             counts = labels.value_counts()
             if counts[levels[1]] > 1.5 * counts[levels[0]]:  # the rarer class is the positive one (class 1)
                 levels = levels[::-1]
