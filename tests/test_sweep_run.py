@@ -247,3 +247,22 @@ def test_progress_after_ctrl_c_says_interrupted_without_counting_it_done_and_the
     from lossopt_cli.reporting.sweep_report import table_lines
 
     assert "1 interrupted" in "\n".join(table_lines(rows, notes))
+
+
+def test_the_time_left_is_not_guessed_from_the_first_run_which_carries_the_start_up(monkeypatch):
+    """Issue 19.10: the first progress line said '3m49s left' for a 24 s sweep (TensorFlow's import and tracing
+    charged to one run, times the runs left)."""
+    import io
+
+    from lossopt_cli.sweeps import progress as progress_module
+    from lossopt_cli.sweeps.executors.base import JobResult
+
+    clock = iter([100.0, 120.0, 122.0, 124.0])  # start; the first result after 20 s of start-up; then 2 s a run
+    monkeypatch.setattr(progress_module.time, "time", lambda: next(clock))
+    stream = io.StringIO()
+    progress = progress_module.Progress(12, 0, stream=stream)
+    for name in ("a", "b", "c"):
+        progress(JobResult(name, "completed", None, {"best": {"val_loss": 0.3}}, None, 1.0))
+    first, second, third = stream.getvalue().splitlines()
+    assert first.endswith("? (after the next run) left")
+    assert second.endswith("| 20s left") and third.endswith("| 18s left")  # 2 s a run, not (20 + 2) s

@@ -25,6 +25,9 @@ img { max-width: 100%; } figure { margin: 1em 0; } .verdict { font-size: 1.2em; 
 .error { color: #b00020; font-weight: 600; } .warning { color: #a05a00; } .info { color: #555; }
 .evidence { font-size: .85em; color: #444; }
 table.numbers td { white-space: nowrap; } .scroll { overflow-x: auto; }
+table.leaderboard { width: 100%; font-size: .82em; } table.leaderboard td.config { overflow-wrap: anywhere; }
+table.leaderboard .short { white-space: nowrap; }
+table.leaderboard th { cursor: help; } .runs { font-size: .9em; } .legend { font-size: .9em; }
 """
 
 GOOD, BAD = ("healthy",), ("diverged", "overfitting", "unstable")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import rundir
 from ..analysis.runs import RunRecord
-from ..analysis.stats import final_metric_name, finite, mean_curve, mean_std, shared_loss_key
+from ..analysis.stats import final_metric_name, finite, lower_is_better, mean_curve, mean_std, shared_loss_key
 
 
 def _pyplot():
@@ -108,7 +108,7 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
                             markeredgecolor=color, markeredgewidth=1.8, linestyle="none")
         values = finite(all_values)
         # a log scale once the configurations span 1.5 decades: the good ones are not squashed flat
-        if "loss" in key and values and min(values) > 0 and max(values) / min(values) > 30:
+        if lower_is_better(key) and values and min(values) > 0 and max(values) / min(values) > 30:
             ax.set_yscale("log")
         ranked = " (ranking metric)" if p_i == 0 else ""
         ax.set_title(f"{key.replace('_', ' ')}{ranked}: validation solid, training dashed, o over-fitting onset"
@@ -119,13 +119,13 @@ def plot_comparison(records: list[RunRecord], path: str | Path, order: list[str]
         ax.grid(alpha=0.3)
     if handles:
         fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(0.0, 0.5),
-                   fontsize=7, frameon=False, title="best first", title_fontsize=8)
+                   fontsize=9, frameon=False, title="best first", title_fontsize=10)
     note = f"best {len(shown)} of {len(groups)} configurations shown; " if len(groups) > len(shown) else ""
     fig.text(0.99, 0.01, f"{note}bold: top {min(TOP, len(shown))} (band: ± 1 std over seeds)", fontsize=7, ha="right")
     if title:
         fig.suptitle(title)
     width = fig.get_size_inches()[0]
-    left = min(0.35, (0.7 + 0.06 * max(map(len, handles))) / width) if handles else 0.0  # room for the legend
+    left = min(0.4, (0.8 + 0.075 * max(map(len, handles))) / width) if handles else 0.0  # room for the legend
     fig.tight_layout(rect=(left, 0.03, 1.0, 0.95 if title else 1.0))
     return _save(fig, path, layout=False)
 

@@ -160,16 +160,45 @@ def draw_plots(records: list[RunRecord], out_dir: Path, order: list[str], title:
     return drawn
 
 
+COLUMN_HELP = {
+    "#": "rank by the mean final value of the ranking metric over seeds",
+    "runs": "runs (seeds) of this configuration",
+    "95% CI": "percentile-bootstrap 95% interval of the mean final value (2 seeds or more)",
+    "time s": "seconds of training per run",
+    "flags": "seeds that diverged, were unstable, failed or were interrupted (an interrupted run counts as far as "
+             "it went: --resume finishes it)",
+    "verdict": "the most common diagnosis verdict among the runs",
+    "vs #1": "how the first configuration compares with this one on the seeds both ran: noise = within seed "
+             "noise; behind = #1 is ahead (sign-flip p <= 0.05); behind? = #1 won every paired seed or has P >= 0.9, "
+             "but too few seeds to be sure; k/n = paired seeds #1 won; P = probability that a run of #1 beats a run "
+             "of this one",
+}
+
+
+SHORT = ("#", "runs", "time s", "verdict")  # columns kept on one line (the others wrap at spaces)
+
+
 def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, plots: dict[str, Path]) -> str:
-    """One self-contained page: the counts, the leaderboard, the seed-noise note, the plots inlined."""
+    """One self-contained page: the counts, the leaderboard (each configuration linking to its runs' reports,
+    each column explained), the seed-noise note, the plots inlined. Fits a 1280 px window: cells wrap."""
     from .html import embedded_png, page
 
     esc = html.escape
     columns = table_columns(notes) if rows else []
-    head = "".join(f"<th>{esc(name)}</th>" for name, _ in columns)
-    body = "".join("<tr>" + "".join(f"<td>{esc(cell(r))}</td>" for _, cell in columns) + "</tr>" for r in rows)
+    head = "".join(f"<th title='{esc(COLUMN_HELP.get(name, name))}'>{esc(name)}</th>" for name, _ in columns)
+    links = _run_links(summary, sweep_dir)
+
+    def cell(name, value, r):
+        if name == "config":
+            runs = " ".join(f"<a href='{esc(href)}'>{esc(label)}</a>" for label, href in links.get(r["config"], []))
+            return f"<td class='config'><b>{esc(value)}</b><br><span class='runs'>{runs}</span></td>"
+        return f"<td class='short'>{esc(value)}</td>" if name in SHORT else f"<td>{esc(value)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(name, fn(r), r) for name, fn in columns) + "</tr>" for r in rows)
     counts = ", ".join(f"{n} {s}" for s, n in summary["counts"].items())
     failed = "".join(f"<li>{esc(r['name'])}: {esc(str(r['error']))}</li>" for r in summary["runs"] if r.get("error"))
+    legend = "".join(f"<li><b>{esc(name)}</b>: {esc(text)}</li>" for name, text in COLUMN_HELP.items()
+                     if name in {c for c, _ in columns})
     return page(f"sweep {summary['name']}", [
         f"<h1>Sweep {esc(summary['name'])}</h1>",
         f"<p>{esc(str(sweep_dir))} &middot; status {esc(summary['status'])} &middot; {summary['runs_total']} runs: "
@@ -179,10 +208,29 @@ def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, p
         f"configurations whose runs all diverged or failed come last. {esc(notes.get('noise') or '')} "
         f"{esc(notes.get('flagged') or '')} {esc(notes.get('warning') or '')}</p>",
         f"<p>{esc(notes.get('optimism') or '')}</p>",
-        f"<div class='scroll'><table class='numbers'><tr>{head}</tr>{body}</table></div>",
+        f"<table class='leaderboard'><tr>{head}</tr>{body}</table>",
+        f"<details><summary>What the columns mean</summary><ul class='legend'>{legend}</ul></details>",
+        "".join(f"<p>note: {esc(n)}</p>" for n in summary.get("notes") or []),
         f"<h2>Errors</h2><ul>{failed}</ul>" if failed else "",
         "<h2>Plots</h2>" + "".join(embedded_png(path, name, caption=name) for name, path in plots.items()),
     ])
+
+
+def _run_links(summary: dict, sweep_dir: Path) -> dict[str, list[tuple[str, str]]]:
+    """{configuration: [(seed label, relative path of the run's report.html)]} for the runs that have one."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for run in summary.get("runs", []):
+        run_dir = run.get("run_dir")
+        if not run_dir or not (Path(run_dir) / rundir.REPORT).is_file():
+            continue
+        try:
+            href = (Path(run_dir) / rundir.REPORT).relative_to(sweep_dir).as_posix()
+        except ValueError:
+            href = (Path(run_dir) / rundir.REPORT).as_uri()
+        seed = run.get("values", {}).get("seed")
+        label = f"seed {seed}" if seed is not None else Path(run_dir).name
+        out.setdefault(run.get("group") or run["name"], []).append((label, href))
+    return out
 
 
 def single_run_lines(records: list[RunRecord]) -> list[str]:

@@ -16,6 +16,7 @@ class Progress:
         self.metric = metric  # the sweep's ranking metric (rank_by), at each run's best epoch
         self.started = time.time()
         self.finished_here = 0
+        self.first_at = 0.0  # seconds from the start to the first result of this invocation
         self.best: tuple[float, str] | None = None
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
@@ -38,14 +39,19 @@ class Progress:
                 self.best is None or sign * value < sign * self.best[0]):
             self.best = (value, result.name)
         elapsed = time.time() - self.started
-        left = _duration((self.total - self.done) * elapsed / self.finished_here)
+        if self.finished_here == 1:  # the first run carries the start-up (TensorFlow's import, tracing): no rate yet
+            self.first_at = elapsed
+            left = "? (after the next run)" if self.done < self.total else "0s"
+        else:
+            rate = max(elapsed - self.first_at, 0.0) / (self.finished_here - 1)
+            left = _duration((self.total - self.done) * rate)
         best = f"best {self.metric} {fmt(self.best[0])} ({self.best[1]})" if self.best else "best: -"
         width = len(str(self.total))
         line = (f"[{self.done:>{width}}/{self.total}] {result.name}: {result.status} ({fmt(result.wall_time)} s) | "
                 f"{best} | {left} left")
         if self.tty:
             filled = round(20 * self.done / max(1, self.total))
-            bar = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} runs | {best} | ~{left} left"
+            bar = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} runs | {best} | {left} left"
             self.stream.write(f"\r\033[K{line}\n{bar}")
             self.stream.flush()
         else:
