@@ -264,6 +264,28 @@ def schema(sweep):
     click.echo(commands.render_schema(sweep), nl=False)
 
 
+@cli.group()
+def export():
+    """Send runs and sweeps to another tool (lossopt export mlflow PATH...)."""
+
+
+@export.command(name="mlflow")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else MLflow's default), "
+                            "e.g. sqlite:///mlflow.db.")
+@click.option("--experiment", help="MLflow experiment (default: the sweep's or the run's name).")
+@config_errors
+def export_mlflow(paths, uri, experiment):
+    """Send run and sweep directories to MLflow: params, per-epoch metrics, verdict tags, files as artifacts;
+    a sweep as a parent run with its runs nested. A second export of the same directory adds nothing.
+
+    \b
+      lossopt export mlflow outputs/optimizers-20261123-150000 --uri sqlite:///mlflow.db
+      mlflow ui --backend-store-uri sqlite:///mlflow.db
+    """
+    click.echo("\n".join(commands.export_mlflow(paths, uri, experiment)))
+
+
 @cli.command(name="lr-find")
 @click.argument("config", type=click.Path(dir_okay=False))
 @set_option

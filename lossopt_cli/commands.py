@@ -345,6 +345,16 @@ def catalog(kind: str | None = None) -> list[str]:
     return catalog_lines(kind)
 
 
+# --- lossopt export mlflow --------------------------------------------------------------------
+
+
+def export_mlflow(paths, uri: str | None = None, experiment: str | None = None) -> list[str]:
+    """Send run and sweep directories to MLflow (``lossopt export mlflow``); see ``tracking.mlflow_store``."""
+    from .tracking.mlflow_store import export
+
+    return export(paths, uri, experiment)
+
+
 # --- lossopt schema --------------------------------------------------------------------------
 
 
@@ -363,6 +373,7 @@ def config_schema() -> dict:
         "data": data,
         "training": table_schema(SECTIONS["training"]),
         "output": table_schema(SECTIONS["output"]),
+        "tracking": table_schema(SECTIONS["tracking"]),
         "diagnostics": table_schema(THRESHOLDS),
         "model": registry_schema(MODELS, default="mlp"),
         "loss": registry_schema(LOSSES),

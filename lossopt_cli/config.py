@@ -9,7 +9,7 @@ directory stores as ``config.yaml``. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -199,6 +199,13 @@ SECTIONS: dict[str, dict[str, Param]] = {
                              "TensorBoard logs in <run directory>/tensorboard (Keras TensorBoard); a sweep adds "
                              "the HParams dashboard"),
     },
+    "tracking": {
+        "mlflow": Param(None, Optional(OneOf((Bool(), Str()))),
+                        "log the run to MLflow as it trains: a tracking URI (sqlite:///mlflow.db, http://host:5000, "
+                        "a folder), or true for MLFLOW_TRACKING_URI (else MLflow's default); needs lossopt[mlflow]"),
+        "experiment": Param(None, Optional(Str()), "the MLflow experiment (default: the config's name; in a sweep, "
+                                                   "the sweep's)"),
+    },
     "output": {
         "dir": Param("outputs", Str(), "where run directories are created"),
         "save_model": Param(True, Bool(), "write model.keras"),
@@ -228,6 +235,7 @@ TOP_LEVEL = {
     "training": Param({}, Mapping_()),
     "diagnostics": Param({}, Mapping_(), "thresholds of the reporter"),
     "output": Param({}, Mapping_()),
+    "tracking": Param({}, Mapping_(), "experiment tracking (MLflow)"),
 }
 
 
@@ -246,11 +254,12 @@ class RunConfig:
     training: dict
     diagnostics: dict
     output: dict
+    tracking: dict = field(default_factory=lambda: {"mlflow": None, "experiment": None})
     source: str | None = None
 
     def to_dict(self) -> dict:
         keys = ("name", "seed", "deterministic", "data", "model", "loss", "optimizer", "metrics",
-                "training", "diagnostics", "output")
+                "training", "diagnostics", "output", "tracking")
         return copy.deepcopy({k: getattr(self, k) for k in keys})
 
     # Resolved catalog choices (each a registry Spec with build()).
@@ -318,6 +327,7 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
             metrics=metrics,
             training=sections["training"],
             output=sections["output"],
+            tracking=sections["tracking"],
             source=str(source) if source else None,
             **resolved,
         )

@@ -17,7 +17,7 @@ ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "batch", "hidden_units": "
                  "validation_split": "val", "test_split": "test", "early_stopping": "es", "dropout": "drop",
                  "activation": "act", "label_smoothing": "ls", "weight_decay": "wd", "momentum": "mom"}
 NAMED_BY_VALUE = ("name", "type", "dataset")  # optimizer.name=sgd -> "sgd", not "namesgd"
-UNNAMED_SECTIONS = ("output", "diagnostics")  # where the run goes and how it is judged: not what was trained
+UNNAMED_SECTIONS = ("output", "diagnostics", "tracking")  # where the run goes, how it is judged and logged: not what was trained
 MAX_LENGTH = 48  # of the suffix; longer ones keep a prefix and a hash of the whole
 
 

@@ -142,6 +142,9 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         name = spec["name"] or path.stem
         values = expand(spec)
         runs = plan_runs(base, values)
+        for run in runs:  # tracked runs of a sweep share the sweep's MLflow experiment
+            if run.config.tracking.get("mlflow") and not run.config.tracking.get("experiment"):
+                run.config.tracking["experiment"] = spec["name"] or path.stem
         from ..guards import check_output_dir
 
         output = base.get("output")

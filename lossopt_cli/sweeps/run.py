@@ -105,9 +105,20 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
     with signals.deferred():  # Ctrl-C here: the results are still written whole
         rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
         write_sweep_hparams(sweep_dir, sweep)  # with training.tensorboard: the HParams dashboard
+        _nest_tracked_runs(sweep, sweep_dir)
     if interrupted and len(finished_runs(sweep_dir)) == len(sweep.runs):
         interrupted = False  # every run had finished: nothing to resume
     return SweepOutcome(sweep_dir, results, interrupted, rows, notes)
+
+
+def _nest_tracked_runs(sweep: Sweep, sweep_dir: Path) -> None:
+    """tracking.mlflow: the sweep's parent run in MLflow, with the runs (logged live by whichever process or
+    node trained them) nested under it."""
+    tracked = next((run.config.tracking for run in sweep.runs if run.config.tracking.get("mlflow")), None)
+    if tracked:
+        from ..tracking.mlflow_store import nest_sweep
+
+        nest_sweep(sweep_dir, tracked["mlflow"], tracked.get("experiment") or sweep.name)
 
 
 def redraw(sweep_dir: str | Path) -> SweepOutcome:

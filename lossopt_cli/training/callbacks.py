@@ -47,6 +47,41 @@ class RecorderCallback(keras.callbacks.Callback):
         return self.recorder.diverged_at
 
 
+class MlflowCallback(keras.callbacks.Callback):
+    """``tracking.mlflow``: the run's params at its start and every epoch's logs as MLflow metrics (the epoch as
+    step); the verdict and the files follow when the run is finalized. A failing store warns once and is
+    then left alone: tracking never stops training."""
+
+    def __init__(self, config: dict, run_dir):
+        super().__init__()
+        self.config, self.run_dir, self.run_id, self.client = config, run_dir, None, None
+
+    def on_train_begin(self, logs=None):
+        from ..tracking import mlflow_store as store
+
+        def start():
+            self.client = store.client(self.config["tracking"]["mlflow"])
+            experiment = store.experiment_id(self.client, store.experiment_of(self.config))
+            return store.start_run(self.client, experiment, self.run_dir, self.config)
+
+        self.run_id = store.safely("start the run", start)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.run_id is None:
+            return
+        import math
+        import time
+
+        from mlflow.entities import Metric
+
+        from ..tracking.mlflow_store import safely
+
+        stamp = int(time.time() * 1000)
+        metrics = [Metric(k, float(v), stamp, epoch + 1) for k, v in (logs or {}).items()
+                   if isinstance(v, (int, float)) and math.isfinite(float(v))]
+        safely("log an epoch", self.client.log_batch, self.run_id, metrics=metrics)
+
+
 def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | None = None) -> list[keras.callbacks.Callback]:
     """The callbacks of a run, in the order they must run at each epoch's end. ``resume``: the
     checkpoint (meta, arrays) whose callback state a resumed run starts from."""
@@ -59,6 +94,8 @@ def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | N
     if training.get("tensorboard"):  # <run>/tensorboard/{train,validation}: tensorboard --logdir <run>
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(recorder.run_dir / rundir.TENSORBOARD),
                                                      **training["tensorboard"]))
+    if (getattr(config, "tracking", None) or {}).get("mlflow"):  # tracking.mlflow: every epoch as it ends
+        callbacks.append(MlflowCallback(config.to_dict(), recorder.run_dir))
     if training.get("checkpoint", "every_epoch") == "every_epoch" or resume is not None:
         from .checkpoint import CheckpointCallback
 

@@ -194,6 +194,9 @@ def finalize(run_dir: Path, summary: dict | None = None) -> None:
                                                               file=sys.stderr))
     except Exception as exc:  # an import error must not lose the run either
         print(f"warning: could not diagnose or report the run: {exc}", file=sys.stderr)
+    from ..tracking.mlflow_store import finish_live_run
+
+    finish_live_run(run_dir)  # tracking.mlflow: the verdict, the files and the status (never raises)
 
 
 def _iso(t: float) -> str:
