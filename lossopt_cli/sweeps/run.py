@@ -32,7 +32,9 @@ class SweepOutcome:
     def lines(self) -> list[str]:
         from ..reporting.sweep_report import table_lines
 
-        lines = table_lines(self.rows, self.notes) if self.rows else []
+        from .tune.study import tune_lines
+
+        lines = tune_lines(self.sweep_dir) + (table_lines(self.rows, self.notes) if self.rows else [])
         for name in self.failed:
             lines.append(f"failed: {name}: {self.results[name].error}")
         from ..reporting.sweep_report import COMPARISON, LEADERBOARD

@@ -56,7 +56,7 @@ def tune(sweep: Sweep, sweep_dir: Path, executor, echo=None) -> list[PlannedRun]
         root = sweep_dir / TRIALS / group
         root.mkdir(parents=True, exist_ok=True)
         while True:
-            done = [t for t in study.trials if t.state.is_finished()]
+            done = [t for t in study.trials if t.state.is_finished() and "status" in t.user_attrs]  # not stale
             missing = spec["trials"] - len(done)
             if missing <= 0:
                 break
@@ -177,3 +177,20 @@ def _study_summary(study, values: dict) -> dict:
 
 def echo_stderr(line: str) -> None:
     print(line, file=sys.stderr)
+
+
+def tune_lines(sweep_dir: Path) -> list[str]:
+    """What the studies found, for the sweep's printed output: per configuration its tuned values and trials."""
+    path = Path(sweep_dir) / TUNE_FILE
+    if not path.is_file():
+        return []
+    tuned = rundir.read_json(path)
+    lines = [f"tuned ({tuned['metric']}, best trial of each study in {STUDY_DB}):"]
+    for group, s in tuned["configurations"].items():
+        best = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (s["best_params"] or {}).items())
+        counts = s["trials"]
+        lines.append(f"  {group}: {best or 'no complete trial'} (trial {s['best_trial']}); {counts['complete']} complete, "
+                     f"{counts['pruned']} pruned, {counts['fail']} failed; {s['epochs']} trial epochs")
+        for p in s["pruned"]:
+            lines.append(f"    pruned trial {p['trial']} at epoch {p['epoch']}: {p['reason']}")
+    return lines
