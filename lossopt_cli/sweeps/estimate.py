@@ -128,7 +128,7 @@ def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, f
 
 def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> list[str]:
     if sweep.spec.get("mode") == "tune":
-        from .tune.space import plan_lines
+        from .tune.study import plan_lines
 
         return plan_lines(sweep, workers, executor, lambda runs, w, e: estimate_seconds(runs, w, {}, e))
     lines = [f"sweep {sweep.name}: {len(sweep.runs)} runs ({sweep.spec['mode']} over "

@@ -147,7 +147,7 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         values = expand(spec)
         runs = plan_runs(base, values)
         if spec["mode"] == "tune":  # every end of the search space valid for every compared configuration
-            from .tune.space import corners
+            from .tune_space import corners
 
             plan_runs(base, [{**v, **c} for v in values for c in corners(spec["search"])])
         from ..guards import check_output_dir
@@ -204,7 +204,7 @@ def expand(spec: dict) -> list[dict]:
     if not vary:
         raise ConfigError("vary must name at least one key, e.g. vary: {optimizer.name: [sgd, adam]}.", key="vary")
     if mode == "tune":
-        from .tune.space import budget, check_optuna, expand_tune
+        from .tune_space import budget, check_optuna, expand_tune
 
         check_optuna()
         combos = expand_tune(spec, _check_values)

@@ -31,8 +31,8 @@ def storage_url(sweep_dir: Path) -> str:
 
 def compared(sweep: Sweep) -> list[dict]:
     """The compared configurations' values (``vary:``), as planned."""
-    from .space import expand_tune
     from ..plan import _check_values
+    from ..tune_space import expand_tune
 
     return expand_tune(dict(sweep.spec), _check_values)
 
@@ -193,4 +193,27 @@ def tune_lines(sweep_dir: Path) -> list[str]:
                      f"{counts['pruned']} pruned, {counts['fail']} failed; {s['epochs']} trial epochs")
         for p in s["pruned"]:
             lines.append(f"    pruned trial {p['trial']} at epoch {p['epoch']}: {p['reason']}")
+    return lines
+
+
+def plan_lines(sweep, workers: int, executor: str, step_seconds) -> list[str]:
+    """``--dry-run`` of a tune sweep: the compared configurations, the search space, the budget and an estimate
+    at most (pruned trials stop early). ``step_seconds(runs, workers, executor)``: ``estimate.estimate_seconds``."""
+    from ..plan import inline_yaml
+    from ..tune_space import budget
+
+    spec = sweep.spec
+    trials, seed_runs = budget(spec, len(sweep.runs))
+    epochs = sweep.runs[0].config.training["epochs"] if sweep.runs else 0
+    lines = [f"sweep {sweep.name}: tune {len(sweep.runs)} configuration(s) over {', '.join(spec['vary'])}, "
+             f"{spec['trials']} trials each (Optuna TPE, seed {spec.get('seed', 0)}), "
+             f"{spec.get('prune', 'diagnosis')} pruning"]
+    for run in sweep.runs:
+        lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
+    lines.append("search, the same for each: " + ", ".join(f"{k}={inline_yaml(v)}" for k, v in spec["search"].items()))
+    lines.append(f"budget: {trials} trials x {epochs} epochs = {trials * epochs} trial epochs at most, then "
+                 f"{seed_runs} run(s) at each configuration's best values (seeds {spec.get('seeds') or 'none'})")
+    seconds = step_seconds(sweep.runs, workers, executor) * (spec["trials"] + len(spec.get("seeds") or [0]))
+    lines.append(f"estimated time: at most about {seconds / 60:.1f} min with the {executor} executor and {workers} "
+                 f"worker(s), less with pruning; trials under trials/<configuration>/<n>/, studies in optuna.db")
     return lines

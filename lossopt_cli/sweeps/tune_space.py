@@ -8,7 +8,7 @@ import importlib.util
 import itertools
 from typing import Any
 
-from ...schema import ConfigError
+from ..schema import ConfigError
 
 OPTUNA_MISSING = ("mode: tune needs Optuna, which is not installed. Install it with: pip install 'lossopt[tune]' "
                   "(or pip install optuna).")
@@ -55,24 +55,3 @@ def budget(spec: dict, configurations: int) -> tuple[int, int]:
     """(trials, seed runs) the sweep trains at most."""
     return configurations * spec["trials"], configurations * len(spec.get("seeds") or [0])
 
-
-def plan_lines(sweep, workers: int, executor: str, step_seconds) -> list[str]:
-    """``--dry-run`` of a tune sweep: the compared configurations, the search space, the budget and an estimate
-    at most (pruned trials stop early). ``step_seconds(runs, workers, executor)``: ``estimate.estimate_seconds``."""
-    from ..plan import inline_yaml
-
-    spec = sweep.spec
-    trials, seed_runs = budget(spec, len(sweep.runs))
-    epochs = sweep.runs[0].config.training["epochs"] if sweep.runs else 0
-    lines = [f"sweep {sweep.name}: tune {len(sweep.runs)} configuration(s) over {', '.join(spec['vary'])}, "
-             f"{spec['trials']} trials each (Optuna TPE, seed {spec.get('seed', 0)}), "
-             f"{spec.get('prune', 'diagnosis')} pruning"]
-    for run in sweep.runs:
-        lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
-    lines.append("search, the same for each: " + ", ".join(f"{k}={inline_yaml(v)}" for k, v in spec["search"].items()))
-    lines.append(f"budget: {trials} trials x {epochs} epochs = {trials * epochs} trial epochs at most, then "
-                 f"{seed_runs} run(s) at each configuration's best values (seeds {spec.get('seeds') or 'none'})")
-    seconds = step_seconds(sweep.runs, workers, executor) * (spec["trials"] + len(spec.get("seeds") or [0]))
-    lines.append(f"estimated time: at most about {seconds / 60:.1f} min with the {executor} executor and {workers} "
-                 f"worker(s), less with pruning; trials under trials/<configuration>/<n>/, studies in optuna.db")
-    return lines
