@@ -134,3 +134,23 @@ def test_a_tune_sweep_stores_its_studies_and_resumes_without_repeating_a_trial(s
     runs = sorted(p.name for p in (sweep_dir / "runs").iterdir())
     assert len(runs) == 4 and {r.split("-")[0] for r in runs} == {"sgd", "adam"}  # each best rate on 2 seeds
     assert "tuned (val_loss" in result.output and "leaderboard" in result.output.lower()
+
+
+@pytest.mark.slow
+def test_a_hopeless_trial_is_pruned_by_its_callback_with_the_reason_and_epoch_recorded(tmp_path):
+    from lossopt_cli import rundir
+    from lossopt_cli.config import validate
+
+    raw = {**SWEEP["base"], "name": "t", "optimizer": {"name": "sgd", "learning_rate": 1.0e-5},
+           "training": {"epochs": 8}}
+    best = [0.9, 0.6, 0.4, 0.3, 0.25, 0.2, 0.18, 0.17]  # the best trial so far; 1e-5 barely moves
+    job = base.Job("0", validate(raw).to_dict(), str(tmp_path), prune={"monitor": "val_loss", "higher": False,
+                                                                       "reference": best})
+    result = base.run_job(job)
+    assert result.status == "pruned", result
+    summary = rundir.read_json(tmp_path / "0" / rundir.SUMMARY)
+    assert summary["status"] == "pruned" and summary["pruned_at_epoch"] == 2  # the first epoch it may
+    assert summary["prune_reason"].startswith("stalled")
+    assert len(rundir.read_history(tmp_path / "0" / rundir.HISTORY)["val_loss"]) == 2
+    unpruned = base.run_job(base.Job("1", job.config, str(tmp_path)))  # the same run without the callback
+    assert unpruned.status == "completed"
