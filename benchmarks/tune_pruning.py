@@ -90,6 +90,7 @@ def score(studies, method, epochs):
 
 
 def main(dirs):
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     print("| data set | pruner | trial epochs | saved | trials pruned | false prunes (top quarter) | best trial same | ranking same |")
     print("|---|---|---|---|---|---|---|---|")
     for d in map(Path, dirs):
