@@ -19,7 +19,6 @@ from ..schema import ConfigError
 from .plan import PlannedRun, Sweep, inline_yaml, output_root
 from .progress import _duration
 
-
 # Costs on an idle 2-core machine, calibrated with benchmarks/ (see benchmarks/README.md, "--dry-run estimate").
 WORKER_START_SECONDS = 5.5  # starting a process that imports TensorFlow (a worker, or this one)
 RUN_SETUP_SECONDS = 0.3  # data, model, compile and the checked step of one run

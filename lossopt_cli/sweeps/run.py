@@ -31,7 +31,6 @@ class SweepOutcome:
 
     def lines(self) -> list[str]:
         from ..reporting.sweep_report import table_lines
-
         from .tune.study import tune_lines
 
         lines = tune_lines(self.sweep_dir) + (table_lines(self.rows, self.notes) if self.rows else [])

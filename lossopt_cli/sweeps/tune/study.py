@@ -12,6 +12,7 @@ The best trial of each study gives the seed runs (``runs/``) that the leaderboar
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -73,12 +74,16 @@ def tune(sweep: Sweep, sweep_dir: Path, executor, echo=None) -> list[PlannedRun]
                     "monitor": metric, "higher": higher, "reference": reference}
                 jobs.append(Job(str(trial.number), config_module.validate(raw).to_dict(), str(root), prune=prune))
             by_number = {str(t.number): t for t in asked}
-            executor.run(jobs, lambda result: _tell(study, by_number[result.name], result, metric, higher, echo, group))
+            executor.run(jobs, functools.partial(_tell_by_name, study, by_number, metric, higher, echo, group))
         summary[group] = _study_summary(study, values)
     rundir.write_json(sweep_dir / TUNE_FILE, {"metric": metric, "storage": STUDY_DB, "configurations": summary})
     combos = [{**s["values"], **s["best_params"]} for s in summary.values() if s["best_params"] is not None]
     seeds = spec.get("seeds")
     return plan_runs(base, [{**c, "seed": s} for c in combos for s in seeds] if seeds else combos)
+
+
+def _tell_by_name(study, by_number: dict, metric: str, higher: bool, echo, group: str, result) -> None:
+    _tell(study, by_number[result.name], result, metric, higher, echo, group)
 
 
 def _suggest(trial, key: str, values):
