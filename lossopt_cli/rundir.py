@@ -39,9 +39,10 @@ RUNS = "runs"
 LEADERBOARD = "leaderboard.csv"
 
 # A run's status in summary.json.
-STATUSES = ("running", "completed", "early_stopped", "diverged", "interrupted", "failed")
+STATUSES = ("running", "completed", "early_stopped", "diverged", "pruned", "interrupted", "failed")
 SUCCEEDED = ("completed", "early_stopped")  # the run did what was asked (exit code 0)
-FINISHED = ("completed", "early_stopped", "diverged")  # a result: a sweep's --resume does not train it again
+# a result: a sweep's --resume does not train it again (pruned: a tune sweep's trial stopped as hopeless)
+FINISHED = ("completed", "early_stopped", "diverged", "pruned")
 USABLE = ("completed", "early_stopped", "interrupted")  # curves that trained as asked, as far as they went: they count in statistics
 
 

@@ -82,7 +82,7 @@ def test_a_bad_sweep_fails_both(tmp_path):
     (tmp_path / "quickstart.yaml").write_text((REPO / "configs/quickstart.yaml").read_text())
     path.write_text(yaml.safe_dump(raw))
     result = CliRunner().invoke(cli, ["validate", str(path)])
-    assert result.exit_code == 2 and "mode must be one of 'grid', 'zip', 'random'. Got 'grd'." in result.output
+    assert result.exit_code == 2 and "mode must be one of 'grid', 'zip', 'random', 'tune'. Got 'grd'." in result.output
     raw["mode"] = "grid"
     assert not list(validator(sweep=True).iter_errors(raw))
 

@@ -19,7 +19,6 @@ from ..schema import ConfigError
 from .plan import PlannedRun, Sweep, inline_yaml, output_root
 from .progress import _duration
 
-
 # Costs on an idle 2-core machine, calibrated with benchmarks/ (see benchmarks/README.md, "--dry-run estimate").
 WORKER_START_SECONDS = 5.5  # starting a process that imports TensorFlow (a worker, or this one)
 RUN_SETUP_SECONDS = 0.3  # data, model, compile and the checked step of one run
@@ -127,6 +126,10 @@ def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, f
 
 
 def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> list[str]:
+    if sweep.spec.get("mode") == "tune":
+        from .tune.study import plan_lines
+
+        return plan_lines(sweep, workers, executor, lambda runs, w, e: estimate_seconds(runs, w, {}, e))
     lines = [f"sweep {sweep.name}: {len(sweep.runs)} runs ({sweep.spec['mode']} over "
              f"{', '.join(sweep.spec['vary'])}{' x seeds' if sweep.spec.get('seeds') else ''})"]
     for run in sweep.runs:

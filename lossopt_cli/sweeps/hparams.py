@@ -27,7 +27,7 @@ from typing import Any
 from .. import rundir
 
 SUFFIX = ".lossopt-hparams"  # the files this module owns (and replaces)
-STATUS = {"completed": "STATUS_SUCCESS", "early_stopped": "STATUS_SUCCESS", "diverged": "STATUS_FAILURE",
+STATUS = {"completed": "STATUS_SUCCESS", "early_stopped": "STATUS_SUCCESS", "diverged": "STATUS_FAILURE", "pruned": "STATUS_FAILURE",
           "failed": "STATUS_FAILURE", "interrupted": "STATUS_UNKNOWN", "running": "STATUS_RUNNING"}
 
 

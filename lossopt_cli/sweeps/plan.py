@@ -62,12 +62,17 @@ SWEEP_TABLE = {
     "base": Param(None, OneOf((Str(), Mapping_())), "the base config: a path relative to the sweep file, or a mapping",
                   required=True),
     "set": Param({}, Mapping_(), "fixed changes to the base, as --set takes them, e.g. {training.epochs: 5}"),
-    "mode": Param("grid", Choice(("grid", "zip", "random")), "how the varied values combine"),
+    "mode": Param("grid", Choice(("grid", "zip", "random", "tune")),
+                  "how the varied values combine (tune: each combination tuned over search:, see docs/tuning.md)"),
     "vary": Param(None, Mapping_(), "dotted config keys and their values, e.g. optimizer.name: [sgd, adam]",
                   required=True),
     "seeds": Param(None, Optional(ListOf(Int(0), min_length=1)), "run every configuration once per seed"),
     "samples": Param(None, Optional(Int(1)), "random mode: the number of configurations drawn"),
-    "seed": Param(0, Int(0), "random mode: the seed of the draws"),
+    "seed": Param(0, Int(0), "random mode: the seed of the draws; tune mode: of the TPE samplers"),
+    "search": Param(None, Optional(Mapping_()), "tune mode: the keys tuned for every compared configuration, "
+                    "as lists or ranges {low, high, log}"),
+    "trials": Param(None, Optional(Int(1)), "tune mode: the trials each compared configuration gets"),
+    "prune": Param("diagnosis", Choice(("diagnosis", "none")), "tune mode: stop hopeless trials by their curve"),
     "rank_by": Param(None, Optional(Str()), "the history column that ranks configurations (default: val_loss)"),
     "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}",
                                  lambda: {"anyOf": [{"type": "null"}, _table_schema(TARGET)]}),
@@ -145,6 +150,10 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         for run in runs:  # tracked runs of a sweep share the sweep's MLflow experiment
             if run.config.tracking.get("mlflow") and not run.config.tracking.get("experiment"):
                 run.config.tracking["experiment"] = spec["name"] or path.stem
+        if spec["mode"] == "tune":  # every end of the search space valid for every compared configuration
+            from .tune_space import corners
+
+            plan_runs(base, [{**v, **c} for v in values for c in corners(spec["search"])])
         from ..guards import check_output_dir
 
         output = base.get("output")
@@ -215,6 +224,15 @@ def expand(spec: dict) -> list[dict]:
     mode, vary = spec["mode"], spec["vary"]
     if not vary:
         raise ConfigError("vary must name at least one key, e.g. vary: {optimizer.name: [sgd, adam]}.", key="vary")
+    if mode == "tune":
+        from .tune_space import budget, check_optuna, expand_tune
+
+        check_optuna()
+        combos = expand_tune(spec, _check_values)
+        from ..guards import check_expansion_size
+
+        check_expansion_size(sum(budget(spec, len(combos))))
+        return combos
     checked = {str(k): _check_values(str(k), v, mode) for k, v in vary.items()}
     keys = list(checked)
     from ..guards import check_expansion_size

@@ -31,8 +31,9 @@ class SweepOutcome:
 
     def lines(self) -> list[str]:
         from ..reporting.sweep_report import table_lines
+        from .tune.study import tune_lines
 
-        lines = table_lines(self.rows, self.notes) if self.rows else []
+        lines = tune_lines(self.sweep_dir) + (table_lines(self.rows, self.notes) if self.rows else [])
         for name in self.failed:
             lines.append(f"failed: {name}: {self.results[name].error}")
         from ..reporting.sweep_report import COMPARISON, LEADERBOARD
@@ -61,6 +62,10 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
     """Create the sweep directory (or reuse the one resumed) and run what is missing, with progress on stderr."""
     executor.start()
     sweep_dir = Path(resume_dir) if resume_dir else create_sweep_dir(sweep)
+    if sweep.spec.get("mode") == "tune":  # first the studies; their best values make the seed runs
+        interrupted = tune_phase(sweep, sweep_dir, executor, quiet)
+        if interrupted is not None:
+            return interrupted
     done = len(finished_runs(sweep_dir)) if resume_dir else 0
     if not quiet:
         print(f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - done} to run, "
@@ -73,6 +78,25 @@ def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = F
     finally:
         if progress:
             progress.close()
+
+
+def tune_phase(sweep: Sweep, sweep_dir: Path, executor, quiet: bool) -> SweepOutcome | None:
+    """Tune every compared configuration (``sweeps.tune.study``); ``sweep.runs`` become the seed runs at the
+    best values, recorded in ``plan.json``. Ctrl-C: an interrupted outcome (``--resume`` continues the studies)."""
+    from .tune.study import STUDY_DB, echo_stderr, tune
+
+    if not quiet:
+        trials = sweep.spec["trials"]
+        print(f"sweep {sweep.name}: tuning {len(sweep.runs)} configuration(s) x {trials} trials "
+              f"({sweep.spec.get('prune', 'diagnosis')} pruning) -> {sweep_dir / STUDY_DB}", file=sys.stderr)
+    try:
+        with signals.deferred():
+            sweep.runs = tune(sweep, sweep_dir, executor, echo=None if quiet else echo_stderr)
+            signals.check()
+    except KeyboardInterrupt:
+        return SweepOutcome(sweep_dir, {}, True, [], {})
+    write_plan(sweep_dir, sweep)
+    return None
 
 
 def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None = None,

@@ -8,6 +8,8 @@ Keras' ``EarlyStopping``, ``ReduceLROnPlateau`` and ``TensorBoard`` where the co
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 
 from .. import rundir, signals
@@ -86,6 +88,8 @@ def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | N
     """The callbacks of a run, in the order they must run at each epoch's end. ``resume``: the
     checkpoint (meta, arrays) whose callback state a resumed run starts from."""
     callbacks: list[keras.callbacks.Callback] = [RecorderCallback(recorder)]
+    if _PRUNING["spec"] is not None:  # a tune sweep's trial (see ``pruning``): after the recorder, before the rest
+        callbacks.append(PruneCallback(**_PRUNING["spec"], epochs=config.training["epochs"]))
     training = config.training
     if training["early_stopping"]:
         callbacks.append(keras.callbacks.EarlyStopping(**training["early_stopping"], verbose=0))
@@ -114,10 +118,54 @@ def outcome(recorder: RunRecorder, callbacks: list) -> tuple[str, dict]:
     """After ``fit`` returned: the run's status and the summary fields that explain it."""
     if recorder.diverged_at is not None:
         return "diverged", {"diverged_at_epoch": recorder.diverged_at}
+    pruned = next((c for c in callbacks if isinstance(c, PruneCallback) and c.pruned_at is not None), None)
+    if pruned is not None:
+        return "pruned", {"pruned_at_epoch": pruned.pruned_at, "prune_reason": pruned.reason}
     early = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None)
     if early is not None and early.stopped_epoch > 0:
         return "early_stopped", {"stopped_epoch": early.stopped_epoch + 1}
     return "completed", {}
+
+
+_PRUNING: dict = {"spec": None}
+
+
+@contextlib.contextmanager
+def pruning(spec: dict | None):
+    """Runs built inside get a ``PruneCallback(**spec)``: a tune sweep's trial (``spec``: ``monitor``,
+    ``higher``, ``reference``, ``rules``; see ``analysis.pruning``). ``None``: no pruning."""
+    previous, _PRUNING["spec"] = _PRUNING["spec"], spec
+    try:
+        yield
+    finally:
+        _PRUNING["spec"] = previous
+
+
+class PruneCallback(keras.callbacks.Callback):
+    """Stops a hopeless trial after an epoch (``model.stop_training``): its curve so far is judged by
+    ``analysis.pruning.prune_reason`` against the best finished trial's curve (``reference``)."""
+
+    def __init__(self, monitor: str = "val_loss", higher: bool = False, reference: list | None = None,
+                 rules: dict | None = None, epochs: int = 1):
+        super().__init__()
+        self.monitor, self.sign, self.epochs = monitor, (-1.0 if higher else 1.0), epochs
+        self.reference = [self.sign * float(v) for v in reference] if reference else None
+        self.rules, self.curve = rules, []
+        self.pruned_at: int | None = None
+        self.reason: str | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ..analysis.pruning import prune_reason
+
+        logs = logs or {}
+        value = logs.get(self.monitor, logs.get(self.monitor.removeprefix("val_")))
+        if value is None or not _is_number(value):
+            return
+        self.curve.append(self.sign * float(value))
+        reason = prune_reason(self.curve, self.epochs, self.reference, self.rules)
+        if reason is not None and not reason.startswith("diverged"):  # divergence: the recorder's own status
+            self.pruned_at, self.reason = epoch + 1, reason
+            self.model.stop_training = True
 
 
 class StopOnSignal(keras.callbacks.Callback):

@@ -28,6 +28,7 @@ class Job:
     config: dict
     runs_root: str
     resume_dir: str | None = None  # an interrupted attempt to continue from its checkpoint, in place
+    prune: dict | None = None  # a tune sweep's trial: the PruneCallback's arguments (training.callbacks.pruning)
 
 
 @dataclass
@@ -50,9 +51,10 @@ def run_job(job: Job) -> JobResult:
         if _WORKER["stop"] is not None and _WORKER["stop"].is_set():
             return JobResult(job.name, "not_started", None, None, None, 0.0)
         _WORKER["busy"] = True
+        from ...training.callbacks import pruning
         from ...training.runner import execute, prepare_run
 
-        with signals.busy():
+        with signals.busy(), pruning(job.prune):
             if job.resume_dir:
                 from ...training.resume import prepare_resumed
 

@@ -69,7 +69,7 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
     sizes: dict = {}
     for job in jobs:
         config = validate(dict(job.config))
-        key = fusion_key(config)
+        key = fusion_key(config) if job.prune is None else None  # a tune trial: its own PruneCallback, alone
         if key is None:
             alone.append(job)
             continue
