@@ -52,11 +52,11 @@ class LossoptCallback(RecorderCallback):
     def __init__(self, name: str | None = None, *, output_dir: str | Path = "outputs", monitor: str = "val_loss",
                  diagnostics: Mapping[str, Any] | None = None, save_model: bool = False, verbose: bool = True):
         from .analysis.thresholds import THRESHOLDS
-        from .config import _safe_name
+        from .naming import safe_name
         from .schema import validate_table
 
         super().__init__(recorder=None)
-        self.name = _safe_name(name or default_name())
+        self.name = safe_name(name or default_name())
         self.output_dir = Path(output_dir)
         self.monitor = monitor
         self.diagnostics = validate_table(dict(diagnostics or {}), THRESHOLDS, "diagnostics", what="the reporter")
