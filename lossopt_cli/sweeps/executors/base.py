@@ -47,9 +47,9 @@ def run_job(job: Job) -> JobResult:
     started = time.time()
     run_dir = None
     try:
-        if _WORKER["stop"] is not None and _WORKER["stop"].is_set():
+        if WORKER.stopping():
             return JobResult(job.name, "not_started", None, None, None, 0.0)
-        _WORKER["busy"] = True
+        WORKER.busy = True
         from ...training.runner import execute, prepare_run
 
         with signals.busy():
@@ -77,7 +77,7 @@ def run_job(job: Job) -> JobResult:
         return JobResult(job.name, "failed", _str(run_dir), None, f"{type(exc).__name__}: {exc}"[:2000],
                          time.time() - started)
     finally:
-        _WORKER["busy"] = False
+        WORKER.busy = False
 
 
 def _saved_summary(run_dir: Path | None) -> dict:
@@ -111,7 +111,19 @@ class Executor:
 
 # --- in a worker process ----------------------------------------------------------------------
 
-_WORKER: dict = {"busy": False, "stop": None}
+class Worker:
+    """This process's part in a sweep: the sweep's stop event (set when the sweep is stopping, so a
+    job not yet begun is ``not_started``) and whether a job is training now."""
+
+    def __init__(self) -> None:
+        self.stop = None  # a multiprocessing Event shared with the sweep, or None (in the sweep's own process)
+        self.busy = False
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+WORKER = Worker()  # one per process: init_worker sets it up in a worker process
 
 
 def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
@@ -120,7 +132,7 @@ def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
     from ...training import import_tensorflow, quiet_tensorflow
 
     quiet_tensorflow()
-    _WORKER["stop"] = stop
+    WORKER.stop = stop
     signals.install_worker(handle_sigint)  # Ctrl-C/SIGTERM stop the run in progress; the worker ends with its parent
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = str(threads)

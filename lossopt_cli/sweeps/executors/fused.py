@@ -88,6 +88,16 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
     return groups, alone
 
 
+def group_jobs(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = False) -> tuple[list[list[Job]], list[Job]]:
+    """The grouping rule of every fusing executor (fused, auto, Ray) and of the estimate: (fused groups,
+    runs to train alone). A run resumed from its checkpoint continues alone, in its own directory; the
+    rest go to ``plan_groups``."""
+    jobs = list(jobs)
+    groups, alone = plan_groups([job for job in jobs if not job.resume_dir], workers=workers,
+                                split_for_workers=split_for_workers)
+    return groups, alone + [job for job in jobs if job.resume_dir]
+
+
 def _chunks(items: list, count: int) -> list[list]:
     """``items`` cut into ``count`` contiguous chunks whose sizes differ by at most one."""
     count = max(1, min(count, len(items)))
@@ -106,9 +116,9 @@ def run_group(jobs: list[Job]) -> list[JobResult]:
     from ... import rundir
 
     started = time.time()
-    if base._WORKER["stop"] is not None and base._WORKER["stop"].is_set():
+    if base.WORKER.stopping():
         return [JobResult(job.name, "not_started", None, None, None, 0.0) for job in jobs]
-    base._WORKER["busy"], base._WORKER["interrupted"] = True, False
+    base.WORKER.busy = True
     run_dirs = []
     try:
         from ... import signals
@@ -122,7 +132,7 @@ def run_group(jobs: list[Job]) -> list[JobResult]:
         return [_saved_result(job, run_dirs[i] if i < len(run_dirs) else None, error, started)
                 for i, job in enumerate(jobs)]
     finally:
-        base._WORKER["busy"] = False
+        base.WORKER.busy = False
     wall = time.time() - started
     by_dir = {str(r.run_dir): r for r in group.results}
     results = []
@@ -160,9 +170,7 @@ class FusedExecutor(Executor):
         self.run_one = run_one
 
     def run(self, jobs, on_result):
-        jobs = list(jobs)  # a run resumed from its checkpoint continues alone, in its own directory
-        groups, alone = plan_groups([job for job in jobs if not job.resume_dir])
-        alone += [job for job in jobs if job.resume_dir]
+        groups, alone = group_jobs(jobs)
         for group in groups:
             results = run_group(group)
             for result in results:

@@ -55,9 +55,9 @@ def plan_units(jobs: list[Job], workers: int) -> list[list[Job]]:
     """The units of work, one Ray task each, for ``workers`` tasks at once: what the ``auto`` executor
     would run, its fused groups (largest first, at least one per worker where there are enough runs)
     and then the runs that share nothing, one each."""
-    from .fused import plan_groups
+    from .fused import group_jobs
 
-    groups, alone = plan_groups(list(jobs), workers=workers, split_for_workers=True)
+    groups, alone = group_jobs(jobs, workers=workers, split_for_workers=True)
     return sorted(groups, key=len, reverse=True) + [[job] for job in alone]
 
 
