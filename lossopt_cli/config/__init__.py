@@ -20,11 +20,11 @@ from .tables import (
     TENSORBOARD,
     TOP_LEVEL,
 )
-from .validation import anchor_file_reference, check_combinations, check_plain_name, run_name_of, validate
+from .validation import anchor_file_reference, as_run_config, check_combinations, check_plain_name, run_name_of, validate
 
 __all__ = [
     "CLASS_WEIGHT_SCHEMA", "COLUMN", "EARLY_STOPPING", "MAX_EPOCHS", "MAX_NAME_LENGTH", "NAME_CHARACTERS",
     "REDUCE_LR_ON_PLATEAU", "SECTIONS", "SELECTORS", "TENSORBOARD", "TOP_LEVEL", "RunConfig",
-    "anchor_file_reference", "apply_overrides", "check_combinations", "check_plain_name", "dump", "load",
+    "anchor_file_reference", "apply_overrides", "as_run_config", "check_combinations", "check_plain_name", "dump", "load",
     "parse_override", "parse_overrides", "read_yaml", "run_name_of", "safe_name", "validate",
 ]

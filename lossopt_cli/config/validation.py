@@ -76,6 +76,16 @@ def validate(raw: Any, source: str | None = None) -> RunConfig:
         raise err.in_file(source) from None
 
 
+def as_run_config(value: Any) -> RunConfig:
+    """A run's own ``RunConfig``: a copy of ``value`` when it is one already (validated once, where it was made;
+    the copy keeps the run's pre-flight from changing the caller's), else a resolved config mapping validated."""
+    if isinstance(value, RunConfig):
+        import copy
+
+        return copy.deepcopy(value)
+    return validate(dict(value))
+
+
 def _check_dataset(data: dict) -> None:
     dataset = data["dataset"]
     if dataset in DATASETS:

@@ -114,7 +114,7 @@ def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, f
         return run_seconds(steps[run_name])
 
     if executor in ("fused", "auto"):
-        jobs = [Job(run.name, run.config.to_dict(), "") for run in runs]
+        jobs = [Job(run.name, run.config, "") for run in runs]
         groups, single = group_jobs(jobs, workers=workers, split_for_workers=executor == "auto")
         units = [group_seconds([steps[job.name] for job in group]) for group in groups]
         units += [alone(job.name) for job in single]
@@ -137,7 +137,7 @@ def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> li
         from .executors.base import Job
         from .executors.fused import group_jobs
 
-        groups, single = group_jobs([Job(r.name, r.config.to_dict(), "") for r in sweep.runs], workers=workers,
+        groups, single = group_jobs([Job(r.name, r.config, "") for r in sweep.runs], workers=workers,
                                      split_for_workers=like == "auto")
         lines.append(f"fused: {len(groups)} group(s) of {', '.join(str(len(g)) for g in groups) or '-'} runs; "
                      f"{len(single)} run(s) alone")

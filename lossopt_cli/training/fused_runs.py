@@ -51,7 +51,7 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     train all together, then finish each member as a normal run finishes. ``on_member_done(i, result)``
     is called as each member's files are complete. Ctrl-C: every member keeps its finished epochs
     (status ``interrupted``, or its own ending if it had already stopped), then ``interrupted`` is set."""
-    from ..config import validate
+    from ..config import as_run_config
     from ..schema import ConfigError
     from .callbacks import build_callbacks
     from .fused import FusedMember, fit_fused
@@ -61,7 +61,7 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     prepared, errors = {}, {}
     for i, config in enumerate(configs):
         try:
-            config = config if isinstance(config, RunConfig) else validate(dict(config))
+            config = as_run_config(config)
             prepared[i] = prepare_run(config)
         except (ConfigError, ValueError, OSError) as exc:
             errors[i] = f"{type(exc).__name__}: {exc}"[:2000]

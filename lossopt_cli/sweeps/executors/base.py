@@ -15,17 +15,18 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from ... import rundir, signals
 
 
 @dataclass
 class Job:
-    """One run to train: its name in the sweep, its resolved config, and where its run directory goes."""
+    """One run to train: its name in the sweep, its config (the ``RunConfig`` the sweep's plan validated, or a
+    resolved config mapping), and where its run directory goes."""
 
     name: str
-    config: dict
+    config: Any
     runs_root: str
     resume_dir: str | None = None  # an interrupted attempt to continue from its checkpoint, in place
 
@@ -42,7 +43,7 @@ class JobResult:
 
 def run_job(job: Job) -> JobResult:
     """Validate, prepare and train one job; never raises (a crash becomes status ``failed``)."""
-    from ...config import validate
+    from ...config import as_run_config
 
     started = time.time()
     run_dir = None
@@ -58,7 +59,7 @@ def run_job(job: Job) -> JobResult:
 
                 prepared = prepare_resumed(job.resume_dir)
             else:
-                prepared = prepare_run(validate(job.config))
+                prepared = prepare_run(as_run_config(job.config))
             signals.check()  # a signal while preparing that an import swallowed: no run directory
             with signals.deferred():  # a signal stops the run at the end of a step; it saves what finished
                 if job.resume_dir:

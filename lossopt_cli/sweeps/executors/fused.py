@@ -61,14 +61,14 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
     into groups of at most ``max_size`` (default: ``MAX_GROUP_SIZE`` bounded by memory); with
     ``split_for_workers``, into at least ``workers`` groups where there are enough runs, so that every
     worker has a group. Runs of the same seed stay together (they share their data split)."""
-    from ...config import validate
+    from ...config import as_run_config
     from ...training.fused_runs import fusion_key
 
     by_key: dict = {}
     alone: list[Job] = []
     sizes: dict = {}
     for job in jobs:
-        config = validate(dict(job.config))
+        config = as_run_config(job.config)
         key = fusion_key(config)
         if key is None:
             alone.append(job)
