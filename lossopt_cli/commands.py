@@ -359,54 +359,19 @@ def export_mlflow(paths, uri: str | None = None, experiment: str | None = None) 
 
 
 def config_schema() -> dict:
-    """The JSON Schema of a run config (``lossopt schema``)."""
-    from .analysis.thresholds import THRESHOLDS
-    from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
-    from .catalog.optimizers import SCHEDULES
+    """The JSON Schema of a run config (``lossopt schema``), built by ``json_schema`` from the config's tables."""
     from .config import SECTIONS, TOP_LEVEL
-    from .json_schema import DRAFT, ID, registry_schema, table_schema
+    from .json_schema import config_schema as build
 
-    dataset = {"anyOf": [{"enum": DATASETS.names()}, {"type": "string", "minLength": 1}]}
-    data = table_schema(SECTIONS["data"], overrides={"dataset": dataset})
-    metric = registry_schema(METRICS)
-    sections = {
-        "data": data,
-        "training": table_schema(SECTIONS["training"]),
-        "output": table_schema(SECTIONS["output"]),
-        "tracking": table_schema(SECTIONS["tracking"]),
-        "diagnostics": table_schema(THRESHOLDS),
-        "model": registry_schema(MODELS, default="mlp"),
-        "loss": registry_schema(LOSSES),
-        "optimizer": registry_schema(OPTIMIZERS, default="adam"),
-        "metrics": {"anyOf": [{"type": "null"}, {"type": "array", "items": metric}, metric]},
-    }
-    out = table_schema(TOP_LEVEL, overrides=sections)
-    learning_rate = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "lr_find"},
-                               registry_schema(SCHEDULES)],
-                     "description": "a number > 0, lr_find (the range test's recommended rate), or a schedule "
-                                    "{name: cosine_decay, initial: 0.01, ...}"}
-    return {"$schema": DRAFT, "$id": ID + "config", "title": "lossopt run config",
-            "description": "A lossopt config: data.dataset and loss are required; every other key has a default. "
-                           "`lossopt validate` also checks the config against its data.", **out,
-            "$defs": {"learning_rate": learning_rate}}
+    return build(SECTIONS, TOP_LEVEL)
 
 
 def sweep_schema() -> dict:
-    """The JSON Schema of a sweep file (``lossopt schema --sweep``)."""
-    from .json_schema import DRAFT, ID, table_schema
+    """The JSON Schema of a sweep file (``lossopt schema --sweep``), built by ``json_schema`` from the sweep's table."""
+    from .json_schema import sweep_schema as build
     from .sweeps.plan import SWEEP_TABLE
 
-    values = {"anyOf": [{"type": "array", "minItems": 1},
-                        {"type": "object", "properties": {"low": {"type": "number"}, "high": {"type": "number"},
-                                                          "log": {"type": "boolean"}, "integer": {"type": "boolean"}},
-                         "required": ["low", "high"], "additionalProperties": False}]}
-    vary = {"type": "object", "minProperties": 1, "additionalProperties": values,
-            "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$"}}
-    out = table_schema(SWEEP_TABLE, overrides={"vary": vary, "base": {"anyOf": [
-        {"type": "string", "minLength": 1, "description": "a config file, relative to the sweep file"},
-        {"type": "object", "description": "an inline config"}]}})
-    return {"$schema": DRAFT, "$id": ID + "sweep", "title": "lossopt sweep file",
-            "description": "A lossopt sweep: a base config and the dotted keys to vary.", **out}
+    return build(SWEEP_TABLE)
 
 
 def render_schema(sweep: bool = False) -> str:

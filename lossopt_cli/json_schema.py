@@ -1,6 +1,6 @@
 """JSON Schema from the validator's declarative constraints: a ``schema.Constraint``, a table of
-``Param`` and a registry each map onto their JSON Schema. ``commands.config_schema`` and
-``commands.sweep_schema`` put them together for ``lossopt schema`` (editors).
+``Param`` and a registry each map onto their JSON Schema; ``config_schema`` and ``sweep_schema`` put
+them together for ``lossopt schema`` (editors), from the tables ``commands`` hands them.
 
 Generated from the very tables the validator checks (``config.SECTIONS`` and ``TOP_LEVEL``, the
 registries' parameter tables, the reporter's thresholds, ``sweeps.SWEEP_TABLE``): each
@@ -134,3 +134,52 @@ def registry_schema(registry, default: str | None = None) -> dict:
     return {"anyOf": [name_schema, *mappings],
             "description": f"a {registry.kind} name or a mapping {{{sel}: ..., parameters}} "
                            f"(see `lossopt catalog {registry.plural}`)"}
+
+
+# --- the schemas of the two files ----------------------------------------------------------
+
+
+def config_schema(sections_table: dict, top_level: dict) -> dict:
+    """The JSON Schema of a run config (``lossopt schema``) from its tables (the config's sections and top level)."""
+    from .analysis.thresholds import THRESHOLDS
+    from .catalog import DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS
+    from .catalog.optimizers import SCHEDULES
+
+    dataset = {"anyOf": [{"enum": DATASETS.names()}, {"type": "string", "minLength": 1}]}
+    data = table_schema(sections_table["data"], overrides={"dataset": dataset})
+    metric = registry_schema(METRICS)
+    sections = {
+        "data": data,
+        "training": table_schema(sections_table["training"]),
+        "output": table_schema(sections_table["output"]),
+        "tracking": table_schema(sections_table["tracking"]),
+        "diagnostics": table_schema(THRESHOLDS),
+        "model": registry_schema(MODELS, default="mlp"),
+        "loss": registry_schema(LOSSES),
+        "optimizer": registry_schema(OPTIMIZERS, default="adam"),
+        "metrics": {"anyOf": [{"type": "null"}, {"type": "array", "items": metric}, metric]},
+    }
+    out = table_schema(top_level, overrides=sections)
+    learning_rate = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "lr_find"},
+                               registry_schema(SCHEDULES)],
+                     "description": "a number > 0, lr_find (the range test's recommended rate), or a schedule "
+                                    "{name: cosine_decay, initial: 0.01, ...}"}
+    return {"$schema": DRAFT, "$id": ID + "config", "title": "lossopt run config",
+            "description": "A lossopt config: data.dataset and loss are required; every other key has a default. "
+                           "`lossopt validate` also checks the config against its data.", **out,
+            "$defs": {"learning_rate": learning_rate}}
+
+
+def sweep_schema(sweep_table: dict) -> dict:
+    """The JSON Schema of a sweep file (``lossopt schema --sweep``) from the sweep file's table."""
+    values = {"anyOf": [{"type": "array", "minItems": 1},
+                        {"type": "object", "properties": {"low": {"type": "number"}, "high": {"type": "number"},
+                                                          "log": {"type": "boolean"}, "integer": {"type": "boolean"}},
+                         "required": ["low", "high"], "additionalProperties": False}]}
+    vary = {"type": "object", "minProperties": 1, "additionalProperties": values,
+            "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$"}}
+    out = table_schema(sweep_table, overrides={"vary": vary, "base": {"anyOf": [
+        {"type": "string", "minLength": 1, "description": "a config file, relative to the sweep file"},
+        {"type": "object", "description": "an inline config"}]}})
+    return {"$schema": DRAFT, "$id": ID + "sweep", "title": "lossopt sweep file",
+            "description": "A lossopt sweep: a base config and the dotted keys to vary.", **out}

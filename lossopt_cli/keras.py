@@ -30,12 +30,13 @@ from typing import Any, Mapping
 import yaml
 
 from . import rundir
+from .training import lifecycle
 from .training.callbacks import RecorderCallback
-from .training.recorder import RunRecorder, RunResult
+from .training.recorder import RunResult
 
 __all__ = ["LossoptCallback"]
 
-RECORDED_FROM = "user_script"  # config.yaml's recorded_from: the run was not trained by `lossopt train`
+RECORDED_FROM = lifecycle.USER_SCRIPT  # config.yaml's recorded_from: the run was not trained by `lossopt train`
 
 
 class LossoptCallback(RecorderCallback):
@@ -52,11 +53,11 @@ class LossoptCallback(RecorderCallback):
     def __init__(self, name: str | None = None, *, output_dir: str | Path = "outputs", monitor: str = "val_loss",
                  diagnostics: Mapping[str, Any] | None = None, save_model: bool = False, verbose: bool = True):
         from .analysis.thresholds import THRESHOLDS
-        from .config import _safe_name
+        from .naming import safe_name
         from .schema import validate_table
 
         super().__init__(recorder=None)
-        self.name = _safe_name(name or default_name())
+        self.name = safe_name(name or default_name())
         self.output_dir = Path(output_dir)
         self.monitor = monitor
         self.diagnostics = validate_table(dict(diagnostics or {}), THRESHOLDS, "diagnostics", what="the reporter")
@@ -77,15 +78,9 @@ class LossoptCallback(RecorderCallback):
         self.result = None
         run_dir = rundir.create_run_dir(self.output_dir, self.name)
         described = describe_run(self.model, self.params, self.name, self.diagnostics)
-        rundir.atomic_write(run_dir / rundir.CONFIG, config_text(described))
-        from .training.runner import library_versions
-
-        base = {"name": self.name, "run_dir": str(run_dir), "seed": None, "status": "running",
-                "epochs_requested": self.params.get("epochs"), "started_at": _now(),
-                "recorded_from": RECORDED_FROM, "script": described.get("script"),
-                "data": data_info(self.model), "versions": library_versions(), "notes": []}
-        self.recorder = RunRecorder(run_dir, base, self.monitor)
-        self.recorder.write_summary()
+        self.recorder = lifecycle.open_user_run(run_dir, config_text(described), name=self.name,
+                                                epochs=self.params.get("epochs"), script=described.get("script"),
+                                                data=data_info(self.model), monitor=self.monitor)
         _OPEN.add(self)
         _install_exit_hooks()
         self._catch_sigint()
@@ -95,13 +90,7 @@ class LossoptCallback(RecorderCallback):
         if self.recorder is None or self.recorder.status != "running":
             return
         recorder = self.recorder
-        if recorder.diverged_at is not None:
-            status, extra = "diverged", {"diverged_at_epoch": recorder.diverged_at}
-        elif getattr(self.model, "stop_training", False):  # EarlyStopping (or another callback) stopped fit
-            last = recorder.history_writer.rows[-1]["epoch"] if recorder.history_writer.rows else 0
-            status, extra = "early_stopped", {"stopped_epoch": last}
-        else:
-            status, extra = "completed", {}
+        status, extra = lifecycle.ending(recorder, model=self.model)
         if self.save_model:
             try:
                 recorder.save_model(self.model)
@@ -116,12 +105,7 @@ class LossoptCallback(RecorderCallback):
         _OPEN.discard(self)
         if recorder is None or recorder.status != "running":
             return
-        if exc is not None and status == "failed":
-            recorder.finish("failed", error=f"{type(exc).__name__}: {exc}"[:2000])
-        else:
-            recorder.finish(status, **extra)
-        recorder.finalize()
-        self.result = recorder.result()
+        self.result = lifecycle.close(recorder, status=status, failure=exc if status == "failed" else None, **extra)
         if self.verbose:
             verdict = self.result.summary.get("verdict")
             print(f"lossopt: {status} run in {recorder.run_dir} (verdict {verdict or '-'}; "
@@ -301,9 +285,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return getattr(value, "name", None) or getattr(value, "__name__", None) or type(value).__name__
-
-
-def _now() -> str:
-    import time
-
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -1,4 +1,4 @@
-"""Run names that tell runs apart: ``--set`` overrides become a short suffix of the config's name.
+"""Run names: a safe name for any text, and ``--set`` overrides as a short suffix of the config's name.
 
 ``lossopt train configs/quickstart.yaml --set optimizer.name=sgd --set optimizer.learning_rate=0.1``
 names its run ``quickstart-sgd-lr0.1`` (the directory ``outputs/quickstart-sgd-lr0.1-<time>/``), so
@@ -19,6 +19,8 @@ ABBREVIATIONS = {"learning_rate": "lr", "batch_size": "batch", "hidden_units": "
 NAMED_BY_VALUE = ("name", "type", "dataset")  # optimizer.name=sgd -> "sgd", not "namesgd"
 UNNAMED_SECTIONS = ("output", "diagnostics", "tracking")  # where the run goes, how it is judged and logged: not what was trained
 MAX_LENGTH = 48  # of the suffix; longer ones keep a prefix and a hash of the whole
+MAX_NAME_LENGTH = 120  # of a run's name: a run directory adds -YYYYmmdd-HHMMSS-N; file systems allow 255 bytes
+NAME_CHARACTERS = "letters, digits, '_', '.' and '-'"
 
 
 def value_text(value: Any) -> str:
@@ -56,6 +58,11 @@ def part(key: str, value: Any) -> str:
 def safe(text: str) -> str:
     """Letters, digits, ``_ . -`` only (a valid directory name everywhere)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")
+
+
+def safe_name(name: str) -> str:
+    """Any text as a run's name: letters, digits, ``_ . -`` only, never empty (``run``)."""
+    return safe(str(name)) or "run"
 
 
 def override_suffix(pairs: list[tuple[str, Any]]) -> str:

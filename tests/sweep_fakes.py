@@ -49,14 +49,15 @@ class FakeTrainer:
         if job.name in self.fail:
             return JobResult(job.name, "failed", None, None, "ValueError: boom", 0.1)
         run_dir = create_run_dir(job.runs_root, job.name, stamp=False)
-        lr = job.config["optimizer"].get("learning_rate", 0.01)
-        level = 0.2 + abs(math.log10(lr) + 2) * 0.3 + 0.01 * job.config["seed"]
+        config = job.config  # the RunConfig the sweep's plan validated (validated once)
+        lr = config.optimizer.get("learning_rate", 0.01)
+        level = 0.2 + abs(math.log10(lr) + 2) * 0.3 + 0.01 * config.seed
         curve = [level + 1.0 / epoch for epoch in range(1, 5)]
         status = "completed"
         if job.name in self.diverge:
             curve[-1], status = math.nan, "diverged"
         if job.name in self.interrupt:
             curve, status = curve[:2], "interrupted"
-        write_run(run_dir, job.name, curve, status=status, seed=job.config["seed"], config=job.config)
+        write_run(run_dir, job.name, curve, status=status, seed=config.seed, config=config.to_dict())
         summary = rundir.read_json(run_dir / rundir.SUMMARY)
         return JobResult(job.name, status, str(run_dir), summary, None, 0.1)

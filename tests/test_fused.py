@@ -117,6 +117,19 @@ def test_auto_groups_runs_that_share_data_network_batch_and_epochs(tmp_path):
     assert sorted(job.name for job in alone) == ["gd", "wide"]  # nothing to share with; gd: one step per epoch
 
 
+def test_one_grouping_rule_resumed_runs_alone_for_every_fusing_executor(tmp_path):
+    from lossopt_cli.sweeps.executors.ray import plan_units
+
+    runs = [make(tmp_path, f"r{i}", "adam", 0.01, i) for i in range(4)]
+    jobs = jobs_of(tmp_path, *runs)
+    jobs[1].resume_dir = str(tmp_path / "runs" / "r1")  # an interrupted run continues from its checkpoint
+    groups, alone = fused_executor.group_jobs(jobs, workers=1)
+    assert [sorted(job.name for job in g) for g in groups] == [["r0", "r2", "r3"]]
+    assert [job.name for job in alone] == ["r1"]
+    units = plan_units(jobs, workers=1)  # Ray once grouped a resumed run with new ones
+    assert sorted(len(u) for u in units) == [1, 3] and [u for u in units if len(u) == 1][0][0].name == "r1"
+
+
 def test_auto_gives_every_worker_a_group_and_bounds_groups(tmp_path):
     runs = [make(tmp_path, f"r{i}", "adam", 0.01, i) for i in range(7)]
     groups, alone = fused_executor.plan_groups(jobs_of(tmp_path, *runs), workers=2, split_for_workers=True)

@@ -100,7 +100,7 @@ def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, f
     """The wall time ``executor`` would take on ``runs`` with ``workers`` workers. A run trained alone that an
     earlier sweep of the same name finished counts that sweep's wall time instead of the model's."""
     from .executors.base import Job
-    from .executors.fused import plan_groups
+    from .executors.fused import group_jobs
 
     previous = previous or {}
     sizes: dict = {}
@@ -113,8 +113,8 @@ def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, f
         return run_seconds(steps[run_name])
 
     if executor in ("fused", "auto"):
-        jobs = [Job(run.name, run.config.to_dict(), "") for run in runs]
-        groups, single = plan_groups(jobs, workers=workers, split_for_workers=executor == "auto")
+        jobs = [Job(run.name, run.config, "") for run in runs]
+        groups, single = group_jobs(jobs, workers=workers, split_for_workers=executor == "auto")
         units = [group_seconds([steps[job.name] for job in group]) for group in groups]
         units += [alone(job.name) for job in single]
     else:
@@ -138,9 +138,9 @@ def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> li
     like = RUNS_LIKE.get(executor, executor)
     if like in ("fused", "auto"):
         from .executors.base import Job
-        from .executors.fused import plan_groups
+        from .executors.fused import group_jobs
 
-        groups, single = plan_groups([Job(r.name, r.config.to_dict(), "") for r in sweep.runs], workers=workers,
+        groups, single = group_jobs([Job(r.name, r.config, "") for r in sweep.runs], workers=workers,
                                      split_for_workers=like == "auto")
         lines.append(f"fused: {len(groups)} group(s) of {', '.join(str(len(g)) for g in groups) or '-'} runs; "
                      f"{len(single)} run(s) alone")

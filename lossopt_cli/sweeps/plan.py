@@ -22,6 +22,7 @@ import yaml
 from .. import config as config_module
 from .. import rundir
 from ..catalog.tables import is_table_file
+from ..naming import MAX_NAME_LENGTH, safe_name
 from ..rundir import PLAN, RUNS, SWEEP_FILE
 from ..schema import (
     Bool,
@@ -162,7 +163,7 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     except ConfigError as err:
         raise err.in_file(str(path)) from None
     spec["name"] = name
-    return Sweep(config_module._safe_name(name), str(path), spec, runs, notes=duplicate_notes(runs))
+    return Sweep(safe_name(name), str(path), spec, runs, notes=duplicate_notes(runs))
 
 
 def duplicate_notes(runs: list[PlannedRun]) -> list[str]:
@@ -287,12 +288,12 @@ def run_name(values: Mapping[str, Any]) -> str:
     """A readable name from the varied values: ``{optimizer.name: sgd, ..., seed: 0}`` -> ``sgd-lr0.1-seed0``."""
     from ..naming import part
 
-    name = config_module._safe_name("-".join(part(k, v) for k, v in values.items())) if values else ""
-    if len(name) > config_module.MAX_NAME_LENGTH:  # many or long values: keep it a valid directory name, unique
+    name = safe_name("-".join(part(k, v) for k, v in values.items())) if values else ""
+    if len(name) > MAX_NAME_LENGTH:  # many or long values: keep it a valid directory name, unique
         import hashlib
 
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-        name = f"{name[:config_module.MAX_NAME_LENGTH - 9]}-{digest}"
+        name = f"{name[:MAX_NAME_LENGTH - 9]}-{digest}"
     return name
 
 

@@ -120,7 +120,7 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
                 write_plan(sweep_dir, sweep)  # optimizer.learning_rate: lr_find -> the rates found, kept for --resume
             done = finished_runs(sweep_dir) if resume else {}
             resumable = resumable_runs(sweep_dir) if resume else {}  # interrupted runs continue from their checkpoints
-            jobs = [Job(r.name, r.config.to_dict(), str(sweep_dir / RUNS), _str(resumable.get(r.name)))
+            jobs = [Job(r.name, r.config, str(sweep_dir / RUNS), _str(resumable.get(r.name)))
                     for r in sweep.runs if r.name not in done]
             executor.run(jobs, on_result)
             signals.check()

@@ -3,7 +3,7 @@
 ``build_callbacks(config, recorder)`` is the list ``model.fit`` gets: ``RecorderCallback`` (feeds
 the run recorder each epoch, with the learning rate in force, and stops on divergence), then
 Keras' ``EarlyStopping``, ``ReduceLROnPlateau`` and ``TensorBoard`` where the config turns them on. A user's own
-``model.fit`` can take the same list; ``outcome`` reads the run's ending from it after ``fit``.
+``model.fit`` can take the same list; ``lifecycle.ending`` reads the run's ending from it after ``fit``.
 """
 
 from __future__ import annotations
@@ -112,19 +112,6 @@ def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | N
     # epoch) at the end of the epoch.
     callbacks.append(StopOnSignalPerStep() if needs_batch_hooks(callbacks) else StopOnSignal())
     return callbacks
-
-
-def outcome(recorder: RunRecorder, callbacks: list) -> tuple[str, dict]:
-    """After ``fit`` returned: the run's status and the summary fields that explain it."""
-    if recorder.diverged_at is not None:
-        return "diverged", {"diverged_at_epoch": recorder.diverged_at}
-    pruned = next((c for c in callbacks if isinstance(c, PruneCallback) and c.pruned_at is not None), None)
-    if pruned is not None:
-        return "pruned", {"pruned_at_epoch": pruned.pruned_at, "prune_reason": pruned.reason}
-    early = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None)
-    if early is not None and early.stopped_epoch > 0:
-        return "early_stopped", {"stopped_epoch": early.stopped_epoch + 1}
-    return "completed", {}
 
 
 _PRUNING: dict = {"spec": None}

@@ -81,6 +81,7 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
     ``on_epoch_end(epoch, still_training)`` is called after each epoch (0-based) with the members
     still in the group. Raises what training raises (``KeyboardInterrupt`` included) after calling
     no further callbacks: the members' recorders hold every finished epoch."""
+    import keras
     import tensorflow as tf
     from keras.src.utils.python_utils import pythonify_logs  # noqa: F401 - the same conversion as fit's
 
@@ -95,13 +96,12 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
     train_data = [tuple(tensors.get(a) for a in (m.x_train, m.y_train, m.sample_weight) if a is not None)
                   for m in members]
     val_data = [None if m.x_val is None else (tensors.get(m.x_val), tensors.get(m.y_val)) for m in members]
-    for m in members:
+    # Each member's callbacks driven as fit drives them: through Keras' CallbackList
+    callbacks = [keras.callbacks.CallbackList(m.callbacks, model=m.model, epochs=epochs, steps=steps, verbose=verbose)
+                 for m in members]
+    for m, cbs in zip(members, callbacks):
         m.model.stop_training = False
-        for cb in m.callbacks:
-            cb.set_model(m.model)
-            cb.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
-        for cb in m.callbacks:
-            cb.on_train_begin()
+        cbs.on_train_begin()
     functions: dict = {}
 
     def compiled(active: tuple[int, ...]):
@@ -121,8 +121,7 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
         orders = tuple(tf.constant(epoch_order(members[i].seed, epoch, n_train, members[i].shuffle)) for i in active)
         for i in active:
             members[i].model.reset_metrics()
-            for cb in members[i].callbacks:
-                cb.on_epoch_begin(epoch)
+            callbacks[i].on_epoch_begin(epoch)
         train_epoch(orders)
         logs = {i: dict(members[i].model.get_metrics_result()) for i in active}
         if validate is not None:
@@ -134,8 +133,7 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
                 logs[i].update({f"val_{k}": v for k, v in val.items()})
         for i in active:
             member = members[i]
-            for cb in member.callbacks:
-                cb.on_epoch_end(epoch, logs[i])
+            callbacks[i].on_epoch_end(epoch, logs[i])
             if member.model.stop_training:
                 member.stopped_epoch = epoch
         leaving = [i for i in active if members[i].model.stop_training]
@@ -143,19 +141,18 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
         if on_epoch_end is not None:
             on_epoch_end(epoch, [members[i] for i in active])
         for i in leaving:
-            _end(members[i], logs[i])
+            _end(members[i], callbacks[i], logs[i])
     for i in active:
-        _end(members[i], None)
+        _end(members[i], callbacks[i], None)
 
 
-def _end(member: FusedMember, logs) -> None:
+def _end(member: FusedMember, callbacks, logs) -> None:
     """What ``fit`` does after its last epoch: the optimizer's final values (EMA), ``on_train_end``."""
     model = member.model
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and hasattr(optimizer, "finalize_variable_values"):
         optimizer.finalize_variable_values(model.trainable_weights)
-    for cb in member.callbacks:
-        cb.on_train_end(logs)
+    callbacks.on_train_end(logs)
 
 
 def _train_epoch_function(models, data, batch_size: int, steps: int):

@@ -51,17 +51,17 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     train all together, then finish each member as a normal run finishes. ``on_member_done(i, result)``
     is called as each member's files are complete. Ctrl-C: every member keeps its finished epochs
     (status ``interrupted``, or its own ending if it had already stopped), then ``interrupted`` is set."""
-    from ..config import validate
+    from ..config import as_run_config
     from ..schema import ConfigError
     from .callbacks import build_callbacks
     from .fused import FusedMember, fit_fused
-    from .recorder import RunRecorder
-    from .runner import prepare_run, run_info
+    from . import lifecycle
+    from .runner import prepare_run
 
     prepared, errors = {}, {}
     for i, config in enumerate(configs):
         try:
-            config = config if isinstance(config, RunConfig) else validate(dict(config))
+            config = as_run_config(config)
             prepared[i] = prepare_run(config)
         except (ConfigError, ValueError, OSError) as exc:
             errors[i] = f"{type(exc).__name__}: {exc}"[:2000]
@@ -73,9 +73,8 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     recorders, callbacks, members = {}, {}, {}
     for i in order:
         p = prepared[i]
-        recorders[i] = RunRecorder.create(p.config, monitor=p.monitor,
-                                          info={**run_info(p), "fused": {"group_size": len(order)}},
-                                          run_dir=run_dirs[i] if run_dirs else None)
+        recorders[i], _ = lifecycle.open_run(p, run_dir=run_dirs[i] if run_dirs else None,
+                                             info={"fused": {"group_size": len(order)}})
         callbacks[i] = build_callbacks(p.config, recorders[i])
         d = p.data
         members[i] = FusedMember(p.model, d.x_train, d.y_train, d.x_val, d.y_val, d.sample_weight, seed=p.config.seed,
@@ -88,32 +87,15 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     except Exception as exc:  # noqa: BLE001 - every member keeps its finished epochs and says why
         failure = exc
     for i in order:  # every member's status and model first: its wall time is its training's
-        _finish_member(prepared[i], recorders[i], callbacks[i], members[i], interrupted, failure)
+        left_early = members[i].stopped_epoch is not None  # early stopping or divergence: its ending is its own
+        lifecycle.end_training(prepared[i], recorders[i], callbacks[i], interrupted=interrupted, failure=failure,
+                               left_early=left_early)
     results = []
     for i in order:
-        recorders[i].finalize()
-        results.append(recorders[i].result(prepared[i].notes))
+        results.append(lifecycle.close(recorders[i], prepared[i].notes))
         if on_member_done is not None:
             on_member_done(i, results[-1])
     return GroupResult(results, errors, interrupted)
-
-
-def _finish_member(prepared, recorder, callbacks, member, interrupted: bool, failure) -> None:
-    """What ``runner.execute`` does after ``fit``, before the report: status, test scores, model."""
-    from .runner import finish_trained
-
-    left_early = member.stopped_epoch is not None  # early stopping or divergence: its ending is its own
-    try:
-        if failure is not None and not left_early:
-            recorder.fail(failure)
-        elif interrupted and not left_early:
-            recorder.finish("interrupted")
-        else:
-            finish_trained(prepared, recorder, callbacks)
-    except KeyboardInterrupt:
-        recorder.finish("interrupted")
-    except Exception as exc:  # noqa: BLE001
-        recorder.fail(exc)
 
 
 def run_dirs_for(names: list[str], runs_root: str | Path) -> list[Path]:

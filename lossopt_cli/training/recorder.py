@@ -147,8 +147,8 @@ class RunRecorder:
 
     def fail(self, exc: BaseException) -> dict:
         """Finish as ``failed`` with the error and a short traceback: the finished epochs stay."""
-        return self.finish("failed", error=f"{type(exc).__name__}: {exc}"[:2000],
-                           traceback=traceback.format_exc(limit=8)[-4000:])
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8))
+        return self.finish("failed", error=f"{type(exc).__name__}: {exc}"[:2000], traceback=trace[-4000:])
 
     def finalize(self) -> None:
         """``diagnosis.json``, ``curves.png`` and ``report.html`` from the saved files; only warns on failure.

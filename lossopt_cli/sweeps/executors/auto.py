@@ -1,6 +1,6 @@
 """The auto executor (the default): fused groups and single runs, spread over worker processes.
 
-The sweep's runs are cut into fused groups (``fused.plan_groups``: runs sharing data, network,
+The sweep's runs are cut into fused groups (``fused.group_jobs``: runs sharing data, network,
 batch size and epochs; at least one group per worker where there are enough runs, each bounded by
 memory) and the runs that share nothing; the worker processes (one per core, as ``processes``)
 take the groups first, largest first, then the single runs. A sweep with nothing to fuse runs
@@ -10,7 +10,7 @@ exactly as ``processes`` does.
 from __future__ import annotations
 
 from . import base
-from .fused import plan_groups, run_group
+from .fused import group_jobs, run_group
 from .processes import ProcessExecutor, Unit
 
 
@@ -20,10 +20,7 @@ class AutoExecutor(ProcessExecutor):
     name = "auto"
 
     def run(self, jobs, on_result):
-        jobs = list(jobs)  # a run resumed from its checkpoint continues alone, in its own directory
-        groups, alone = plan_groups([job for job in jobs if not job.resume_dir], workers=self.workers,
-                                    split_for_workers=True)
-        alone += [job for job in jobs if job.resume_dir]
+        groups, alone = group_jobs(jobs, workers=self.workers, split_for_workers=True)
         units = [Unit(run_group, group, tuple(job.name for job in group))
                  for group in sorted(groups, key=len, reverse=True)]
         units += [Unit(base.run_job, job, (job.name,)) for job in alone]

@@ -15,17 +15,18 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from ... import rundir, signals
 
 
 @dataclass
 class Job:
-    """One run to train: its name in the sweep, its resolved config, and where its run directory goes."""
+    """One run to train: its name in the sweep, its config (the ``RunConfig`` the sweep's plan validated, or a
+    resolved config mapping), and where its run directory goes."""
 
     name: str
-    config: dict
+    config: Any
     runs_root: str
     resume_dir: str | None = None  # an interrupted attempt to continue from its checkpoint, in place
     prune: dict | None = None  # a tune sweep's trial: the PruneCallback's arguments (training.callbacks.pruning)
@@ -43,14 +44,14 @@ class JobResult:
 
 def run_job(job: Job) -> JobResult:
     """Validate, prepare and train one job; never raises (a crash becomes status ``failed``)."""
-    from ...config import validate
+    from ...config import as_run_config
 
     started = time.time()
     run_dir = None
     try:
-        if _WORKER["stop"] is not None and _WORKER["stop"].is_set():
+        if WORKER.stopping():
             return JobResult(job.name, "not_started", None, None, None, 0.0)
-        _WORKER["busy"] = True
+        WORKER.busy = True
         from ...training.callbacks import pruning
         from ...training.runner import execute, prepare_run
 
@@ -60,7 +61,7 @@ def run_job(job: Job) -> JobResult:
 
                 prepared = prepare_resumed(job.resume_dir)
             else:
-                prepared = prepare_run(validate(job.config))
+                prepared = prepare_run(as_run_config(job.config))
             signals.check()  # a signal while preparing that an import swallowed: no run directory
             with signals.deferred():  # a signal stops the run at the end of a step; it saves what finished
                 if job.resume_dir:
@@ -79,7 +80,7 @@ def run_job(job: Job) -> JobResult:
         return JobResult(job.name, "failed", _str(run_dir), None, f"{type(exc).__name__}: {exc}"[:2000],
                          time.time() - started)
     finally:
-        _WORKER["busy"] = False
+        WORKER.busy = False
 
 
 def _saved_summary(run_dir: Path | None) -> dict:
@@ -113,7 +114,19 @@ class Executor:
 
 # --- in a worker process ----------------------------------------------------------------------
 
-_WORKER: dict = {"busy": False, "stop": None}
+class Worker:
+    """This process's part in a sweep: the sweep's stop event (set when the sweep is stopping, so a
+    job not yet begun is ``not_started``) and whether a job is training now."""
+
+    def __init__(self) -> None:
+        self.stop = None  # a multiprocessing Event shared with the sweep, or None (in the sweep's own process)
+        self.busy = False
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+WORKER = Worker()  # one per process: init_worker sets it up in a worker process
 
 
 def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
@@ -122,7 +135,7 @@ def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
     from ...training import import_tensorflow, quiet_tensorflow
 
     quiet_tensorflow()
-    _WORKER["stop"] = stop
+    WORKER.stop = stop
     signals.install_worker(handle_sigint)  # Ctrl-C/SIGTERM stop the run in progress; the worker ends with its parent
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[var] = str(threads)

@@ -61,14 +61,14 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
     into groups of at most ``max_size`` (default: ``MAX_GROUP_SIZE`` bounded by memory); with
     ``split_for_workers``, into at least ``workers`` groups where there are enough runs, so that every
     worker has a group. Runs of the same seed stay together (they share their data split)."""
-    from ...config import validate
+    from ...config import as_run_config
     from ...training.fused_runs import fusion_key
 
     by_key: dict = {}
     alone: list[Job] = []
     sizes: dict = {}
     for job in jobs:
-        config = validate(dict(job.config))
+        config = as_run_config(job.config)
         key = fusion_key(config) if job.prune is None else None  # a tune trial: its own PruneCallback, alone
         if key is None:
             alone.append(job)
@@ -86,6 +86,16 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
         for chunk in _chunks(members, count):
             (groups.append(chunk) if len(chunk) > 1 else alone.extend(chunk))
     return groups, alone
+
+
+def group_jobs(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = False) -> tuple[list[list[Job]], list[Job]]:
+    """The grouping rule of every fusing executor (fused, auto, Ray) and of the estimate: (fused groups,
+    runs to train alone). A run resumed from its checkpoint continues alone, in its own directory; the
+    rest go to ``plan_groups``."""
+    jobs = list(jobs)
+    groups, alone = plan_groups([job for job in jobs if not job.resume_dir], workers=workers,
+                                split_for_workers=split_for_workers)
+    return groups, alone + [job for job in jobs if job.resume_dir]
 
 
 def _chunks(items: list, count: int) -> list[list]:
@@ -106,9 +116,9 @@ def run_group(jobs: list[Job]) -> list[JobResult]:
     from ... import rundir
 
     started = time.time()
-    if base._WORKER["stop"] is not None and base._WORKER["stop"].is_set():
+    if base.WORKER.stopping():
         return [JobResult(job.name, "not_started", None, None, None, 0.0) for job in jobs]
-    base._WORKER["busy"], base._WORKER["interrupted"] = True, False
+    base.WORKER.busy = True
     run_dirs = []
     try:
         from ... import signals
@@ -122,7 +132,7 @@ def run_group(jobs: list[Job]) -> list[JobResult]:
         return [_saved_result(job, run_dirs[i] if i < len(run_dirs) else None, error, started)
                 for i, job in enumerate(jobs)]
     finally:
-        base._WORKER["busy"] = False
+        base.WORKER.busy = False
     wall = time.time() - started
     by_dir = {str(r.run_dir): r for r in group.results}
     results = []
@@ -160,9 +170,7 @@ class FusedExecutor(Executor):
         self.run_one = run_one
 
     def run(self, jobs, on_result):
-        jobs = list(jobs)  # a run resumed from its checkpoint continues alone, in its own directory
-        groups, alone = plan_groups([job for job in jobs if not job.resume_dir])
-        alone += [job for job in jobs if job.resume_dir]
+        groups, alone = group_jobs(jobs)
         for group in groups:
             results = run_group(group)
             for result in results:

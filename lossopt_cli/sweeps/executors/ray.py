@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ... import rundir
+from ...config import as_run_config
 from ...schema import ConfigError
 from .base import Executor, Job, JobResult, run_job
 from .processes import cores
@@ -55,9 +56,9 @@ def plan_units(jobs: list[Job], workers: int) -> list[list[Job]]:
     """The units of work, one Ray task each, for ``workers`` tasks at once: what the ``auto`` executor
     would run, its fused groups (largest first, at least one per worker where there are enough runs)
     and then the runs that share nothing, one each."""
-    from .fused import plan_groups
+    from .fused import group_jobs
 
-    groups, alone = plan_groups(list(jobs), workers=workers, split_for_workers=True)
+    groups, alone = group_jobs(jobs, workers=workers, split_for_workers=True)
     return sorted(groups, key=len, reverse=True) + [[job] for job in alone]
 
 
@@ -146,11 +147,11 @@ def receive(result: JobResult, archive: bytes | None, runs_root: str) -> JobResu
 
 
 def _gpus(job: Job) -> float:
-    return float((job.config.get("training") or {}).get("gpus") or 0)
+    return float(as_run_config(job.config).training["gpus"] or 0)
 
 
 def _shared(job: Job) -> bool:
-    return bool((job.config.get("output") or {}).get("shared"))
+    return bool(as_run_config(job.config).output["shared"])
 
 
 def _reachable(address: str, timeout: float = 5.0) -> None:

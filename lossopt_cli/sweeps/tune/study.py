@@ -72,7 +72,7 @@ def tune(sweep: Sweep, sweep_dir: Path, executor, echo=None) -> list[PlannedRun]
                                                            **by_depth({**values, **params})})
                 prune = None if spec.get("prune") == "none" else {
                     "monitor": metric, "higher": higher, "reference": reference}
-                jobs.append(Job(str(trial.number), config_module.validate(raw).to_dict(), str(root), prune=prune))
+                jobs.append(Job(str(trial.number), config_module.validate(raw), str(root), prune=prune))
             by_number = {str(t.number): t for t in asked}
             executor.run(jobs, functools.partial(_tell_by_name, study, by_number, metric, higher, echo, group))
         summary[group] = _study_summary(study, values)
