@@ -26,7 +26,7 @@ def make(tmp_path, name, optimizer, learning_rate, seed, model=None, **training)
                output={"dir": str(tmp_path / "outputs")})
     raw["training"].update(training)
     if model:
-        raw["model"].update(model)
+        raw["model"] = model if model.get("type") == "cnn" else {**raw["model"], **model}
     return config.validate(raw)
 
 
@@ -92,3 +92,12 @@ def test_stack_reason_names_what_falls_back(tmp_path):
     clipped = keras.optimizers.Adam(clipnorm=1.0)
     assert "clipping" in stack_reason([member(optimizer=clipped), member()])
     assert not math.isnan(0.0)
+
+
+def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path):
+    from lossopt_cli.training.stacked import config_reason
+
+    assert config_reason(make(tmp_path, "a", "adam", 0.01, 0)) is None
+    assert "dropout" in config_reason(make(tmp_path, "d", "adam", 0.01, 0, model={"dropout": 0.2}))
+    assert "batch_norm" in config_reason(make(tmp_path, "b", "adam", 0.01, 0, model={"batch_norm": True}))
+    assert "model.type cnn" in config_reason(make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"}))

@@ -33,6 +33,34 @@ CHAIN_LAYERS = ("InputLayer", "Flatten", "Dense", "Activation")
 PER_EPOCH_LR_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
 
 
+STACKED_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax",
+                      "nadam", "ftrl", "lion")
+
+
+def config_reason(config) -> str | None:
+    """Why a run of this config falls back to the per-member fused loop (None: it is stacked), read from
+    the config alone (``--dry-run``, no TensorFlow). ``stack_reason`` decides on the built models."""
+    model = config.model if isinstance(config.model, dict) else {"type": config.model}
+    if model.get("type") != "mlp":
+        return f"model.type {model.get('type')} (stacked: mlp)"
+    if model.get("dropout"):
+        return "model.dropout (random masks drawn per model: not stacked yet)"
+    if model.get("batch_norm"):
+        return "model.batch_norm (not stacked yet)"
+    if model.get("l1") or model.get("l2"):
+        return "model.l1/l2 penalties (not stacked yet)"
+    optimizer = config.optimizer if isinstance(config.optimizer, dict) else {"name": config.optimizer}
+    if optimizer.get("name") not in STACKED_OPTIMIZERS:
+        return f"optimizer {optimizer.get('name')} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
+    if optimizer.get("clipnorm") or optimizer.get("global_clipnorm"):
+        return "optimizer clipnorm/global_clipnorm (a norm over a whole variable)"
+    if config.training.get("class_weight"):
+        return "training.class_weight (sample weights: not stacked yet)"
+    if config.training.get("reduce_lr_on_plateau"):
+        return "training.reduce_lr_on_plateau (changes one member's rate during training)"
+    return None
+
+
 def stack_reason(members, initial_epoch: int = 0) -> str | None:
     """Why these members cannot be trained as one stacked computation (None when they can)."""
     if len(members) < 2:
