@@ -139,6 +139,19 @@ def _per_sample_loss(loss):
     return loss
 
 
+def _mean_metrics(model):
+    """[loss tracker, compiled metrics...] when every one is a mean of per-sample values (None otherwise)."""
+    from keras.src.metrics.reduction_metrics import Mean, MeanMetricWrapper
+
+    compiled = [] if model._compile_metrics is None else list(model._compile_metrics.metrics)
+    if not isinstance(model._loss_tracker, Mean) or not all(type(x).update_state is MeanMetricWrapper.update_state
+                                                             and isinstance(x, MeanMetricWrapper) for x in compiled):
+        return None
+    if model._compile_metrics is not None and not model._compile_metrics.built:
+        return None
+    return [model._loss_tracker, *compiled]
+
+
 class _Stack:
     """The members that share one optimizer configuration: stacked variables and one Keras optimizer."""
 
@@ -152,6 +165,13 @@ class _Stack:
         source = models[0].optimizer
         self.optimizer = type(source).from_config(source.get_config())
         self.optimizer.build(self.variables)
+        self.sums = self.count = None
+        metrics = [_mean_metrics(m) for m in models]
+        if all(ms is not None for ms in metrics) and len({tuple((type(x), x._fn if hasattr(x, "_fn") else None)
+                                                                for x in ms) for ms in metrics}) == 1:
+            self.metric_fns = [(x._fn, getattr(x, "_fn_kwargs", {}) or {}) for x in metrics[0][1:]]
+            self.sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
+            self.count = tf.Variable(0.0, trainable=False)
 
 
 class StackedGroup:
@@ -204,15 +224,44 @@ class StackedGroup:
                 x = layer.activation(x)
         return x
 
-    def _update_metrics(self, stack, y, y_pred, losses):
+    def _update_metrics(self, s, stack, y, y_pred, losses):
+        """Each member's loss and metrics for this batch. Mean-of-values metrics (the loss tracker,
+        accuracy, mae...) are summed stacked into ``stack.sums`` (one row per metric); others are updated
+        member by member from the member's slice."""
         import tensorflow as tf
 
         batch = tf.cast(tf.shape(y)[1], self.dtype)
+        if stack.sums is not None:
+            rows = [losses * batch]
+            for fn, kwargs in stack.metric_fns:
+                values = tf.cast(fn(y, y_pred, **kwargs), self.dtype)
+                values = tf.reshape(values, [tf.shape(values)[0], tf.shape(y)[1], -1])
+                rows.append(tf.reduce_sum(tf.reduce_mean(values, axis=2), axis=1))
+            stack.sums.assign_add(tf.stack(rows))
+            stack.count.assign_add(batch)
+            return
         for slot, i in enumerate(stack.indices):
             model = self.members[i].model
             model._loss_tracker.update_state(losses[slot], sample_weight=batch)
             if model._compile_metrics is not None:
                 model._compile_metrics.update_state(y[slot], y_pred[slot])
+
+    def _start_sums(self):
+        for stack in self.stacks:
+            if stack.sums is not None:
+                stack.sums.assign(stack.sums * 0)
+                stack.count.assign(0.0)
+
+    def _publish_sums(self):
+        """The stacked sums into each member's Keras metrics (their ``total`` and ``count``), as ``fit`` leaves them."""
+        for stack in self.stacks:
+            if stack.sums is None:
+                continue
+            sums, count = stack.sums.numpy(), float(stack.count.numpy())
+            for slot, i in enumerate(stack.indices):
+                for row, metric in enumerate(_mean_metrics(self.members[i].model)):
+                    metric.total.assign(sums[row, slot])
+                    metric.count.assign(count)
 
     def _member_losses(self, y, y_pred):
         import tensorflow as tf
@@ -227,7 +276,9 @@ class StackedGroup:
             self._train = tf.function(self._train_epoch, autograph=False)
         orders = [tf.constant(np.stack([epoch_order(self.members[i].seed, epoch, self.n_train, self.members[i].shuffle)
                                         for i in s.indices])) for s in self.stacks]
+        self._start_sums()
         self._train(orders)
+        self._publish_sums()
 
     def _train_epoch(self, orders):
         import tensorflow as tf
@@ -246,7 +297,7 @@ class StackedGroup:
                     total = tf.reduce_sum(losses)
                 grads = tape.gradient(total, stack.variables)
                 stack.optimizer.apply_gradients(zip(grads, stack.variables))
-                self._update_metrics(stack, y, y_pred, losses)
+                self._update_metrics(s, stack, y, y_pred, losses)
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
@@ -258,7 +309,9 @@ class StackedGroup:
             return
         if self._validate is None:
             self._validate = tf.function(self._validation, autograph=False)
+        self._start_sums()
         self._validate()
+        self._publish_sums()
 
     def _validation(self):
         import tensorflow as tf
@@ -272,7 +325,7 @@ class StackedGroup:
                 x = self.x_val[s][:, start:start + self.batch_size]
                 y = self.y_val[s][:, start:start + self.batch_size]
                 y_pred = self.forward(stack.variables, x)
-                self._update_metrics(stack, y, y_pred, self._member_losses(y, y_pred))
+                self._update_metrics(s, stack, y, y_pred, self._member_losses(y, y_pred))
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
