@@ -42,12 +42,13 @@ def serial(cfgs):
     return time.perf_counter() - started, finals
 
 
-def fused(cfgs, stacked: bool):
+def fused(cfgs, stacked: bool, forward: str = "matmul"):
     from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.fused import FusedMember, fit_fused
     from lossopt_cli.training.runner import prepare_run
 
     original = stacked_module.stack_reason
+    stacked_module.StackedGroup.FORWARD = forward
     if not stacked:
         stacked_module.stack_reason = lambda members, initial_epoch=0: "disabled by the benchmark"
     try:
@@ -59,6 +60,7 @@ def fused(cfgs, stacked: bool):
         elapsed = time.perf_counter() - started
     finally:
         stacked_module.stack_reason = original
+        stacked_module.StackedGroup.FORWARD = "matmul"
     finals = [float(p.model.evaluate(p.data.x_val, p.data.y_val, batch_size=p.batch_size, verbose=0)[0])
               for p in prepared]
     return elapsed, finals
@@ -80,18 +82,22 @@ def main() -> None:
         t_serial, alone = serial(cfgs)
         t_stacked, stacked_finals = fused(cfgs, stacked=True)
         t_loop, _ = fused(cfgs, stacked=False)
+        t_vmap, vmap_finals = fused(cfgs, stacked=True, forward="vectorized_map")
         worst = max(abs(a - b) / abs(a) for a, b in zip(alone, stacked_finals))
-        rows.append((t_serial, t_loop, t_stacked, worst, before))
+        worst_vmap = max(abs(a - b) / abs(a) for a, b in zip(alone, vmap_finals))
+        rows.append((t_serial, t_loop, t_stacked, worst, before, t_vmap, worst_vmap))
         print(f"serial {t_serial:.1f} s, fused loop {t_loop:.1f} s, stacked {t_stacked:.1f} s; "
               f"stacked vs serial {t_serial / t_stacked:.2f}x; worst final val_loss rel. diff {worst:.1e} "
-              f"(load {before})", file=sys.stderr, flush=True)
+              f"; vectorized_map {t_vmap:.1f} s (diff {worst_vmap:.1e}) (load {before})", file=sys.stderr, flush=True)
     print(f"\n{machine()}; {args.k} seeds of the quickstart, {args.epochs} epochs each\n")
     print("| serial (one process) | fused loop (per-member train_step) | stacked | stacked vs serial | "
-          "fused loop vs serial | worst final val_loss diff vs alone | load before |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for t_serial, t_loop, t_stacked, worst, before in rows:
+          "fused loop vs serial | worst final val_loss diff vs alone | vectorized_map over stateless_call "
+          "(vs serial, diff) | load before |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t_serial, t_loop, t_stacked, worst, before, t_vmap, worst_vmap in rows:
         print(f"| {t_serial:.1f} s | {t_loop:.1f} s | {t_stacked:.1f} s | {t_serial / t_stacked:.2f}x | "
-              f"{t_serial / t_loop:.2f}x | {worst:.1e} | {before} |")
+              f"{t_serial / t_loop:.2f}x | {worst:.1e} | {t_vmap:.1f} s ({t_serial / t_vmap:.2f}x, {worst_vmap:.1e}) "
+              f"| {before} |")
 
 
 if __name__ == "__main__":

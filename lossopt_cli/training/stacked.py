@@ -205,8 +205,20 @@ class StackedGroup:
         self._validate = None
 
     # --- the stacked forward pass -----------------------------------------------------------
+    # "matmul": one batched matmul per Dense layer (kept: the fastest measured); "vectorized_map":
+    # tf.vectorized_map over the first member's Keras stateless_call (measured by benchmarks/stacked_seeds.py).
+    FORWARD = "matmul"
+
     def forward(self, variables, x):
         import tensorflow as tf
+
+        if self.FORWARD == "vectorized_map":
+            template = self.members[0].model
+
+            def one(args):
+                return template.stateless_call(list(args[:-1]), [], args[-1], training=True)[0]
+
+            return tf.vectorized_map(one, (*variables, x))
 
         at = 0
         for layer in self.layers:
