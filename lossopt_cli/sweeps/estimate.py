@@ -144,6 +144,7 @@ def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> li
                                      split_for_workers=like == "auto")
         lines.append(f"fused: {len(groups)} group(s) of {', '.join(str(len(g)) for g in groups) or '-'} runs; "
                      f"{len(single)} run(s) alone")
+        lines.extend(_stacking_lines(groups, {r.name: r.config for r in sweep.runs}))
         previous = {name: wall for name, wall in previous.items() if name in {job.name for job in single}}
     factor = load_factor(workers if like in ("processes", "auto") else 1)
     seconds = estimate_seconds(sweep.runs, workers, previous, executor)
@@ -153,4 +154,16 @@ def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> li
                  f"({how}epochs x steps per epoch x {STEP_SECONDS * 1000:g} ms per step alone, "
                  f"{MEMBER_STEP_SECONDS * 1000:g} ms fused; + {RUN_SETUP_SECONDS + TRACE_SECONDS + FINALIZE_SECONDS:g} s "
                  f"per run; + {WORKER_START_SECONDS:g} s to start TensorFlow; x{factor:.1f} for the machine's load)")
+    return lines
+
+
+def _stacking_lines(groups, configs) -> list[str]:
+    """Per fused group: one stacked computation (training.stacked), or the per-member loop and why."""
+    from ..training.stacked import config_reason
+
+    lines = []
+    for number, group in enumerate(groups, 1):
+        reasons = sorted({r for r in (config_reason(configs[job.name]) for job in group) if r})
+        lines.append(f"  group {number}: " + ("stacked (one batched computation for all members)" if not reasons
+                                              else "per-member loop: " + "; ".join(reasons)))
     return lines

@@ -103,6 +103,9 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
         m.model.stop_training = False
         cbs.on_train_begin()
     functions: dict = {}
+    from .stacked import StackedGroup, stack_reason
+
+    stacked = StackedGroup(members, batch_size) if stack_reason(members, initial_epoch) is None else None
 
     def compiled(active: tuple[int, ...]):
         if active not in functions:
@@ -117,12 +120,18 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
     for epoch in range(initial_epoch, epochs):
         if not active:
             break
-        train_epoch, validate = compiled(tuple(active))
-        orders = tuple(tf.constant(epoch_order(members[i].seed, epoch, n_train, members[i].shuffle)) for i in active)
+        if stacked is None:
+            train_epoch, validate = compiled(tuple(active))
+            orders = tuple(tf.constant(epoch_order(members[i].seed, epoch, n_train, members[i].shuffle)) for i in active)
+        else:
+            validate = stacked.validate if n_val else None
         for i in active:
             members[i].model.reset_metrics()
             callbacks[i].on_epoch_begin(epoch)
-        train_epoch(orders)
+        if stacked is None:
+            train_epoch(orders)
+        else:
+            stacked.train_epoch(epoch)
         logs = {i: dict(members[i].model.get_metrics_result()) for i in active}
         if validate is not None:
             for i in active:
@@ -131,6 +140,8 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
             for i in active:
                 val = pythonify_logs(members[i].model.get_metrics_result())
                 logs[i].update({f"val_{k}": v for k, v in val.items()})
+        if stacked is not None:
+            stacked.copy_back(active)
         for i in active:
             member = members[i]
             callbacks[i].on_epoch_end(epoch, logs[i])

@@ -1,0 +1,104 @@
+"""Horizontal fusion: 12 seeds of the quickstart (20 epochs) trained as one stacked computation
+(``training/stacked.py``) against the same 12 runs one after another in the same process (lossopt's
+single-run loop, what ``--executor serial`` trains with) and against the per-member fused loop
+(``fit_fused`` calling each member's ``train_step``: the fused executor before stacking).
+
+    python benchmarks/stacked_seeds.py --repeats 2
+
+Each side prepares its runs (data, model, compile) and trains them; no run directory is written (that
+cost is the same per run on every side). The sides alternate within each repeat, so a shared machine's
+load falls on all alike; the load (``uptime``) is printed before each repeat. The final val_loss of every
+member on the stacked side is compared with the same run trained alone (largest relative difference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from timing import ROOT, load, machine
+
+sys.path.insert(0, str(ROOT))
+
+
+def configs(k: int, epochs: int):
+    from lossopt_cli import config as config_module
+
+    return [config_module.load(ROOT / "configs/quickstart.yaml", {"seed": i, "training.epochs": epochs})
+            for i in range(k)]
+
+
+def serial(cfgs):
+    from lossopt_cli.training.fused import fit_in_order
+    from lossopt_cli.training.runner import prepare_run
+
+    started, finals = time.perf_counter(), []
+    for cfg in cfgs:
+        p = prepare_run(cfg)
+        fit_in_order(p.model, p.data, batch_size=p.batch_size, epochs=cfg.training["epochs"], seed=cfg.seed,
+                     shuffle=cfg.training["shuffle"], callbacks=[], verbose=0)
+        finals.append(float(p.model.evaluate(p.data.x_val, p.data.y_val, batch_size=p.batch_size, verbose=0)[0]))
+    return time.perf_counter() - started, finals
+
+
+def fused(cfgs, stacked: bool, forward: str = "matmul"):
+    from lossopt_cli.training import stacked as stacked_module
+    from lossopt_cli.training.fused import FusedMember, fit_fused
+    from lossopt_cli.training.runner import prepare_run
+
+    original = stacked_module.stack_reason
+    stacked_module.StackedGroup.FORWARD = forward
+    if not stacked:
+        stacked_module.stack_reason = lambda members, initial_epoch=0: "disabled by the benchmark"
+    try:
+        started = time.perf_counter()
+        prepared = [prepare_run(cfg) for cfg in cfgs]
+        members = [FusedMember(p.model, p.data.x_train, p.data.y_train, p.data.x_val, p.data.y_val,
+                               p.data.sample_weight, seed=p.config.seed) for p in prepared]
+        fit_fused(members, batch_size=prepared[0].batch_size, epochs=cfgs[0].training["epochs"])
+        elapsed = time.perf_counter() - started
+    finally:
+        stacked_module.stack_reason = original
+        stacked_module.StackedGroup.FORWARD = "matmul"
+    finals = [float(p.model.evaluate(p.data.x_val, p.data.y_val, batch_size=p.batch_size, verbose=0)[0])
+              for p in prepared]
+    return elapsed, finals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    from lossopt_cli.training import import_tensorflow
+
+    import_tensorflow()
+    cfgs = configs(args.k, args.epochs)
+    rows = []
+    for _ in range(args.repeats):
+        before = load()
+        t_serial, alone = serial(cfgs)
+        t_stacked, stacked_finals = fused(cfgs, stacked=True)
+        t_loop, _ = fused(cfgs, stacked=False)
+        t_vmap, vmap_finals = fused(cfgs, stacked=True, forward="vectorized_map")
+        worst = max(abs(a - b) / abs(a) for a, b in zip(alone, stacked_finals))
+        worst_vmap = max(abs(a - b) / abs(a) for a, b in zip(alone, vmap_finals))
+        rows.append((t_serial, t_loop, t_stacked, worst, before, t_vmap, worst_vmap))
+        print(f"serial {t_serial:.1f} s, fused loop {t_loop:.1f} s, stacked {t_stacked:.1f} s; "
+              f"stacked vs serial {t_serial / t_stacked:.2f}x; worst final val_loss rel. diff {worst:.1e} "
+              f"; vectorized_map {t_vmap:.1f} s (diff {worst_vmap:.1e}) (load {before})", file=sys.stderr, flush=True)
+    print(f"\n{machine()}; {args.k} seeds of the quickstart, {args.epochs} epochs each\n")
+    print("| serial (one process) | fused loop (per-member train_step) | stacked | stacked vs serial | "
+          "fused loop vs serial | worst final val_loss diff vs alone | vectorized_map over stateless_call "
+          "(vs serial, diff) | load before |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t_serial, t_loop, t_stacked, worst, before, t_vmap, worst_vmap in rows:
+        print(f"| {t_serial:.1f} s | {t_loop:.1f} s | {t_stacked:.1f} s | {t_serial / t_stacked:.2f}x | "
+              f"{t_serial / t_loop:.2f}x | {worst:.1e} | {t_vmap:.1f} s ({t_serial / t_vmap:.2f}x, {worst_vmap:.1e}) "
+              f"| {before} |")
+
+
+if __name__ == "__main__":
+    main()

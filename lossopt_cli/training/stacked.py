@@ -1,0 +1,360 @@
+"""Horizontal fusion: the members of a fused group that share a Dense network trained as ONE stacked computation.
+
+Every weight of the K members gets a leading member axis (a kernel ``(in, out)`` becomes ``(K, in, out)``)
+and each step is one batched matmul per layer for all K, each member on its own batch (its own order,
+``batches.epoch_order``), from its own initial weights (copied from its built model), with its own loss.
+Members whose optimizers have the same configuration share one Keras optimizer over the stacked
+variables: the optimizers this module accepts update element by element, so one update of a stacked
+variable is exactly K updates of its slices (and K sets of moments). Members whose optimizers differ
+(another class, another learning rate) form separate stacks, still trained in the same compiled epoch.
+The total loss is the sum of the members' losses: member j's loss does not depend on member k's
+weights, so the gradient of each slice is that member's own gradient.
+
+The members' Keras models keep the truth outside the step: each one's metrics (loss tracker and
+compiled metrics) are updated from its slice of the predictions, and after every epoch the stacked
+weights and optimizer slots are copied back into the member's model and optimizer, so its callbacks
+(early stopping with ``restore_best_weights``, checkpoints, the recorder) see the run as ``fit`` does.
+A member that leaves (early stopping) keeps the weights copied at its last epoch; its slice goes on
+being computed but is never read again.
+
+``stack_reason(members, initial_epoch)`` says why a group cannot be stacked (None when it can);
+``fused.fit_fused`` then keeps its loop of per-member ``train_step`` calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .batches import epoch_order
+
+# Optimizers whose update of a variable is element by element (no norm over a whole variable).
+ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl")
+CHAIN_LAYERS = ("InputLayer", "Flatten", "Dense", "Activation")
+PER_EPOCH_LR_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
+
+
+STACKED_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax",
+                      "nadam", "ftrl", "lion")
+
+
+def config_reason(config) -> str | None:
+    """Why a run of this config falls back to the per-member fused loop (None: it is stacked), read from
+    the config alone (``--dry-run``, no TensorFlow). ``stack_reason`` decides on the built models."""
+    model = config.model if isinstance(config.model, dict) else {"type": config.model}
+    if model.get("type") != "mlp":
+        return f"model.type {model.get('type')} (stacked: mlp)"
+    if model.get("dropout"):
+        return "model.dropout (random masks drawn per model: not stacked yet)"
+    if model.get("batch_norm"):
+        return "model.batch_norm (not stacked yet)"
+    if model.get("l1") or model.get("l2"):
+        return "model.l1/l2 penalties (not stacked yet)"
+    optimizer = config.optimizer if isinstance(config.optimizer, dict) else {"name": config.optimizer}
+    if optimizer.get("name") not in STACKED_OPTIMIZERS:
+        return f"optimizer {optimizer.get('name')} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
+    if optimizer.get("clipnorm") or optimizer.get("global_clipnorm"):
+        return "optimizer clipnorm/global_clipnorm (a norm over a whole variable)"
+    if config.training.get("class_weight"):
+        return "training.class_weight (sample weights: not stacked yet)"
+    if config.training.get("reduce_lr_on_plateau"):
+        return "training.reduce_lr_on_plateau (changes one member's rate during training)"
+    return None
+
+
+def stack_reason(members, initial_epoch: int = 0) -> str | None:
+    """Why these members cannot be trained as one stacked computation (None when they can)."""
+    if len(members) < 2:
+        return "a group of one"
+    if initial_epoch:
+        return "a resumed run (its optimizer state lives in its own optimizer)"
+    first = members[0].model
+    for m in members:
+        if m.sample_weight is not None:
+            return "sample weights (class_weight)"
+        reason = _model_reason(m.model)
+        if reason:
+            return reason
+        if _architecture(m.model) != _architecture(first):
+            return "the members' architectures differ"
+        if type(m.model.loss) is not type(first.loss) or _loss_config(m.model.loss) != _loss_config(first.loss):
+            return "the members' losses differ"
+        if m.x_train.shape[1:] != members[0].x_train.shape[1:]:
+            return "the members' input shapes differ"
+        for cb in m.callbacks:
+            if type(cb).__name__ in PER_EPOCH_LR_CALLBACKS:
+                return f"{type(cb).__name__} changes one member's learning rate during training"
+    return None
+
+
+def _model_reason(model) -> str | None:
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return "a model without an optimizer"
+    name = type(optimizer).__name__
+    if name not in ELEMENTWISE_OPTIMIZERS:
+        return f"optimizer {name} (only element-wise optimizers are stacked: {', '.join(ELEMENTWISE_OPTIMIZERS)})"
+    config = optimizer.get_config()
+    if config.get("clipnorm") or config.get("global_clipnorm"):
+        return "gradient clipping by norm (a norm over a whole variable)"
+    if config.get("gradient_accumulation_steps"):
+        return "gradient accumulation"
+    if isinstance(model.loss, (list, tuple, dict)):
+        return "a model with several outputs"
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dropout" and layer.rate:
+            return "dropout (its random masks are drawn per model: not stacked yet)"
+        if kind == "BatchNormalization":
+            return "batch normalization (not stacked yet)"
+        if kind not in CHAIN_LAYERS and kind != "Dropout":
+            return f"layer {kind} (stacked: {', '.join(CHAIN_LAYERS)})"
+        if kind == "Dense" and (layer.kernel_regularizer or layer.bias_regularizer or layer.activity_regularizer
+                                or layer.kernel_constraint or layer.bias_constraint):
+            return "L1/L2 penalties or constraints on a Dense layer (not stacked yet)"
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return "a model with several inputs or outputs"
+    if model.losses:
+        return "a model with added losses"
+    return None
+
+
+def _architecture(model):
+    return [(type(layer).__name__, tuple(tuple(w.shape) for w in layer.weights),
+             getattr(getattr(layer, "activation", None), "__name__", None)) for layer in model.layers]
+
+
+def _loss_config(loss):
+    if isinstance(loss, str) or not hasattr(loss, "get_config"):
+        return loss
+    return loss.get_config()
+
+
+def _per_sample_loss(loss):
+    import keras
+
+    if isinstance(loss, str):
+        loss = keras.losses.get(loss)
+    if isinstance(loss, keras.losses.Loss):
+        return loss.call
+    return loss
+
+
+def _mean_metrics(model):
+    """[loss tracker, compiled metrics...] when every one is a mean of per-sample values (None otherwise)."""
+    from keras.src.metrics.reduction_metrics import Mean, MeanMetricWrapper
+
+    compiled = [] if model._compile_metrics is None else list(model._compile_metrics.metrics)
+    if not isinstance(model._loss_tracker, Mean) or not all(type(x).update_state is MeanMetricWrapper.update_state
+                                                             and isinstance(x, MeanMetricWrapper) for x in compiled):
+        return None
+    if model._compile_metrics is not None and not model._compile_metrics.built:
+        return None
+    return [model._loss_tracker, *compiled]
+
+
+class _Stack:
+    """The members that share one optimizer configuration: stacked variables and one Keras optimizer."""
+
+    def __init__(self, indices, members):
+        import tensorflow as tf
+
+        self.indices = indices
+        models = [members[i].model for i in indices]
+        self.variables = [tf.Variable(np.stack([np.asarray(m.trainable_weights[j].numpy()) for m in models]),
+                                      name=f"stacked_{j}") for j in range(len(models[0].trainable_weights))]
+        source = models[0].optimizer
+        self.optimizer = type(source).from_config(source.get_config())
+        self.optimizer.build(self.variables)
+        self.sums = self.count = None
+        metrics = [_mean_metrics(m) for m in models]
+        if all(ms is not None for ms in metrics) and len({tuple((type(x), x._fn if hasattr(x, "_fn") else None)
+                                                                for x in ms) for ms in metrics}) == 1:
+            self.metric_fns = [(x._fn, getattr(x, "_fn_kwargs", {}) or {}) for x in metrics[0][1:]]
+            self.sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
+            self.count = tf.Variable(0.0, trainable=False)
+
+
+class StackedGroup:
+    """The whole group: its stacks, the compiled epoch and validation, the copy back into members' models."""
+
+    def __init__(self, members, batch_size: int):
+        import tensorflow as tf
+
+        self.members = members
+        self.batch_size = batch_size
+        first = members[0].model
+        self.layers = [layer for layer in first.layers if type(layer).__name__ != "InputLayer"]
+        self.loss = _per_sample_loss(first.loss)
+        self.dtype = first.compute_dtype
+        by_config: dict = {}
+        for i, m in enumerate(members):
+            settings = {k: v for k, v in m.model.optimizer.get_config().items() if k != "name"}
+            key = (type(m.model.optimizer).__name__, repr(sorted(settings.items(), key=str)))
+            by_config.setdefault(key, []).append(i)
+        self.stacks = [_Stack(indices, members) for indices in by_config.values()]
+        self.x = [tf.constant(np.stack([np.asarray(members[i].x_train) for i in s.indices]), dtype=self.dtype)
+                  for s in self.stacks]
+        self.y = [tf.constant(np.stack([np.asarray(members[i].y_train) for i in s.indices])) for s in self.stacks]
+        self.n_train = len(members[0].x_train)
+        has_val = members[0].x_val is not None
+        self.x_val = [tf.constant(np.stack([np.asarray(members[i].x_val) for i in s.indices]), dtype=self.dtype)
+                      for s in self.stacks] if has_val else None
+        self.y_val = [tf.constant(np.stack([np.asarray(members[i].y_val) for i in s.indices])) for s in self.stacks] \
+            if has_val else None
+        self._train = None
+        self._validate = None
+
+    # --- the stacked forward pass -----------------------------------------------------------
+    # "matmul": one batched matmul per Dense layer (kept: the fastest measured); "vectorized_map":
+    # tf.vectorized_map over the first member's Keras stateless_call (measured by benchmarks/stacked_seeds.py).
+    FORWARD = "matmul"
+
+    def forward(self, variables, x):
+        import tensorflow as tf
+
+        if self.FORWARD == "vectorized_map":
+            template = self.members[0].model
+
+            def one(args):
+                return template.stateless_call(list(args[:-1]), [], args[-1], training=True)[0]
+
+            return tf.vectorized_map(one, (*variables, x))
+
+        at = 0
+        for layer in self.layers:
+            kind = type(layer).__name__
+            if kind == "Flatten":
+                x = tf.reshape(x, tf.concat([tf.shape(x)[:2], [-1]], 0))
+            elif kind == "Dense":
+                x = tf.matmul(x, variables[at])
+                at += 1
+                if layer.use_bias:
+                    x = x + variables[at][:, None, :]
+                    at += 1
+                x = layer.activation(x)
+            elif kind == "Activation":
+                x = layer.activation(x)
+        return x
+
+    def _update_metrics(self, s, stack, y, y_pred, losses):
+        """Each member's loss and metrics for this batch. Mean-of-values metrics (the loss tracker,
+        accuracy, mae...) are summed stacked into ``stack.sums`` (one row per metric); others are updated
+        member by member from the member's slice."""
+        import tensorflow as tf
+
+        batch = tf.cast(tf.shape(y)[1], self.dtype)
+        if stack.sums is not None:
+            rows = [losses * batch]
+            for fn, kwargs in stack.metric_fns:
+                values = tf.cast(fn(y, y_pred, **kwargs), self.dtype)
+                values = tf.reshape(values, [tf.shape(values)[0], tf.shape(y)[1], -1])
+                rows.append(tf.reduce_sum(tf.reduce_mean(values, axis=2), axis=1))
+            stack.sums.assign_add(tf.stack(rows))
+            stack.count.assign_add(batch)
+            return
+        for slot, i in enumerate(stack.indices):
+            model = self.members[i].model
+            model._loss_tracker.update_state(losses[slot], sample_weight=batch)
+            if model._compile_metrics is not None:
+                model._compile_metrics.update_state(y[slot], y_pred[slot])
+
+    def _start_sums(self):
+        for stack in self.stacks:
+            if stack.sums is not None:
+                stack.sums.assign(stack.sums * 0)
+                stack.count.assign(0.0)
+
+    def _publish_sums(self):
+        """The stacked sums into each member's Keras metrics (their ``total`` and ``count``), as ``fit`` leaves them."""
+        for stack in self.stacks:
+            if stack.sums is None:
+                continue
+            sums, count = stack.sums.numpy(), float(stack.count.numpy())
+            for slot, i in enumerate(stack.indices):
+                for row, metric in enumerate(_mean_metrics(self.members[i].model)):
+                    metric.total.assign(sums[row, slot])
+                    metric.count.assign(count)
+
+    def _member_losses(self, y, y_pred):
+        import tensorflow as tf
+
+        per_sample = self.loss(y, y_pred)
+        return tf.reduce_mean(tf.reshape(per_sample, [tf.shape(per_sample)[0], -1]), axis=1)
+
+    def train_epoch(self, epoch: int) -> None:
+        import tensorflow as tf
+
+        if self._train is None:
+            self._train = tf.function(self._train_epoch, autograph=False)
+        orders = [tf.constant(np.stack([epoch_order(self.members[i].seed, epoch, self.n_train, self.members[i].shuffle)
+                                        for i in s.indices])) for s in self.stacks]
+        self._start_sums()
+        self._train(orders)
+        self._publish_sums()
+
+    def _train_epoch(self, orders):
+        import tensorflow as tf
+
+        steps = -(-self.n_train // self.batch_size)
+
+        def body(step):
+            start = step * self.batch_size
+            for s, stack in enumerate(self.stacks):
+                chosen = orders[s][:, start:start + self.batch_size]
+                x = tf.gather(self.x[s], chosen, batch_dims=1)
+                y = tf.gather(self.y[s], chosen, batch_dims=1)
+                with tf.GradientTape() as tape:
+                    y_pred = self.forward(stack.variables, x)
+                    losses = self._member_losses(y, y_pred)
+                    total = tf.reduce_sum(losses)
+                grads = tape.gradient(total, stack.variables)
+                stack.optimizer.apply_gradients(zip(grads, stack.variables))
+                self._update_metrics(s, stack, y, y_pred, losses)
+            return (step + 1,)
+
+        tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
+
+    def validate(self) -> None:
+        import tensorflow as tf
+
+        if self.x_val is None:
+            return
+        if self._validate is None:
+            self._validate = tf.function(self._validation, autograph=False)
+        self._start_sums()
+        self._validate()
+        self._publish_sums()
+
+    def _validation(self):
+        import tensorflow as tf
+
+        n = self.x_val[0].shape[1]
+        steps = -(-n // self.batch_size)
+
+        def body(step):
+            start = step * self.batch_size
+            for s, stack in enumerate(self.stacks):
+                x = self.x_val[s][:, start:start + self.batch_size]
+                y = self.y_val[s][:, start:start + self.batch_size]
+                y_pred = self.forward(stack.variables, x)
+                self._update_metrics(s, stack, y, y_pred, self._member_losses(y, y_pred))
+            return (step + 1,)
+
+        tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
+
+    def copy_back(self, active) -> None:
+        """Each active member's slice of the weights and optimizer state into its own model and optimizer."""
+        active = set(active)
+        for stack in self.stacks:
+            values = [v.numpy() for v in stack.variables]
+            slots = [v.numpy() for v in stack.optimizer.variables]
+            for slot, i in enumerate(stack.indices):
+                if i not in active:
+                    continue
+                model = self.members[i].model
+                for var, value in zip(model.trainable_weights, values):
+                    var.assign(value[slot])
+                own = model.optimizer.variables
+                if len(own) == len(slots):
+                    for var, value in zip(own, slots):
+                        var.assign(value[slot] if value.shape != tuple(var.shape) else value)
