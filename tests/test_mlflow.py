@@ -27,7 +27,8 @@ def store(tmp_path) -> str:
 
 
 @pytest.mark.slow
-def test_a_quickstart_run_logged_live_reads_back(tmp_path):
+def test_a_quickstart_run_logged_live_reads_back(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow puts a SQLite store's artifacts under ./mlruns
     uri = store(tmp_path)
     result = CliRunner().invoke(cli, ["train", str(REPO / "configs/quickstart.yaml"), "--quiet",
                                       "--set", "training.epochs=3", "--set", f"output.dir={tmp_path / 'out'}",
