@@ -1,0 +1,63 @@
+"""Accuracy: the generalization gap, over-confidence, and (with imbalance) a model that predicts the majority."""
+
+from __future__ import annotations
+
+from .common import argmin as _argmin  # noqa: F401
+from .common import finding as _finding
+from .common import fmt as _fmt
+from .common import mean as _mean
+from .common import ok as _ok
+from .common import rel_drop as _rel_drop
+from .context import Context, History  # noqa: F401
+from .imbalance import imbalance_signature
+from .overfitting import generalization_loss
+
+
+def _accuracy_rules(h: History, th: dict, k: int, summary: dict, skipped: list[str], ctx: Context) -> list[dict]:
+    out = []
+    if not h.acc:
+        skipped.append("generalization_gap, overconfidence (accuracy), class_imbalance: no accuracy column")
+        return out
+    acc_end, val_end = _mean(h.acc[-k:]), _mean(h.val_acc[-k:]) if h.val_acc else None
+    if acc_end is not None and val_end is not None and acc_end - val_end > th["gap_accuracy"]:
+        out.append(_finding("generalization_gap", "warning", h.epochs[-1],
+                            f"Training accuracy {_fmt(acc_end)} is {acc_end - val_end:.1%} above validation "
+                            f"accuracy {_fmt(val_end)} (mean of the last {min(k, h.n)} epochs).",
+                            {"train_accuracy": acc_end, "val_accuracy": val_end, "gap": acc_end - val_end},
+                            "Regularize (dropout, L2, data augmentation), use a smaller model, or get more data."))
+    # over-confidence (a): validation loss rising while validation accuracy holds
+    if h.val_loss and h.val_acc and any(_ok(v) for v in h.val_loss):
+        onset = _argmin(h.val_loss)
+        gl = generalization_loss(h.val_loss, h.n - 1)
+        if (gl is not None and gl >= th["overfitting_gl"] and h.n - 1 - onset >= th["overfitting_min_epochs"]
+                and _ok(h.val_acc[onset]) and _ok(h.val_acc[-1])
+                and h.val_acc[-1] >= h.val_acc[onset] - th["overconfidence_accuracy_tolerance"]):
+            out.append(_finding("overconfidence", "warning", h.epoch(onset),
+                                f"Validation loss rose {gl:.0f}% after epoch {h.epoch(onset)} while validation "
+                                f"accuracy held ({_fmt(h.val_acc[onset])} -> {_fmt(h.val_acc[-1])}): the model is "
+                                f"more confident on its mistakes, not less accurate.",
+                                {"gl_percent": gl, "val_accuracy_at_onset": h.val_acc[onset],
+                                 "final_val_accuracy": h.val_acc[-1]},
+                                "Early stopping on val_loss, label smoothing (loss: {name: "
+                                "categorical_crossentropy, label_smoothing: 0.1}) or L2 keep the probabilities "
+                                "calibrated."))
+    # over-confidence (b): training loss still falling while training accuracy is flat
+    if h.n > k:
+        strip = slice(h.n - k - 1, h.n)
+        acc_strip = [v for v in h.acc[strip] if _ok(v)]
+        loss_strip = [v for v in h.loss[strip] if _ok(v)]
+        if (acc_strip and loss_strip and max(acc_strip) - min(acc_strip) < th["accuracy_flat"]
+                and _rel_drop(loss_strip[0], loss_strip[-1]) > th["overconfidence_loss_drop"]
+                and not any(f["code"] == "overconfidence" for f in out)):
+            out.append(_finding("overconfidence", "info", h.epochs[-k],
+                                f"Training loss fell {_rel_drop(loss_strip[0], loss_strip[-1]):.0%} over the last "
+                                f"{k} epochs while training accuracy stayed at {_fmt(acc_strip[-1])}: the model "
+                                f"grows more confident on the samples it already gets right.",
+                                {"train_loss_fall": _rel_drop(loss_strip[0], loss_strip[-1]),
+                                 "train_accuracy": acc_strip[-1]},
+                                "Further epochs only sharpen the probabilities; stop here (early stopping) or add "
+                                "label smoothing."))
+    if summary.get("per_class"):  # per-class scores say more than accuracy: minority_rule judges them
+        return out
+    out += imbalance_signature(h, th, k, summary, ctx)
+    return out
