@@ -93,3 +93,17 @@ def test_without_mlflow_export_says_how_to_install(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["export", "mlflow", str(tmp_path / "run")])
     assert result.exit_code == 2 and "pip install 'lossopt[mlflow]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_export_does_not_import_tensorflow(tmp_path):
+    """`lossopt export` is a fast command: MLflow's client, never TensorFlow or Keras."""
+    import subprocess
+
+    from sweep_fakes import write_run
+
+    run_dir = write_run(tmp_path / "run", "run", [1.0, 0.5, 0.4])
+    code = ("import sys; from click.testing import CliRunner; from lossopt_cli.cli import cli; "
+            f"r = CliRunner().invoke(cli, ['export', 'mlflow', {str(run_dir)!r}, '--uri', {store(tmp_path)!r}]); "
+            "print(r.exit_code, [m for m in ('tensorflow', 'keras') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout + out.stderr
