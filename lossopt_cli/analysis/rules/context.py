@@ -9,7 +9,7 @@ from ...schema import ConfigError
 from .common import ok as _ok
 
 LOSS_LIKE = ("loss", "error", "mse", "mae", "crossentropy")  # names a history's loss column may have
-REFERENCE_FIT = "gradient-boosted trees on the same split"  # Context.reference_run of summary.json's reference_fit
+REFERENCE_FIT = "k nearest neighbours on the same split"  # Context.reference_run of summary.json's reference_fit
 
 
 class History:
@@ -73,7 +73,7 @@ class Context:
         ref = reference.get("val_loss")
         self.reference = ref if _ok(ref) and ref > 0 else None  # a zero loss gives no scale to compare with
         self.reference_run = reference.get("run")
-        fit = (data.get("reference_fit") or {}).get("loss")  # gradient-boosted trees on the same split
+        fit = (data.get("reference_fit") or {}).get("loss")  # k nearest neighbours on the same split
         weighted = (config.get("data") or {}).get("class_weight") is not None
         # (a weighted run's validation loss is unweighted and pays for the weights: no unweighted fit compares)
         if _ok(fit) and fit > 0 and not weighted and (self.reference is None or fit < self.reference):

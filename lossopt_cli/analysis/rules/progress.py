@@ -147,7 +147,7 @@ def _progress(h: History, th: dict, k: int, summary: dict, skip_judgement: bool,
     at_ceiling = (ctx.reference is not None and val_end is not None
                   and val_end <= (1 + th["underfit_reference_margin"]) * ctx.reference)
     fit_reference = ctx.reference_run == REFERENCE_FIT
-    where = ("what gradient-boosted trees reach on the same split" if fit_reference else
+    where = ("what k nearest neighbours reach on the same split" if fit_reference else
              "the best run on the same data")
     why = None
     if at_chance:
