@@ -18,8 +18,9 @@ from typing import Any, Callable, Mapping
 
 from . import rundir
 from .analysis.runs import RunRecord, collect, is_run_dir, is_sweep_dir, load_run, read_json_or_empty, sweep_runs
+from .analysis.verdict import CODES
 from .rundir import PLAN
-from .schema import ConfigError
+from .schema import ConfigError, suggest
 from .sweeps.executors import DEFAULT_EXECUTOR, EXECUTORS
 
 EXECUTOR_NAMES = tuple(EXECUTORS)  # the --executor choices
@@ -164,7 +165,7 @@ def _str(path) -> str | None:
 def diagnose(target: str | Path, fail_on: str | None = None) -> tuple[dict, list[str]]:
     """The diagnosis of a run directory or a Keras CSVLogger file, and the codes of ``fail_on``
     (``overfitting,diverged``) it found. An unknown code is a ``ConfigError``, raised first."""
-    from .analysis.diagnose import diagnose_path, parse_codes
+    from .analysis.diagnose import diagnose_path
 
     gate = parse_codes(fail_on)
     from .analysis.runs import is_sweep_dir
@@ -175,6 +176,16 @@ def diagnose(target: str | Path, fail_on: str | None = None) -> tuple[dict, list
         return result, sorted(found & set(gate))
     result = diagnose_path(target)
     return result, sorted({f["code"] for f in result["findings"]} & set(gate))
+
+
+def parse_codes(text: str | None) -> list[str]:
+    """``overfitting,diverged`` -> codes; an unknown one raises ConfigError listing the valid codes."""
+    codes = [c.strip() for c in (text or "").split(",") if c.strip()]
+    for c in codes:
+        if c not in CODES:
+            raise ConfigError(f"Unknown diagnosis code '{c}' in --fail-on.{suggest(c, CODES)} "
+                              f"Valid codes: {', '.join(CODES)}.", key="--fail-on")
+    return codes
 
 
 def diagnose_sweep(sweep_dir: str | Path) -> dict:

@@ -11,11 +11,11 @@ from lossopt_cli.analysis.diagnose import (
     VERDICTS,
     diagnose_history,
     generalization_loss,
-    parse_codes,
     simulate_early_stopping,
     up_strips,
 )
 from lossopt_cli.analysis.thresholds import THRESHOLDS
+from lossopt_cli.commands import parse_codes
 from lossopt_cli.schema import ConfigError
 
 

@@ -22,8 +22,9 @@ from .rules.context import Context as _Context
 from .rules.context import History as _History
 from .rules.divergence import _divergence, _lr_too_high, _oscillation
 from .rules.imbalance import minority_rule
+from .rules.learning_rate import _learning_rate
 from .rules.overfitting import _overfitting, _val_better, generalization_loss, simulate_early_stopping, up_strips  # noqa: F401 - public
-from .rules.progress import _learning_rate, _progress
+from .rules.progress import _progress
 from .thresholds import THRESHOLDS
 from .verdict import CODES, VERDICT_ORDER, VERDICTS  # noqa: F401 - the contract's names, imported from here
 from .verdict import result as _result
@@ -111,17 +112,8 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
 
 
 def run_config(run_dir: Path) -> dict:
-    """A run's ``config.yaml`` as a mapping ({} when absent or unreadable)."""
-    path = Path(run_dir) / rundir.CONFIG
-    if not path.exists():
-        return {}
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    """A run's ``config.yaml`` as a mapping ({} when absent or unreadable), read through ``rundir``."""
+    return rundir.read_config(run_dir) or {}
 
 
 def run_thresholds(run_dir: Path) -> dict:
@@ -165,15 +157,3 @@ def write_diagnosis(run_dir: str | Path, reference: dict | None = None) -> dict:
         summary["findings"] = [f["code"] for f in result["findings"]]
         rundir.write_json(summary_path, summary)
     return result
-
-
-def parse_codes(text: str | None) -> list[str]:
-    """``overfitting,diverged`` -> codes; an unknown one raises ConfigError listing the valid codes."""
-    codes = [c.strip() for c in (text or "").split(",") if c.strip()]
-    for c in codes:
-        if c not in CODES:
-            from ..schema import suggest
-
-            raise ConfigError(f"Unknown diagnosis code '{c}' in --fail-on.{suggest(c, CODES)} "
-                              f"Valid codes: {', '.join(CODES)}.", key="--fail-on")
-    return codes

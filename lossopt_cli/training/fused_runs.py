@@ -53,9 +53,9 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     (status ``interrupted``, or its own ending if it had already stopped), then ``interrupted`` is set."""
     from ..config import as_run_config
     from ..schema import ConfigError
+    from . import lifecycle
     from .callbacks import build_callbacks
     from .fused import FusedMember, fit_fused
-    from . import lifecycle
     from .runner import prepare_run
 
     prepared, errors = {}, {}

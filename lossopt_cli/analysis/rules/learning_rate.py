@@ -1,0 +1,70 @@
+"""The learning rate and the set-up, judged on the first epochs: a rate too high (lr_too_high), a loss that never
+beat a model ignoring its input (stalled: the set-up or the rate), or one that came down to it and settled there
+(under-fitting at the constant model). Judged before over-fitting: fix these first."""
+
+
+from __future__ import annotations
+
+from .common import argmin as _argmin  # noqa: F401
+from .common import finding as _finding
+from .common import fmt as _fmt
+from .common import mean as _mean
+from .common import ok as _ok
+from .common import rel_drop as _rel_drop
+from .context import REFERENCE_FIT, Context, History  # noqa: F401
+
+
+def _learning_rate(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dict], bool]:
+    """Learning-rate and set-up pathologies, judged before over-fitting: a training loss that rises in
+    the first epochs, or one that never gets below the loss of a constant model. Returns the findings
+    and whether the run failed to train (then over-fitting is not judged)."""
+    loss = h.loss
+    early = [i for i in range(1, min(4, h.n)) if _ok(loss[i]) and _ok(loss[i - 1]) and loss[i - 1] > 0
+             and loss[i] > (1 + th["early_rise"]) * loss[i - 1]]
+    end = _mean(loss[-k:])
+    tol = th["oscillation_tolerance"] * abs(loss[0] or 1.0)
+    rises = sum(1 for a, b in zip(loss, loss[1:]) if b - a > tol)
+    above = ctx.train_baseline is not None and end is not None and end >= 0.98 * ctx.train_baseline
+    lr = next((v for v in reversed(h.lr) if _ok(v)), None)
+    target = f" (to about {_fmt(lr / 10)})" if lr else ""
+    hint = ctx.setup_hint()
+    ev = {"first_loss": loss[0], "final_loss_mean": end, "constant_model_loss": ctx.train_baseline,
+          "early_rises": len(early), "rises": rises, "learning_rate": lr}
+    if early and rises >= th["oscillation_min_rises"] and not above:
+        return [], False  # the oscillation rule reports it, with its own advice
+    if early:
+        i = early[0]
+        rise = f"the training loss rose from {_fmt(loss[i - 1])} to {_fmt(loss[i])} at epoch {h.epoch(i)}"
+        if above or rises >= 2:
+            why = (f"and ended at {_fmt(end)}, no better than {ctx.train_baseline_what} "
+                   f"({_fmt(ctx.train_baseline)})" if above
+                   else f"and rose {rises} times in all")
+            return [_finding("lr_too_high", "warning", h.epoch(i),
+                             f"Unstable: {rise} {why}: the learning rate is too high.", ev,
+                             hint or f"Divide the learning rate by {'10' if above else '3 to 10'}{target}; a warm-up (a schedule) or gradient "
+                                     f"clipping (clipnorm: 1.0) also tames the first epochs.")], above
+        return [_finding("lr_too_high", "info", h.epoch(i), f"Early on {rise}, then the run learned.", ev,
+                         "A slightly lower learning rate (or a warm-up) may train more smoothly.")], False
+    fell = _rel_drop(loss[0], min(v for v in loss if _ok(v)))
+    finite = [v for v in loss if _ok(v)]
+    creeping = len(finite) > 2 and sum(b < a for a, b in zip(finite, finite[1:])) >= 0.8 * (len(finite) - 1)
+    # it fell to the constant model's loss and bounces there (a tiny rate would creep down epoch after epoch)
+    came_down = ctx.train_baseline is not None and loss[0] > 1.05 * ctx.train_baseline
+    settled = fell >= th["slow_progress"] or (fell >= th["stall_progress"] and not creeping and came_down)
+    if above and settled and end <= 1.05 * ctx.train_baseline:
+        # it learned down to the constant model's loss and settled there: too small or too regularized
+        return [_finding("underfitting", "warning", h.epochs[-1],
+                         f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at the "
+                         f"loss of a model that ignores its input ({ctx.train_baseline_what}: "
+                         f"{_fmt(ctx.train_baseline)}): "
+                         f"the model predicts a constant.", ev,
+                         "Use a bigger model (more units or layers) or much less regularization (dropout, L2); "
+                         "check the inputs carry signal.")], True
+    if above and fell >= th["stall_progress"]:
+        return [_finding("stalled", "error", h.epochs[0],
+                         f"The training loss moved ({_fmt(loss[0])} -> {_fmt(end)}) but never got below the loss of "
+                         f"a model that ignores its input ({ctx.train_baseline_what}: "
+                         f"{_fmt(ctx.train_baseline)}): nothing "
+                         f"was learned.", ev,
+                         hint or ctx.setup_check() + "; then try a learning rate 10x higher.")], True
+    return [], above
