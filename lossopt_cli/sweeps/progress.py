@@ -27,7 +27,7 @@ class Progress:
             width = len(str(self.total))
             line = (f"[{self.done:>{width}}/{self.total}] {result.name}: interrupted ({fmt(result.wall_time)} s), "
                     f"its finished epochs saved: --resume finishes it")
-            self.stream.write(f"\r\033[K{line}\n") if self.tty else print(line, file=self.stream, flush=True)
+            self._write(line)
             return
         self.done += 1
         self.finished_here += 1
@@ -53,6 +53,14 @@ class Progress:
             filled = round(20 * self.done / max(1, self.total))
             bar = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} runs | {best} | {left} left"
             self.stream.write(f"\r\033[K{line}\n{bar}")
+            self.stream.flush()
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def _write(self, line: str) -> None:
+        """A plain line (above the bar on a terminal)."""
+        if self.tty:
+            self.stream.write(f"\r\033[K{line}\n")
             self.stream.flush()
         else:
             print(line, file=self.stream, flush=True)
