@@ -11,7 +11,9 @@ module writes the others into ``.data/`` (not committed; rewritten by ``make_cor
   (2284 weeks, 16 weekly changes -> the next change) as sequences;
 - scikit-learn's digits as derived tasks (odd/even, below 5 / not, one digit against the rest), as
   integer pixel tokens (an Embedding + GRU reads them), and as 8x8 images in Keras' ``mnist.npz`` cache
-  format (``keras:mnist`` with ``KERAS_HOME=.data/keras``).
+  format (``keras:mnist`` with ``KERAS_HOME=.data/keras``);
+- digits with 20 % of the labels redrawn at random and breast_cancer with 15 % of the diagnoses flipped
+  (label noise: what makes an over-sized model over-fit these clean sets).
 """
 
 from __future__ import annotations
@@ -90,6 +92,15 @@ def write_all() -> dict[str, Path]:
     out["digit0"] = _write("digit0", px, (digit == 0).astype(int), pixels, "is0")
     out["digit8"] = _write("digit8", px, (digit == 8).astype(int), pixels, "is8")
     out["digits_tokens"] = _write("digits_tokens", px, digit, pixels, "digit")
+    rng = np.random.default_rng(7)  # label noise, as in hand-labelled data: 20 % of the digits relabelled at random
+    noisy = np.where(rng.random(len(digit)) < 0.2, rng.integers(0, 10, len(digit)), digit)
+    out["digits_noisy"] = _write("digits_noisy", px, noisy, pixels, "digit")
+    from sklearn.datasets import load_breast_cancer
+
+    bx, by = load_breast_cancer(return_X_y=True)
+    flipped = np.where(rng.random(len(by)) < 0.15, 1 - by, by)  # 15 % of the diagnoses flipped
+    out["breast_cancer_noisy"] = _write("breast_cancer_noisy", bx, flipped, [f"f{i}" for i in range(bx.shape[1])],
+                                        "malignant")
     keras_home = DATA / "keras"
     cache = keras_home / "datasets" / "mnist.npz"
     if not cache.exists():  # digits as 8x8 uint8 images in keras.datasets.mnist's file format (80/20)

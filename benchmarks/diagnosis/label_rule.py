@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-RULE_VERSION = "corpus-2 (2026-12-04)"
+RULE_VERSION = "corpus-2b (2026-12-04)"
 MINORITY_PREVALENCE = 0.2  # a classification task is "imbalanced" when its rarest class is below this share
 
 
@@ -64,23 +64,39 @@ def label(f: dict) -> tuple[str, str]:
     # 5. imbalance: an imbalanced task whose delivered model finds < 40 % of the rarest class on the test split
     if imbalanced_task and recall is not None and recall < 0.4:
         return "imbalance", f"rarest class {f['minority_prevalence']:.1%} of the training data, test recall {recall:.2f}"
-    ref = f.get("reference_test_loss")
+    ref, base_test = f.get("reference_test_loss"), f.get("test_baseline")
     ratio = delivered / ref if delivered is not None and ref else None
+    # the share of the achievable gain over the constant model that the run missed (0: the best on this split)
+    excess = ((delivered - ref) / (base_test - ref) if delivered is not None and ref is not None
+              and base_test is not None and base_test > ref else None)
+    ba, best_ba = f.get("balanced_accuracy"), f.get("reference_balanced_accuracy")
+    weighted = bool(f.get("weighted"))  # under class weights the test log-loss pays for the weights: judge recall
     v_end = sum(val[-3:]) / len(val[-3:])
     levelled = n >= 6 and val[-1] >= 0.9 * val[(2 * n) // 3]
-    # 6. under-fitting: the delivered test loss >= 1.3x the best test loss reached on this data and split, no
-    #    generalization gap (train >= 0.8 x validation at the end), and the validation loss levelled off
-    #    (< 10 % better over the last third of the epochs)
-    if ratio is not None and ratio >= 1.3 and end >= 0.8 * v_end and levelled:
-        return "underfitting", f"test loss {ratio:.2f}x the best on this split, train {end:.3g} vs val {v_end:.3g}"
-    # 7. healthy: none of the above, at most one rise, test loss within 15 % of the best on this split, the delivered
-    #    model not over-fitted (test <= 5 % above its minimum, or validation < 10 % above its minimum), and on an
-    #    imbalanced task the rarest class found (test recall >= 0.6)
+    # 6. under-fitting: far from the best on this data and split (test loss >= 1.3x the best and >= 20 % of the
+    #    achievable gain over the constant model missed; under class weights: balanced accuracy >= 0.1 below the
+    #    best), no generalization gap (train >= 0.8 x validation at the end), and the validation loss levelled
+    #    off (< 10 % better over the last third of the epochs)
+    far = (ba is not None and best_ba is not None and ba <= best_ba - 0.1) if weighted else \
+        (ratio is not None and ratio >= 1.3 and excess is not None and excess >= 0.2)
+    if far and end >= 0.8 * v_end and levelled:
+        return "underfitting", (f"test loss {ratio:.2f}x the best on this split ({excess:.0%} of the gain missed), "
+                                f"train {end:.3g} vs val {v_end:.3g}" if not weighted else
+                                f"balanced accuracy {ba:.2f} vs {best_ba:.2f}, train {end:.3g} vs val {v_end:.3g}")
+    # 7. healthy: none of the above, at most one rise, near the best on this split (test loss within 15 % of the
+    #    best, or <= 10 % of the achievable gain missed; under class weights: balanced accuracy within 0.05 of the
+    #    best), the delivered model not over-fitted (test <= 5 % above its minimum, or validation < 10 % above its
+    #    minimum, or restored weights), and on an imbalanced task the rarest class found (test recall >= 0.6)
+    near = (ba is not None and best_ba is not None and ba >= best_ba - 0.05) if weighted else \
+        ((ratio is not None and ratio <= 1.15) or (excess is not None and excess <= 0.1))
     overfit_mild = test_rise is not None and test_rise > 0.05 and gl >= 0.10 and not restored
     minority_ok = not imbalanced_task or (recall is not None and recall >= 0.6)
-    if r <= 1 and ratio is not None and ratio <= 1.15 and not overfit_mild and minority_ok:
-        return "healthy", (f"test loss {ratio:.2f}x the best on this split, {r} rises"
+    if r <= 1 and near and not overfit_mild and minority_ok:
+        return "healthy", (f"test loss {'-' if ratio is None else f'{ratio:.2f}'}x the best on this split "
+                           f"({'-' if excess is None else f'{excess:.0%}'} of the gain missed), {r} rises"
+                           + (f", balanced accuracy {ba:.2f} vs best {best_ba:.2f}" if weighted else "")
                            + (f", rarest class recall {recall:.2f}" if imbalanced_task else ""))
-    return "unclear", (f"{r} rises, val GL {gl:.0%}, test {'-' if ratio is None else f'{ratio:.2f}'}x best, "
+    return "unclear", (f"{r} rises, val GL {gl:.0%}, test {'-' if ratio is None else f'{ratio:.2f}'}x best "
+                       f"({'-' if excess is None else f'{excess:.0%}'} of the gain missed), "
                        f"test rise {'-' if test_rise is None else f'{test_rise:+.0%}'}, "
                        f"rarest recall {recall if recall is None else round(recall, 2)}")

@@ -71,6 +71,7 @@ DATASETS = {
     "star98": ({"target": "share_above"}, REG), "anes_vote": ({"target": "vote"}, BIN),
     "modechoice": ({"target": "choice"}, BIN), "sunspots": ({"target": "sunactivity"}, REG),
     "co2": ({"target": "change"}, REG),
+    "digits_noisy": ({"target": "digit"}, MULTI), "breast_cancer_noisy": ({"target": "malignant"}, BIN),
 }
 
 
@@ -195,6 +196,15 @@ def recipes() -> list[dict]:
     for data in ("digits", "breast_cancer", "fair_any", "digit0"):
         add("healthy", data, "mlp", (0,), epochs=25, hidden=[32], history_only=True)
         add("overfitting", data, "mlp", (5,), epochs=60, batch=16, val=0.6, hidden=[256, 256], history_only=True)
+    # label noise (added after the first 220: clean digits and wine do not over-fit an over-sized model in loss)
+    add("overfitting", "digits_noisy", "mlp", (0, 1, 2), epochs=50, batch=16, val=0.6, hidden=[256, 256])
+    add("overfitting", "digits_noisy", "cnn", (0, 1), epochs=50, batch=16, val=0.6, filters=[32, 64], dense=[128])
+    add("overfitting", "digits_noisy", "gru_rows", (0, 1), lr=3e-3, epochs=50, batch=16, val=0.6, units=64)
+    add("overfitting", "breast_cancer_noisy", "mlp", (0, 1, 2), epochs=80, batch=16, val=0.6, hidden=[256, 256])
+    add("healthy", "digits_noisy", "mlp", (0, 1), epochs=60, es=5, hidden=[64], dropout=0.2)
+    add("healthy", "breast_cancer_noisy", "mlp", (0, 1), epochs=60, es=5, hidden=[16], l2=1e-3)
+    add("overfitting", "digits_noisy", "mlp", (4,), epochs=40, batch=16, val=0.6, hidden=[256, 256],
+        history_only=True)
     return out
 
 
@@ -277,19 +287,18 @@ def train_lossopt(r: dict) -> dict:
     ytr, yte = _labels(data.y_train, data.task), _labels(data.y_test, data.task)
     facts.update(_scores(prepared.model, data.x_test, yte, data.task, prepared.batch_size,
                          summary.get("status") != "diverged"))
-    facts.update(_baseline(ytr, data.task, r["cw"]))
-    facts["references"] = _references(r, data.x_train, ytr, data.x_test, yte, data.task)
+    facts.update(data_facts(r, data.x_train, ytr, data.x_test, yte, data.task))
     return facts
 
 
 # --- plain Keras scripts with CSVLogger ----------------------------------------------------------------------------
 
 
-def train_keras(r: dict) -> dict:
-    import keras
+def keras_split(r: dict):
+    """The plain script's data: a stratified 60/20/20 split (``val`` of the whole for validation), standardized."""
     from sklearn.model_selection import train_test_split
 
-    section, spec = DATASETS[r["data"]]
+    section, _ = DATASETS[r["data"]]
     if "dataset" in section:
         from sklearn import datasets
 
@@ -303,8 +312,14 @@ def train_keras(r: dict) -> dict:
                                           stratify=yrest)
     mean, std = xtr.mean(0), xtr.std(0)
     std[std < 1e-6] = 1.0
-    xtr, xva, xte = (xtr - mean) / std, (xva - mean) / std, (xte - mean) / std
-    k = int(y.max()) + 1
+    return (xtr - mean) / std, ytr, (xva - mean) / std, yva, (xte - mean) / std, yte
+
+
+def train_keras(r: dict) -> dict:
+    import keras
+
+    xtr, ytr, xva, yva, xte, yte = keras_split(r)
+    k = int(max(ytr.max(), yte.max())) + 1
     keras.utils.set_random_seed(r["seed"])
     layers = [keras.Input((x.shape[1],))] + [keras.layers.Dense(u, activation="relu")
                                             for u in (r["model"].get("hidden", []) if r["kind"] == "mlp" else [])]
@@ -326,8 +341,7 @@ def train_keras(r: dict) -> dict:
     facts = {"restored": False, "test_curve": tc.curve, "status": "completed",
              "test_loss": float(model.evaluate(xte, yte, verbose=0, return_dict=True)["loss"])}
     facts.update(_scores(model, xte, yte, "classification", r["batch"], True))
-    facts.update(_baseline(ytr, "classification", r["cw"]))
-    facts["references"] = _references(r, xtr, ytr, xte, yte, "classification")
+    facts.update(data_facts(r, xtr, ytr, xte, yte, "classification"))
     return facts
 
 
@@ -356,15 +370,26 @@ def _scores(model, x, y, task, batch, usable) -> dict:
     return {"test_accuracy": float((pred == y).mean()), "test_recall": recalls}
 
 
-def _baseline(ytr, task, cw) -> dict:
-    """The constant model's training loss (under balanced class weights: ln k) and the rarest class's share."""
+def data_facts(r, xtr, ytr, xte, yte, task) -> dict:
+    """What the data says, whatever the model: the constant model's losses and the reference fits."""
+    return {**_baseline(ytr, yte, task, r["cw"]), "references": _references(r, xtr, ytr, xte, yte, task)}
+
+
+def _baseline(ytr, yte, task, cw) -> dict:
+    """The constant model's training loss (under balanced class weights: ln k) and its test loss (the training
+    prior or mean, unweighted), and the rarest class's share."""
     if task != "classification":
-        return {"train_baseline": float(((ytr - ytr.mean()) ** 2).mean()), "minority_prevalence": None}
+        test = float(((yte - ytr.mean()) ** 2).mean()) if yte is not None else None
+        return {"train_baseline": float(((ytr - ytr.mean()) ** 2).mean()), "test_baseline": test,
+                "minority_prevalence": None}
     counts = np.bincount(ytr)
     prior = counts[counts > 0] / counts.sum()
     base = math.log(len(prior)) if cw == "balanced" else float(-(prior * np.log(prior)).sum())
     rare = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
-    return {"train_baseline": base, "minority_prevalence": float(counts[rare] / counts.sum()), "minority_class": rare}
+    full = np.clip(counts / counts.sum(), 1e-7, 1)
+    test = float(-np.log(full[yte]).mean()) if yte is not None else None
+    return {"train_baseline": base, "test_baseline": test, "minority_prevalence": float(counts[rare] / counts.sum()),
+            "minority_class": rare}
 
 
 _REFS: dict = {}
@@ -381,7 +406,7 @@ def _references(r, xtr, ytr, xte, yte, task) -> dict:
 
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
-    from sklearn.metrics import log_loss, mean_squared_error
+    from sklearn.metrics import balanced_accuracy_score, log_loss, mean_squared_error
 
     warnings.filterwarnings("ignore")
     a, b = np.asarray(xtr, float).reshape(len(xtr), -1), np.asarray(xte, float).reshape(len(xte), -1)
@@ -395,7 +420,9 @@ def _references(r, xtr, ytr, xte, yte, task) -> dict:
         for name, m in (("logistic", LogisticRegression(max_iter=3000, class_weight=cw)),
                         ("boosted_trees", HistGradientBoostingClassifier(max_iter=150, random_state=0,
                                                                          class_weight=cw))):
-            out[name] = float(log_loss(yte, m.fit(a, ytr).predict_proba(b), labels=labels))
+            proba = m.fit(a, ytr).predict_proba(b)
+            out[name] = float(log_loss(yte, proba, labels=labels))
+            out[f"{name}_balanced_accuracy"] = float(balanced_accuracy_score(yte, proba.argmax(1)))
     else:
         for name, m in (("ridge", Ridge(1.0)), ("boosted_trees", HistGradientBoostingRegressor(max_iter=150,
                                                                                               random_state=0))):
@@ -435,6 +462,33 @@ def train_all(shard: int, shards: int, only: set[str]) -> None:
               flush=True)
 
 
+def refresh_facts() -> None:
+    """Recompute the data facts (constant-model losses, reference fits) of every trained run, no training:
+    the split is rebuilt by lossopt's own data preparation (no TensorFlow) or the plain script's."""
+    from lossopt_cli import config as config_module
+    from lossopt_cli.training.preflight import check_data
+
+    import yaml
+
+    os.environ["KERAS_HOME"] = str(write_all()["keras_home"])
+    for path in sorted(FACTS.glob("*.json")):
+        f = json.loads(path.read_text())
+        r = f["recipe"]
+        if r["history_only"]:
+            xtr, ytr, _, _, xte, yte = keras_split(r)
+            task = "classification"
+        else:
+            with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+                yaml.safe_dump(config_for(r), fh)
+            data = check_data(config_module.load(fh.name)).data
+            os.unlink(fh.name)
+            xtr, ytr, xte, yte, task = data.x_train, _labels(data.y_train, data.task), data.x_test, \
+                _labels(data.y_test, data.task), data.task
+        f.update(data_facts(r, xtr, ytr, xte, yte, task))
+        path.write_text(json.dumps(f))
+    print(f"refreshed {len(list(FACTS.glob('*.json')))} runs' data facts")
+
+
 # --- labelling -------------------------------------------------------------------------------------------------
 
 
@@ -445,11 +499,22 @@ def label_all() -> None:
     all_facts = [json.loads(p.read_text()) for p in sorted(FACTS.glob("*.json"))]
     best: dict[str, float] = {}
     for f in all_facts:  # the best test loss on each split: the reference fits and every run's delivered model
-        for v in list(f.get("references", {}).values()) + [f.get("test_loss")]:
+        losses = [v for k, v in f.get("references", {}).items() if not k.endswith("balanced_accuracy")]
+        for v in losses + [f.get("test_loss")]:
             if isinstance(v, float) and math.isfinite(v) and not f.get("test_nonfinite"):
                 best[f["group"]] = min(best.get(f["group"], math.inf), v)
+    best_ba: dict[str, float] = {}
+    for f in all_facts:  # and the best balanced accuracy (mean recall over the classes) on each split
+        recalls = f.get("test_recall") or {}
+        f["balanced_accuracy"] = sum(recalls.values()) / len(recalls) if recalls else None
+        scores = [v for k, v in f.get("references", {}).items() if k.endswith("balanced_accuracy")]
+        for v in scores + [f["balanced_accuracy"]]:
+            if v is not None:
+                best_ba[f["group"]] = max(best_ba.get(f["group"], 0.0), v)
     for f in all_facts:
         r = f["recipe"]
+        f["weighted"] = bool(r["cw"])
+        f["reference_balanced_accuracy"] = best_ba.get(f["group"])
         path = run_path(r["name"], r["history_only"])
         history = path / "history.csv" if path.is_dir() else path
         columns = list(csv.DictReader(open(history)))
@@ -482,7 +547,9 @@ def label_all() -> None:
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    if "--label" in argv:
+    if "--refresh" in argv:
+        refresh_facts()
+    elif "--label" in argv:
         label_all()
     elif "--list" in argv:
         for r in recipes():
