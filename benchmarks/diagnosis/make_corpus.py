@@ -205,6 +205,22 @@ def recipes() -> list[dict]:
     add("healthy", "breast_cancer_noisy", "mlp", (0, 1), epochs=60, es=5, hidden=[16], l2=1e-3)
     add("overfitting", "digits_noisy", "mlp", (4,), epochs=40, batch=16, val=0.6, hidden=[256, 256],
         history_only=True)
+    # more seeds of the recipes that make the rarer labels (added after the first 234 were labelled, before
+    # the detector ran: the hash had put 3 stalled and 4 unstable runs in the held-out third)
+    for data, opt, lr, batch in (("digits", "adam", 0.05, 16), ("breast_cancer", "sgd", 2.0, 8),
+                                 ("breast_cancer", "adam", 0.3, 8), ("iris", "adam", 0.5, 8), ("star98", "adam", 0.3, 8),
+                                 ("anes_vote", "sgd", 1.5, 8)):
+        add("unstable", data, "mlp", (2, 3, 4), opt=opt, lr=lr, epochs=25, batch=batch, hidden=[64])
+    for data, opt, lr in (("digits", "sgd", 1e-5), ("breast_cancer", "adam", 1e-7), ("wine", "sgd", 1e-5),
+                          ("diabetes", "sgd", 1e-6), ("anes_vote", "sgd", 1e-6), ("star98", "sgd", 1e-6),
+                          ("fair_reg", "adam", 1e-7), ("modechoice", "adam", 1e-7)):
+        add("stalled", data, "mlp", (2, 3), opt=opt, lr=lr, epochs=10, hidden=[32])
+    for data in ("fair_gt3", "fair_gt5", "randhie_top"):
+        add("imbalance", data, "mlp", (4, 5), epochs=25, hidden=[16])
+        add("imbalance", data, "mlp", (3, 4), epochs=25, hidden=[16], history_only=True)
+    for data in ("digits_parity", "digits_lt5", "modechoice"):
+        add("underfitting", data, "linear", (3, 4), lr=1e-2, epochs=60)
+    add("underfitting", "digits", "mlp", (3, 4), lr=1e-2, epochs=50, hidden=[2])
     return out
 
 
@@ -321,7 +337,7 @@ def train_keras(r: dict) -> dict:
     xtr, ytr, xva, yva, xte, yte = keras_split(r)
     k = int(max(ytr.max(), yte.max())) + 1
     keras.utils.set_random_seed(r["seed"])
-    layers = [keras.Input((x.shape[1],))] + [keras.layers.Dense(u, activation="relu")
+    layers = [keras.Input((xtr.shape[1],))] + [keras.layers.Dense(u, activation="relu")
                                             for u in (r["model"].get("hidden", []) if r["kind"] == "mlp" else [])]
     binary = k == 2
     layers.append(keras.layers.Dense(1 if binary else k, activation="sigmoid" if binary else "softmax"))
@@ -492,6 +508,17 @@ def refresh_facts() -> None:
 # --- labelling -------------------------------------------------------------------------------------------------
 
 
+def _rounded(x):
+    """Floats to 5 significant digits (the facts file stays small)."""
+    if isinstance(x, float):
+        return float(f"{x:.5g}") if math.isfinite(x) else str(x)
+    if isinstance(x, dict):
+        return {k: _rounded(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_rounded(v) for v in x]
+    return x
+
+
 def label_all() -> None:
     from label_rule import RULE_VERSION, label
 
@@ -538,7 +565,8 @@ def label_all() -> None:
         names = {Path(r["file"]).stem if r["history_only"] else Path(r["file"]).name for r in chosen}
         kept = {f["name"]: {k: v for k, v in f.items() if k not in ("loss", "val_loss")}
                 for f in all_facts if f["name"] in names}
-        (HERE / f"corpus-facts{suffix}.json").write_text(json.dumps({"rule": RULE_VERSION, "runs": kept}, indent=0))
+        (HERE / f"corpus-facts{suffix}.json").write_text(json.dumps({"rule": RULE_VERSION, "runs": _rounded(kept)},
+                                                                    separators=(",", ":")))
         counts = {}
         for r in chosen:
             counts[r["label"]] = counts.get(r["label"], 0) + 1
