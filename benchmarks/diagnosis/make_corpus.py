@@ -294,6 +294,7 @@ def train_lossopt(r: dict) -> dict:
         if (Path(result.run_dir) / name).exists():
             shutil.copy(Path(result.run_dir) / name, target / name)
     shutil.rmtree(result.run_dir)
+    strip_diagnostics(target / "config.yaml")
     summary = json.loads((target / "summary.json").read_text())
     config = yaml.safe_load((target / "config.yaml").read_text())
     es = (config.get("training") or {}).get("early_stopping") or {}
@@ -305,6 +306,22 @@ def train_lossopt(r: dict) -> dict:
                          summary.get("status") != "diverged"))
     facts.update(data_facts(r, data.x_train, ytr, data.x_test, yte, data.task))
     return facts
+
+
+def strip_diagnostics(path: Path) -> None:
+    """Drop the ``diagnostics:`` section (the thresholds of the lossopt that trained the run) from a stored
+    config.yaml: the detector under test then uses its own defaults, and an older checkout can read it."""
+    lines = path.read_text().splitlines(keepends=True)
+    out, skipping = [], False
+    for line in lines:
+        if line.startswith("diagnostics:"):
+            skipping = True
+            continue
+        if skipping and line[:1] not in (" ", "-", "\n", ""):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    path.write_text("".join(out))
 
 
 # --- plain Keras scripts with CSVLogger ----------------------------------------------------------------------------
