@@ -12,7 +12,8 @@ lossopt run directory would hold beside the history: the classes and the constan
 validation loss of the runs on the same data and split (what a sweep knows). Only runs whose
 label passed the numeric rule of ``make_runs.confirmed_label`` are scored.
 A run labelled L is a positive for the codes in ``EXPECTED[L]``; a code is *found* when the
-detector reports it as a warning or an error (an info finding is a note, not a detection). Recall: the share of a label's runs where its code is found;
+detector reports it as a warning or an error (an info finding is a note, not a detection). Recall: the share
+of a label's runs where its code is found;
 precision: the share of runs where the code is found whose label makes it right (``CODES``);
 healthy runs flagged: the share of healthy runs where the code is found.
 """

@@ -14,7 +14,7 @@ per-class test recall, the constant model's training loss under the run's weight
 (scikit-learn's logistic/ridge regression and gradient-boosted trees) on the same split.
 
 A fixed third of the runs is held out by a hash of its name (``held_out``): ``corpus-holdout/``.
-Seeded (the config's seed: split, initial weights, batch order); ~25 min on 2 cores at load ~1.
+Seeded (the config's seed: split, initial weights, batch order); 35 min on 2 shared cores (two shards).
 """
 
 from __future__ import annotations
@@ -498,10 +498,10 @@ def train_all(shard: int, shards: int, only: set[str]) -> None:
 def refresh_facts() -> None:
     """Recompute the data facts (constant-model losses, reference fits) of every trained run, no training:
     the split is rebuilt by lossopt's own data preparation (no TensorFlow) or the plain script's."""
+    import yaml
+
     from lossopt_cli import config as config_module
     from lossopt_cli.training.preflight import check_data
-
-    import yaml
 
     os.environ["KERAS_HOME"] = str(write_all()["keras_home"])
     for path in sorted(FACTS.glob("*.json")):
