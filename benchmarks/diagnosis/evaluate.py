@@ -1,153 +1,128 @@
-"""Measure the diagnosis on the labelled runs: precision and recall per code, and the verdicts.
+"""Measure lossopt's diagnosis on the labelled corpus: recall and precision per verdict, against issue 18's targets.
 
-    /work/venv/bin/python benchmarks/diagnosis/evaluate.py            # the table of the README
-    /work/venv/bin/python benchmarks/diagnosis/evaluate.py --misses   # also list each wrong call
-    /work/venv/bin/python benchmarks/diagnosis/evaluate.py --holdout  # the held-out runs (other seeds)
+    python benchmarks/diagnosis/evaluate.py                   # the tuning part (corpus/)
+    python benchmarks/diagnosis/evaluate.py --holdout         # the held-out third (corpus-holdout/): never tune on it
+    python benchmarks/diagnosis/evaluate.py --holdout --misses       # and each run whose verdict is not its label
+    PYTHONPATH=/path/to/lossopt python benchmarks/diagnosis/evaluate.py --holdout   # another checkout's detector
 
-Reads ``labels.csv`` and the committed ``runs/*.csv`` (Keras CSVLogger files) through
-``rundir.read_history`` and runs ``diagnose_history`` with the default thresholds and what a
-lossopt run directory would hold beside the history: the classes and the constant-model loss
-(summary.json), early stopping and regularization (config.yaml) and, with ``--reference``, the best
-validation loss of the runs on the same data and split (what a sweep knows). Only runs whose
-label passed the numeric rule of ``make_runs.confirmed_label`` are scored.
-A run labelled L is a positive for the codes in ``EXPECTED[L]``; a code is *found* when the
-detector reports it as a warning or an error (an info finding is a note, not a detection). Recall: the share of a label's runs where its code is found;
-precision: the share of runs where the code is found whose label makes it right (``CODES``);
-healthy runs flagged: the share of healthy runs where the code is found.
+The detector is whatever ``lossopt_cli`` imports first (PYTHONPATH, else the installed one, else this
+checkout); the first line printed says which. Each run goes through ``analysis.diagnose.diagnose_path``
+exactly as ``lossopt diagnose RUN`` reads it: a run directory (history.csv, summary.json, config.yaml) or a
+plain CSVLogger file. Labels come from ``label_rule.py`` (written down before the detector ran, README);
+``unclear`` runs are not scored. Recall of a label: the share of its runs whose verdict is the expected one;
+precision of a verdict: the share of the runs given that verdict whose label expects it; healthy with no
+warning: healthy runs without any warning- or error-level finding.
 """
 
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
+try:  # the lossopt on PYTHONPATH (any checkout), else the installed one, else this checkout
+    import lossopt_cli
+except ImportError:
+    sys.path.insert(0, str(HERE.parents[1]))
+    import lossopt_cli
 
-from lossopt_cli import rundir  # noqa: E402
-from lossopt_cli.analysis.diagnose import diagnose_history  # noqa: E402
+from lossopt_cli.analysis.diagnose import diagnose_path  # noqa: E402
 
-# label -> the codes a correct detector reports (any one of a tuple is enough), and the verdict
-EXPECTED = {
-    "overfitting": (("overfitting",), "overfitting"),
-    "diverged": (("diverged",), "diverged"),
-    "stalled": (("stalled", "lr_too_low"), "stalled"),
-    "oscillation": (("oscillation",), "unstable"),
-    "exploding": (("exploding_loss",), "unstable"),
-    "underfitting": (("underfitting",), "underfitting"),
-    "unstable": (("lr_too_high", "oscillation", "exploding_loss"), "unstable"),
-    "imbalance": (("class_imbalance",), None),
-    "healthy": ((), "healthy"),
-}
-# code -> (the label whose runs are its positives, the labels on which finding it is right)
-CODES = {
-    "overfitting": ("overfitting", {"overfitting"}),
-    "diverged": ("diverged", {"diverged"}),
-    "exploding_loss": ("exploding", {"exploding", "diverged", "oscillation"}),  # a blow-up is part of those too
-    "stalled": ("stalled", {"stalled"}),
-    "oscillation": ("oscillation", {"oscillation", "exploding", "unstable"}),
-    "lr_too_high": ("unstable", {"unstable", "oscillation", "exploding", "diverged"}),
-    "underfitting": ("underfitting", {"underfitting"}),
-    "class_imbalance": ("imbalance", {"imbalance"}),
-}
-# the issue's targets: (what, labels, measured as, goal). Recall and precision of over-fitting are
-# read on the verdict (what the user acts on); a code found only as a note does not count.
-TARGETS = [("over-fitting recall (verdict)", ("overfitting",), "recall", 0.95),
-           ("over-fitting precision (verdict)", ("overfitting",), "precision", 0.9),
-           ("healthy runs with no warning", ("healthy",), "clean", 0.9),
-           ("divergence recall (verdict)", ("diverged",), "recall", 1.0),
-           ("unstable recall (verdict; oscillating, exploding and lr-too-high runs)",
-            ("oscillation", "exploding", "unstable"), "recall", 0.85),
-           ("stalled recall (verdict)", ("stalled",), "recall", 0.85),
-           ("under-fitting recall (verdict)", ("underfitting",), "recall", 0.85)]
-ACCEPTED: dict = {}
+VERDICT = {"overfitting": "overfitting", "healthy": "healthy", "unstable": "unstable", "stalled": "stalled",
+           "underfitting": "underfitting", "imbalance": "imbalanced", "diverged": "diverged"}
+IMBALANCE_CODES = ("minority_missed", "class_imbalance")
+# issue 18's "Done when": (label, measured as, goal)
+TARGETS = [("overfitting", "recall", 0.95), ("overfitting", "precision", 0.95), ("healthy", "no warning", 0.95),
+           ("unstable", "recall", 0.9), ("stalled", "recall", 0.9), ("underfitting", "recall", 0.8),
+           ("imbalance", "recall", 0.9), ("imbalance", "recall, history-only files", 0.9), ("diverged", "recall", 1.0)]
 
 
-def run_context(row: dict, use_reference: bool) -> tuple[dict, dict, dict | None]:
-    """(summary, config, reference) as a lossopt run directory (in a sweep) would have them."""
-    summary = {"data": {"n_classes": int(row["n_classes"]) or None,
-                        "constant_model": {"loss": float(row["constant_loss"])}}}
-    config = {"training": {"early_stopping": {"patience": int(row["patience"]), "restore_best_weights": True,
-                                              "monitor": "val_loss"} if row["patience"] else None},
-              "model": {"dropout": 0.1 if row["regularized"] == "1" else 0.0}}
-    reference = {"val_loss": float(row["reference_val_loss"])} if use_reference and row["reference_val_loss"] else None
-    return summary, config, reference
+def checkout() -> str:
+    root = Path(lossopt_cli.__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{root}" + (f" at {commit}" if commit else "")
 
 
-def evaluate(show_misses: bool = False, labels: str = "labels.csv", use_reference: bool = False,
-             hard_only: bool = False) -> dict:
-    all_rows = list(csv.DictReader(open(HERE / labels)))
-    rows = [r for r in all_rows if r["confirmed"] == "1" and (r["hard"] == "1" or not hard_only)]
-    results = []
+def diagnose_all(labels_file: str) -> list[dict]:
+    rows = [r for r in csv.DictReader(open(HERE / labels_file)) if r["label"] != "unclear"]
     for row in rows:
-        summary, config, reference = run_context(row, use_reference)
-        diagnosis = diagnose_history(rundir.read_history(HERE / row["file"]), summary=summary, config=config,
-                                     reference=reference)
-        found = {f["code"] for f in diagnosis["findings"] if f["severity"] != "info"}
-        warned = any(f["severity"] != "info" for f in diagnosis["findings"])
-        results.append((row, found, diagnosis["verdict"], warned))
-    unconfirmed = [r for r in all_rows if r["confirmed"] != "1" and (r["hard"] == "1" or not hard_only)]
-    table = {}
-    healthy = [r for r in results if r[0]["label"] == "healthy"]
-    for code, (label, right_labels) in CODES.items():
-        alternatives = set(EXPECTED[label][0])
-        pos = [r for r in results if r[0]["label"] == label]
-        flagged = [r for r in results if r[1] & alternatives]
-        table[code] = {
-            "runs": len(pos),
-            "recall": sum(1 for r in pos if r[1] & alternatives) / len(pos) if pos else None,
-            "precision": sum(1 for r in flagged if r[0]["label"] in right_labels) / len(flagged) if flagged else None,
-            "healthy_flagged": sum(1 for r in healthy if r[1] & alternatives) / len(healthy) if healthy else None,
-        }
-    verdict_ok = sum(1 for row, _, verdict, _ in results if _verdict_ok(row["label"], verdict))
-    judged = sum(1 for row, *_ in results if EXPECTED[row["label"]][1])
-    counts = ", ".join(f"{lbl} {sum(1 for r in rows if r['label'] == lbl)}" for lbl in EXPECTED)
-    print(f"{len(results)} labelled runs whose label passed the numeric rule ({counts}); "
-          f"{len(unconfirmed)} runs failed it and are not scored"
-          + (f" ({', '.join(Path(r['file']).stem for r in unconfirmed)})" if unconfirmed else ""))
+        result = diagnose_path(HERE / row["file"])
+        row["verdict"] = result["verdict"]
+        row["warned"] = sorted({f["code"] for f in result["findings"] if f["severity"] != "info"})
+    return rows
+
+
+def measure(rows: list[dict]) -> dict:
+    """{(label, measured as): (value, runs)} for every label, and the targets' figures."""
+    out = {}
+    for lbl, verdict in VERDICT.items():
+        pos = [r for r in rows if r["label"] == lbl]
+        called = [r for r in rows if r["verdict"] == verdict]
+        out[(lbl, "recall")] = (sum(r["verdict"] == verdict for r in pos) / len(pos) if pos else None, len(pos))
+        out[(lbl, "precision")] = (sum(r["label"] == lbl for r in called) / len(called) if called else None, len(called))
+    healthy = [r for r in rows if r["label"] == "healthy"]
+    out[("healthy", "no warning")] = (sum(not r["warned"] for r in healthy) / len(healthy) if healthy else None,
+                                      len(healthy))
+    plain = [r for r in rows if r["label"] == "imbalance" and r["history_only"] == "1"]
+    out[("imbalance", "recall, history-only files")] = (
+        sum(r["verdict"] == "imbalanced" for r in plain) / len(plain) if plain else None, len(plain))
+    imb = [r for r in rows if r["label"] == "imbalance"]
+    out[("imbalance", "warned (verdict or a warning-level imbalance finding)")] = (
+        sum(r["verdict"] == "imbalanced" or bool(set(r["warned"]) & set(IMBALANCE_CODES)) for r in imb) / len(imb)
+        if imb else None, len(imb))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    holdout = "--holdout" in argv
+    labels_file = "corpus-labels-holdout.csv" if holdout else "corpus-labels.csv"
+    rows = diagnose_all(labels_file)
+    all_rows = list(csv.DictReader(open(HERE / labels_file)))
+    m = measure(rows)
+    print(f"detector: {checkout()}")
+    print(f"{'held-out third' if holdout else 'tuning part'} ({labels_file}): {len(rows)} scored runs of "
+          f"{len(all_rows)} ({len(all_rows) - len(rows)} unclear by the label rule, not scored); "
+          f"load {os.getloadavg()[0]:.1f}")
     print()
-    print("| code | labelled runs | recall | precision | healthy runs flagged |")
+    print("| label | runs | recall (verdict) | runs given the verdict | precision |")
     print("| --- | --- | --- | --- | --- |")
-    for code, t in table.items():
-        name = code + (" (or lr_too_low)" if code == "stalled" else "")
-        print(f"| `{name}` | {t['runs']} | {_pct(t['recall'])} | {_pct(t['precision'])} | {_pct(t['healthy_flagged'])} |")
+    for lbl, verdict in VERDICT.items():
+        (rec, n), (prec, k) = m[(lbl, "recall")], m[(lbl, "precision")]
+        print(f"| {lbl} (`{verdict}`) | {n} | {_f(rec)} | {k} | {_f(prec)} |")
     print()
-    print(f"verdict equal to the label: {verdict_ok}/{judged} ({verdict_ok / max(judged, 1):.0%})")
-    print()
-    print("| target | runs | measured | goal | met |")
+    print("| target (issue 18) | runs | measured | goal | met |")
     print("| --- | --- | --- | --- | --- |")
-    measured = {}
-    for what, labels_, how, goal in TARGETS:
-        pos = [r for r in results if r[0]["label"] in labels_]
-        verdict = EXPECTED[labels_[0]][1]
-        if how == "recall":
-            value = sum(1 for r in pos if r[2] == verdict) / len(pos) if pos else None
-        elif how == "precision":
-            called = [r for r in results if r[2] == verdict]
-            value = sum(1 for r in called if r[0]["label"] in labels_) / len(called) if called else None
-        else:
-            value = sum(1 for r in pos if not r[3]) / len(pos) if pos else None
-        measured[what] = value
-        met = "-" if value is None else ("yes" if value >= goal else "**missed**")
-        print(f"| {what} | {len(pos)} | {_pct(value)} | >= {goal:.2f} | {met} |")
-    if show_misses:
+    for lbl, how, goal in TARGETS:
+        value, n = m[(lbl, how)]
+        met = "-" if value is None else ("yes" if value >= goal - 1e-9 else "**missed**")
+        print(f"| {lbl} {how} | {n} | {_f(value)} | >= {goal:.2f} | {met} |")
+    value, n = m[("imbalance", "warned (verdict or a warning-level imbalance finding)")]
+    print(f"| imbalance warned (verdict, or a warning-level {'/'.join(IMBALANCE_CODES)}) | {n} | {_f(value)} | | |")
+    verdicts = sorted({r["verdict"] for r in rows})
+    print()
+    print("| label \\ verdict | " + " | ".join(verdicts) + " |")
+    print("| --- |" + " --- |" * len(verdicts))
+    for lbl in VERDICT:
+        print(f"| {lbl} | " + " | ".join(str(sum(1 for r in rows if r["label"] == lbl and r["verdict"] == v) or "")
+                                         for v in verdicts) + " |")
+    if "--misses" in argv:
         print()
-        for row, found, verdict, warned in results:
-            if not _verdict_ok(row["label"], verdict) or (row["label"] == "healthy" and warned):
-                print(f"{row['file']}: label {row['label']}, verdict {verdict}, found {sorted(found)}")
-    return {"codes": table, "verdict_accuracy": verdict_ok / max(judged, 1), "targets": measured}
+        for r in rows:
+            if r["verdict"] != VERDICT[r["label"]] or (r["label"] == "healthy" and r["warned"]):
+                print(f"{r['file']}: label {r['label']} ({r['rule']}); verdict {r['verdict']}, warned {r['warned']}")
+    return 0
 
 
-def _verdict_ok(label: str, verdict: str) -> bool:
-    expected = EXPECTED[label][1]
-    return expected is None or verdict in ACCEPTED.get(label, (expected,))
-
-
-def _pct(x) -> str:
+def _f(x) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
 if __name__ == "__main__":
-    evaluate(show_misses="--misses" in sys.argv, labels="labels-holdout.csv" if "--holdout" in sys.argv else "labels.csv",
-             use_reference="--reference" in sys.argv, hard_only="--hard" in sys.argv)
+    sys.exit(main(sys.argv[1:]))
