@@ -52,7 +52,14 @@ def _divergence_rules(h: History, th: dict) -> list[dict]:
     val_end = next((v for v in reversed(h.val_loss) if _ok(v)), None)
     val_first = next((v for v in h.val_loss if _ok(v)), None)
     train_end = next((v for v in reversed(h.loss) if _ok(v)), None)
-    val_off_scale = train_end is not None and val_end is not None and val_end >= th["blowup_factor"] * max(train_end, 1e-12)
+    val_low = min((v for v in h.val_loss if _ok(v)), default=None)
+    train_high = max((v for v in h.loss if _ok(v)), default=None)
+    # off the training loss' scale, and either risen from its own lowest value or far above anything the
+    # training loss ever was (a regression's MSE in the thousands that an over-fitted model holds while its
+    # training loss falls from the same thousands is a large gap, not a blow-up)
+    bf = th["blowup_factor"]
+    val_off_scale = (train_end is not None and val_end is not None and val_end >= bf * max(train_end, 1e-12)
+                     and (val_end >= bf * max(val_low, 1e-12) or val_end >= bf * max(train_high, 1e-12)))
     if val_end is not None and val_end >= level and (h.acc_key or val_first < level or val_off_scale):
         at = next(i for i, v in enumerate(h.val_loss) if _ok(v) and v >= th["explode_loss"])
         out.append(_finding(

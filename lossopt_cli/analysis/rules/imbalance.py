@@ -80,7 +80,8 @@ def imbalance_signature(h, th: dict, k: int, summary: dict, ctx) -> list[dict]:
     n_classes = data.get("n_classes")
     last = mean(acc[-k:])
     near = majority is not None and abs(acc[-1] - majority) < th["chance_margin"]
-    pinned = _pinned(acc, th)
+    # (a model that predicts the majority reaches it late; one that ignores its input is flat from epoch 2)
+    pinned = _pinned(acc, th, late=last >= MAJORITY_LEVEL)
     above_chance = not n_classes or last > 1.0 / n_classes + th["chance_margin"]
     loss_falls = rel_drop(loss[0], mean(loss[-k:])) >= th["slow_progress"]
     # a model that predicts the prior: its loss cannot go below the entropy of a two-way split at that rate
@@ -112,10 +113,12 @@ def imbalance_signature(h, th: dict, k: int, summary: dict, ctx) -> list[dict]:
                      "final_loss": loss[-1]}, advice)]
 
 
-def _pinned(acc: list[float], th: dict) -> bool:
+def _pinned(acc: list[float], th: dict, late: bool = False) -> bool:
     """Accuracy within a narrow band after the first epoch (Keras' epoch-1 accuracy is a mean taken while the
-    first steps move the weights): within accuracy_flat, or a tenth of the error rate when that is wider."""
-    acc = acc[1:] if len(acc) > 3 else acc
+    first steps move the weights) or, ``late``, over the second half of the run (a model can take a few epochs
+    to settle on the prior): within accuracy_flat, or a tenth of the error rate when that is wider."""
+    if len(acc) > 3:
+        acc = acc[min(len(acc) // 2, len(acc) - 3):] if late else acc[1:]
     level = sum(acc) / len(acc)
     return max(acc) - min(acc) < max(th["accuracy_flat"], 0.1 * (1 - level))
 

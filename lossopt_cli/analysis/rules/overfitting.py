@@ -115,7 +115,10 @@ def _overfitting(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dict]
                f"{_fmt(h.val_loss[last])} (GL {gl:.0f}%) while training loss kept falling "
                f"({_fmt(h.loss[onset])} -> {_fmt(h.loss[last])}; validation/training {_fmt(ratio)}x) "
                f"[{', '.join(criteria)}].")
-    severity = "warning" if gl < 5 * th["overfitting_gl"] else "error"
+    severity = "info" if not by_gl else "warning" if gl < 5 * th["overfitting_gl"] else "error"
+    if severity == "info":  # memorizing, but the validation loss has not (yet) paid for it
+        message += (f" Validation is still within {th['overfitting_gl']:.0f}% of its best: the model is memorizing "
+                    f"the training set, but it has not yet cost anything on unseen data.")
     return [_finding("overfitting", severity, h.epoch(onset), message, evidence, suggestion)], onset
 
 

@@ -85,7 +85,10 @@ def _progress(h: History, th: dict, k: int, summary: dict, skip_judgement: bool,
     near_constant = (ctx.train_baseline is not None and end is not None
                      and end >= th["underfit_baseline_ratio"] * ctx.train_baseline)
     behind = (ctx.reference is not None and val_end is not None
-              and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference and small_gap
+              and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference
+              # training and validation agree, or the model fits its own training data no better than the
+              # reference predicts unseen data: capacity, not generalization, is the limit
+              and (small_gap or (end is not None and end >= ctx.reference))
               and (ctx.baseline is None or ctx.baseline <= ctx.reference or (val_end - ctx.reference)
                    >= th["underfit_reference_share"] * (ctx.baseline - ctx.reference)))
     at_ceiling = (ctx.reference is not None and val_end is not None
