@@ -74,6 +74,10 @@ THRESHOLDS: dict[str, Param] = {
     "underfit_baseline_ratio": Param(0.75, _FRACTION, "a flattened run whose training loss stays above this fraction "
                                                       "of the constant-model loss (class prior / target mean, from "
                                                       "summary.json) under-fits"),
+    "signal_gain": Param(0.2, _FRACTION, "a run settled at the constant model's loss under-fits (capacity) when a "
+                                         "reference (the k-nearest-neighbours fit or the best run on the same data) "
+                                         "beats the constant model by this fraction; otherwise it stalled (the "
+                                         "inputs or the set-up give nothing to learn)"),
     "underfit_reference_margin": Param(0.25, Float(0, low_open=True),
                                        "a flattened run whose validation loss ends this fraction above the best of "
                                        "the runs on the same data (a sweep) and close to its training loss "
@@ -87,8 +91,13 @@ THRESHOLDS: dict[str, Param] = {
     "chance_margin": Param(0.05, _FRACTION, "accuracy within this of chance (1/classes) or of the majority-class "
                                             "rate is stuck there"),
     # --- oscillation -----------------------------------------------------------------------------
-    "oscillation_tolerance": Param(0.05, _FRACTION, "a rise of the training loss bigger than this fraction of "
-                                                    "its first value counts as one oscillation"),
+    "oscillation_tolerance": Param(0.02, _FRACTION, "a rise of the training loss bigger than this fraction of "
+                                                    "its first value (and than oscillation_rise of the epoch "
+                                                    "before) counts as one oscillation"),
+    "oscillation_rise": Param(0.1, _FRACTION, "a rise of the training loss counts as one oscillation only when it "
+                                              "is at least this fraction of the previous epoch's loss (late in "
+                                              "training a jump is judged against where the loss is, not where it "
+                                              "started)"),
     "oscillation_min_rises": Param(3, Int(1), "rises beyond the tolerance needed to call oscillation"),
 }
 

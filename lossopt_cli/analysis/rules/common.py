@@ -40,3 +40,12 @@ def finding(code: str, severity: str, epoch: int | None, message: str, evidence:
     """One finding: ``{code, severity, epoch, message, evidence, suggestion}`` (diagnosis.json's shape)."""
     return {"code": code, "severity": severity, "epoch": epoch, "message": message,
             "evidence": {k: rounded(v) for k, v in evidence.items()}, "suggestion": suggestion}
+
+
+def rises(curve: list[float], th: dict) -> list[int]:
+    """The epochs (0-based) at which ``curve`` jumped: up by ``oscillation_rise`` of the epoch before and by
+    ``oscillation_tolerance`` of its first value (so late, tiny losses are judged against their own level)."""
+    scale = abs(curve[0]) if curve and ok(curve[0]) and curve[0] else 1.0
+    return [i for i in range(1, len(curve)) if ok(curve[i]) and ok(curve[i - 1])
+            and curve[i] - curve[i - 1] > max(th["oscillation_tolerance"] * scale,
+                                              th["oscillation_rise"] * abs(curve[i - 1]))]

@@ -9,6 +9,7 @@ from .common import argmin as _argmin  # noqa: F401
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import ok as _ok
+from .common import rises as _rises
 from .context import Context, History  # noqa: F401
 
 
@@ -108,34 +109,30 @@ def _divergence_rules(h: History, th: dict) -> list[dict]:
 
 
 def _oscillation(h: History, th: dict, over: list[dict]) -> list[dict]:
-    """Oscillation (below); on a run that clearly over-fitted (validation-only zig-zags, or GL at least
-    twice ``overfitting_gl`` while the training loss kept falling by ``overfitting_train_fall`` and never
-    jumped by a quarter of its first value) it is a note: the over-fitting is what to act on."""
+    """Oscillation (below); a zig-zag of the validation loss alone on a run that clearly over-fitted is a note:
+    the over-fitting is what to act on. Repeated jumps of the training loss are not: with them, fix the
+    learning rate first, then judge generalization."""
     found = _oscillation_rule(h, th)
     clear = next((f for f in over if f["code"] == "overfitting" and f["severity"] != "info"), None)
-    if found and clear:
-        ev = found[0]["evidence"]
-        val_only = ev["training_rises"] < th["oscillation_min_rises"]
-        mild = ev["largest_rise"] < 0.25 * abs(h.loss[0] or 1.0)  # the training loss itself never jumps far
-        learning = (clear["evidence"]["train_loss_fall_after_onset"] or 0) >= th["overfitting_train_fall"]
-        if val_only or ((clear["evidence"]["gl_percent"] or 0) >= 2 * th["overfitting_gl"] and mild and learning):
-            found[0]["severity"] = "info"
-            found[0]["message"] += (" The validation loss climbs far above its minimum at the same time: over-fitting "
-                                    "is the problem to fix first; a small validation set or label noise makes it "
-                                    "zig-zag.")
+    if found and clear and found[0]["evidence"]["training_rises"] < th["oscillation_min_rises"]:
+        found[0]["severity"] = "info"
+        found[0]["message"] += (" The validation loss climbs far above its minimum at the same time: over-fitting "
+                                "is the problem to fix first; a small validation set or label noise makes it "
+                                "zig-zag.")
     return found
 
 
 def _oscillation_rule(h: History, th: dict) -> list[dict]:
     """Repeated rises of the training loss, or repeated peaks (a rise then a fall) of the validation
-    loss, each beyond ``oscillation_tolerance`` of the curve's first value."""
+    loss, each beyond ``oscillation_tolerance`` of the curve's first value and ``oscillation_rise`` of
+    its neighbours (``common.rises``)."""
     tol, need = th["oscillation_tolerance"], th["oscillation_min_rises"]
-    scale = abs(h.loss[0]) or 1.0
-    rises = [i for i in range(1, h.n) if h.loss[i] - h.loss[i - 1] > tol * scale]
+    rises = _rises(h.loss, th)
     val = h.val_loss if h.val_loss and all(_ok(v) for v in h.val_loss) else []
     v_scale = abs(val[0]) if val and val[0] else 1.0
+    up = set(_rises(val, th))
     peaks = [i for i in range(1, len(val) - 1)
-             if val[i] - val[i - 1] > tol * v_scale and val[i] - val[i + 1] > tol * v_scale]
+             if i in up and val[i] - val[i + 1] > max(tol * v_scale, th["oscillation_rise"] * val[i + 1])]
     if len(rises) < need and len(peaks) < need:
         return []
     if len(rises) >= need:

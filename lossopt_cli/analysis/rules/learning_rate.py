@@ -1,6 +1,6 @@
 """The learning rate and the set-up, judged on the first epochs: a rate too high (lr_too_high), a loss that never
 beat a model ignoring its input (stalled: the set-up or the rate), or one that came down to it and settled there
-(under-fitting at the constant model). Judged before over-fitting: fix these first."""
+(stalled at the constant model: it learned the prior only). Judged before over-fitting: fix these first."""
 
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from .common import fmt as _fmt
 from .common import mean as _mean
 from .common import ok as _ok
 from .common import rel_drop as _rel_drop
+from .common import rises as _rises
 from .context import REFERENCE_FIT, Context, History  # noqa: F401
 
 
@@ -22,9 +23,13 @@ def _learning_rate(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dic
     early = [i for i in range(1, min(4, h.n)) if _ok(loss[i]) and _ok(loss[i - 1]) and loss[i - 1] > 0
              and loss[i] > (1 + th["early_rise"]) * loss[i - 1]]
     end = _mean(loss[-k:])
-    tol = th["oscillation_tolerance"] * abs(loss[0] or 1.0)
-    rises = sum(1 for a, b in zip(loss, loss[1:]) if b - a > tol)
-    above = ctx.train_baseline is not None and end is not None and end >= 0.98 * ctx.train_baseline
+    rises = len(_rises(loss, th))
+    # the validation loss (measured without dropout and without the class weights) beating the constant
+    # model's clearly says the model learned, whatever the training loss (inflated by dropout) says
+    val_end = _mean(h.val_loss[-k:]) if h.val_loss else None
+    val_learned = ctx.baseline is not None and val_end is not None and val_end < 0.97 * ctx.baseline
+    above = (ctx.train_baseline is not None and end is not None and end >= 0.98 * ctx.train_baseline
+             and not val_learned)
     lr = next((v for v in reversed(h.lr) if _ok(v)), None)
     target = f" (to about {_fmt(lr / 10)})" if lr else ""
     hint = ctx.setup_hint()
@@ -41,8 +46,9 @@ def _learning_rate(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dic
                    else f"and rose {rises} times in all")
             return [_finding("lr_too_high", "warning", h.epoch(i),
                              f"Unstable: {rise} {why}: the learning rate is too high.", ev,
-                             hint or f"Divide the learning rate by {'10' if above else '3 to 10'}{target}; a warm-up (a schedule) or gradient "
-                                     f"clipping (clipnorm: 1.0) also tames the first epochs.")], above
+                             hint or f"Divide the learning rate by {'10' if above else '3 to 10'}{target}; a warm-up "
+                                     f"(a schedule) or gradient clipping (clipnorm: 1.0) also tames the first "
+                                     f"epochs.")], above
         return [_finding("lr_too_high", "info", h.epoch(i), f"Early on {rise}, then the run learned.", ev,
                          "A slightly lower learning rate (or a warm-up) may train more smoothly.")], False
     fell = _rel_drop(loss[0], min(v for v in loss if _ok(v)))
@@ -52,14 +58,26 @@ def _learning_rate(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dic
     came_down = ctx.train_baseline is not None and loss[0] > 1.05 * ctx.train_baseline
     settled = fell >= th["slow_progress"] or (fell >= th["stall_progress"] and not creeping and came_down)
     if above and settled and end <= 1.05 * ctx.train_baseline:
-        # it learned down to the constant model's loss and settled there: too small or too regularized
-        return [_finding("underfitting", "warning", h.epochs[-1],
-                         f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at the "
-                         f"loss of a model that ignores its input ({ctx.train_baseline_what}: "
-                         f"{_fmt(ctx.train_baseline)}): "
-                         f"the model predicts a constant.", ev,
-                         "Use a bigger model (more units or layers) or much less regularization (dropout, L2); "
-                         "check the inputs carry signal.")], True
+        # it came down to the constant model's loss and settled there: where a reference shows the inputs carry
+        # signal, the model is too small or too regularized to use it; otherwise it learned the prior and nothing else
+        if (ctx.reference is not None and ctx.baseline is not None
+                and ctx.reference < (1 - th["signal_gain"]) * ctx.baseline):
+            where = ("k nearest neighbours reach" if ctx.reference_run == REFERENCE_FIT else
+                     f"the best run on the same data ({ctx.reference_run}) reaches" if ctx.reference_run else
+                     "the best run on the same data reaches")
+            return [_finding("underfitting", "warning", h.epochs[-1],
+                             f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at "
+                             f"the loss of a model that ignores its input ({ctx.train_baseline_what}: "
+                             f"{_fmt(ctx.train_baseline)}), while {where} {_fmt(ctx.reference)} on validation data: "
+                             f"the inputs carry signal this model cannot use.", {**ev, "reference_val_loss": ctx.reference},
+                             "Use a bigger model (more units or layers) or much less regularization (dropout, L2).")], True
+        return [_finding("stalled", "error", h.epochs[-1],
+                         f"The training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) to the loss of a model that "
+                         f"ignores its input ({ctx.train_baseline_what}: {_fmt(ctx.train_baseline)}) and stayed "
+                         f"there: the model predicts a constant, so nothing beyond it was learned.", ev,
+                         hint or "Check the inputs carry signal and are normalized; then use a bigger model (more "
+                                 "units or layers) or much less regularization (dropout, L2), and a learning rate "
+                                 "3-10x lower if the loss jumps from epoch to epoch.")], True
     if above and fell >= th["stall_progress"]:
         return [_finding("stalled", "error", h.epochs[0],
                          f"The training loss moved ({_fmt(loss[0])} -> {_fmt(end)}) but never got below the loss of "

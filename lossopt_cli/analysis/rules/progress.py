@@ -84,6 +84,10 @@ def _progress(h: History, th: dict, k: int, summary: dict, skip_judgement: bool,
     slowing = h.n > th["plateau_window"] and recent < th["underfit_window_fall"]
     near_constant = (ctx.train_baseline is not None and end is not None
                      and end >= th["underfit_baseline_ratio"] * ctx.train_baseline)
+    if near_constant and ctx.class_weight is not None and _separates(summary, th):
+        # under class weights a noisy task keeps the weighted loss near the weighted constant model's even when
+        # the model separates the classes well: judged by the per-class scores, it is not stuck at the prior
+        near_constant = False
     behind = (ctx.reference is not None and val_end is not None
               and val_end > (1 + th["underfit_reference_margin"]) * ctx.reference
               # training and validation agree, or the model fits its own training data no better than the
@@ -123,3 +127,9 @@ def _progress(h: History, th: dict, k: int, summary: dict, skip_judgement: bool,
                             "Better features or more (or cleaner) data are what would help; the model and the "
                             "training are not the limit."))
     return out
+
+
+def _separates(summary: dict, th: dict) -> bool:
+    """The per-class recalls of summary.json put the balanced accuracy clearly above chance (1/classes)."""
+    recall = [r for r in ((summary.get("per_class") or {}).get("recall") or []) if _ok(r)]
+    return len(recall) >= 2 and sum(recall) / len(recall) >= 1 / len(recall) + 2 * th["chance_margin"]
