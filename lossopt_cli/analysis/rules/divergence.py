@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .common import argmin as _argmin  # noqa: F401
+from .common import argmin as _argmin
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import ok as _ok
@@ -81,7 +81,7 @@ def _divergence_rules(h: History, th: dict) -> list[dict]:
         lowest = min(lowest, h.loss[i])
     hits = [i for i in (explode_i, blow_i) if i is not None]
     if not hits:
-        return out  # (a validation-only blow-up above is already reported)
+        return out + _unlearned(h, th)  # (a validation-only blow-up above is already reported)
     at = min(hits)
     peak_i = max(range(at, h.n), key=lambda i: h.loss[i])
     peak = h.loss[peak_i]
@@ -106,6 +106,22 @@ def _divergence_rules(h: History, th: dict) -> list[dict]:
                             f"(final {_fmt(h.loss[-1])}, first {_fmt(h.loss[0])}, peak {_fmt(peak)}).", evidence,
                             "Divide the learning rate by 10 and train again."))
     return out
+
+
+def _unlearned(h: History, th: dict) -> list[dict]:
+    """A training loss that ends ``blowup_factor`` times above its lowest value, having given back most of what
+    it learned (a late blow-up that stays below where training started)."""
+    low_i = _argmin(h.loss)
+    low, first, last = h.loss[low_i], h.loss[0], h.loss[-1]
+    if low <= 0 or last < th["blowup_factor"] * low or last - low < 0.5 * (first - low):
+        return []
+    evidence = {"first_loss": first, "lowest_loss": low, "final_loss": last, "lowest_epoch": h.epoch(low_i)}
+    return [_finding("diverged", "error", h.epoch(low_i),
+                     f"The training loss climbed from its lowest {_fmt(low)} (epoch {h.epoch(low_i)}) back to "
+                     f"{_fmt(last)} ({last / low:.0f}x), giving back most of what it had learned "
+                     f"(first {_fmt(first)}).", evidence,
+                     "Divide the learning rate by 10 (or decay it: a schedule), and keep the best epoch's weights "
+                     "(training.early_stopping with restore_best_weights).")]
 
 
 def _oscillation(h: History, th: dict, over: list[dict]) -> list[dict]:

@@ -40,7 +40,12 @@ def _progress(h: History, th: dict, k: int, summary: dict, skip_judgement: bool,
                             ctx.setup_hint() or
                             f"Multiply the learning rate by 10-100{lr_hint}; "
                             + ctx.setup_check()[0].lower() + ctx.setup_check()[1:] + "."))
-    if h.n >= 3 and total < th["slow_progress"] and falls >= 0.8 and not learned and not skip_stall:
+    # a rate too low creeps down at a steady pace to the end; a curve whose fall has died away (its last
+    # epochs fall at under a quarter of the run's average pace) has converged, however little it fell
+    pace = (loss[0] - loss[-1]) / (len(loss) - 1)
+    tail = loss[-min(len(loss), k + 1):]
+    steady = pace > 0 and (tail[0] - tail[-1]) / max(len(tail) - 1, 1) >= 0.25 * pace
+    if h.n >= 3 and total < th["slow_progress"] and falls >= 0.8 and steady and not learned and not skip_stall:
         out.append(_finding("lr_too_low", "warning", h.epochs[0],
                             f"The loss falls on {falls:.0%} of the epochs but only by {total:.2%} in total: the "
                             f"learning rate is too low.", ev, f"Multiply the learning rate by 10{lr_hint}."))
