@@ -14,20 +14,17 @@ from typing import Any
 
 from .. import rundir
 from ..schema import ConfigError, validate_table
-from .rules.accuracy import _accuracy_rules
-from .rules.common import argmin as _argmin
-from .rules.common import finding as _finding
-from .rules.common import ok as _ok
-from .rules.context import Context as _Context
-from .rules.context import History as _History
-from .rules.divergence import _divergence, _lr_too_high, _oscillation
-from .rules.imbalance import minority_rule
-from .rules.learning_rate import _learning_rate
-from .rules.overfitting import _overfitting, _val_better, generalization_loss, simulate_early_stopping, up_strips  # noqa: F401 - public
-from .rules.progress import _progress
+from .rules import accuracy, divergence, imbalance, learning_rate, overfitting, progress
+from .rules.common import argmin, finding, ok
+from .rules.context import Context, History
+from .rules.overfitting import generalization_loss, simulate_early_stopping, up_strips  # noqa: F401 - public
 from .thresholds import THRESHOLDS
-from .verdict import CODES, VERDICT_ORDER, VERDICTS  # noqa: F401 - the contract's names, imported from here
-from .verdict import result as _result
+from .verdict import CODES, VERDICT_ORDER, VERDICTS, result  # noqa: F401 - the contract's names, imported from here
+
+# The rules after divergence, in the order their findings are listed; each is (history, thresholds, context)
+# -> findings, with the severity decided where the finding is made (docs/diagnosis.md has the table).
+RULES = (learning_rate.set_up, overfitting.rules, divergence.oscillation, progress.rules, accuracy.rules,
+         imbalance.minority_rule, overfitting.val_better)
 
 
 def resolve_thresholds(thresholds: dict | None) -> dict:
@@ -47,65 +44,33 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
     is the best validation loss reached on the same data by other runs (a sweep).
     """
     th = resolve_thresholds(thresholds)
-    h = _History(history)
-    summary = summary or {}
-    ctx = _Context(h, summary, config or {}, reference or {})
-    findings: list[dict] = []
-    skipped: list[str] = []
+    h = History(history)
+    ctx = Context(h, th, summary or {}, config or {}, reference or {})
     facts: dict[str, Any] = {"epochs": h.n, "loss_column": h.loss_key, "constant_model_loss": ctx.baseline,
                              "reference_val_loss": ctx.reference}
-
     if h.n == 0 or not h.loss:
-        findings.append(_finding("not_converged", "warning", None, "No finished epoch in the history.", {"epochs": h.n},
-                                 "Train for at least a few epochs; nothing can be judged yet."))
-        return _result(findings, skipped + ["all rules: no finished epoch"], facts, th)
-
-    k = th["strip_length"]
-    findings += _divergence(h, th, ctx)
-    diverged = any(f["code"] == "diverged" for f in findings)
+        ctx.skip("all rules: no finished epoch")
+        return result([finding("not_converged", "warning", None, "No finished epoch in the history.", {"epochs": h.n},
+                               "Train for at least a few epochs; nothing can be judged yet.")], ctx.skipped, facts, th)
+    findings = divergence.rules(h, th, ctx)
+    diverged = any(f.code == "diverged" for f in findings)
     if h.n == 1:
         if not diverged:
-            findings.append(_finding("not_converged", "warning", h.epochs[0], "Only one epoch: too short to judge.",
-                                     {"epochs": 1}, "Train for more epochs (with early stopping) and diagnose again."))
-        return _result(findings, skipped + ["curve rules: one epoch only"], facts, th)
-
-    if not h.val_loss or not any(_ok(v) for v in h.val_loss):
-        skipped.append("overfitting, overconfidence (validation loss), val_better_than_train: no validation loss")
+            findings.append(finding("not_converged", "warning", h.epochs[0], "Only one epoch: too short to judge.",
+                                    {"epochs": 1}, "Train for more epochs (with early stopping) and diagnose again."))
+        ctx.skip("curve rules: one epoch only")
+        return result(findings, ctx.skipped, facts, th)
+    if not h.val_loss or not any(ok(v) for v in h.val_loss):
+        ctx.skip("overfitting, overconfidence (validation loss), val_better_than_train: no validation loss")
     if ctx.baseline is None:
-        skipped.append("constant-model comparison (under-fitting, never learned): summary.json has no "
-                       "data.constant_model")
-    onset = None
-    if not diverged:
-        lr_findings, untrained = _learning_rate(h, th, k, ctx)
-        findings += lr_findings
-        over = []
-        if untrained:
-            skipped.append("overfitting: judged only on a run that trained (its loss never beat a constant model "
-                           "or rose from the start)")
-        else:
-            over, onset = _overfitting(h, th, k, ctx)
-        findings += over
-        findings += _oscillation(h, th, over)
-        unstable = [f for f in findings if f["code"] in ("oscillation", "lr_too_high", "exploding_loss")
-                    and f["severity"] != "info"]
-        for f in over if unstable else []:  # fix the learning rate first; then judge generalization
-            if f["severity"] != "info":
-                f["severity"] = "info"
-                f["message"] += " (A note while the training itself is unstable: fix the learning rate first.)"
-        overfitted = any(f["code"] == "overfitting" and f["severity"] != "info" for f in over)
-        findings += _progress(h, th, k, summary, overfitted or untrained, ctx,
-                              skip_stall=any(f["code"] == "stalled" for f in lr_findings))
-        findings += _accuracy_rules(h, th, k, summary, skipped, ctx)
-        findings += minority_rule(h, th, summary, ctx)
-        findings += _val_better(h, th, k, ctx)
-    causes = [f for f in findings if f["code"] in ("diverged", "exploding_loss", "oscillation")
-              and f["severity"] != "info"]
-    if causes and not any(f["code"] == "lr_too_high" for f in findings):
-        findings.append(_lr_too_high(h, causes, ctx))
-    facts["onset_epoch"] = h.epoch(onset)
-    best = _argmin(h.val_loss) if h.val_loss else _argmin(h.loss)
-    facts["best_epoch"] = h.epoch(best)
-    return _result(findings, skipped, facts, th)
+        ctx.skip("constant-model comparison (under-fitting, never learned): summary.json has no data.constant_model")
+    if not diverged:  # a diverged run is judged on that alone: nothing else about its curve means anything
+        for rule in RULES:
+            findings += rule(h, th, ctx)
+    findings += divergence.lr_too_high(h, findings, ctx)
+    facts["onset_epoch"] = h.epoch(ctx.overfit[1]) if not diverged and ctx.trained else None
+    facts["best_epoch"] = h.epoch(argmin(h.val_loss) if h.val_loss else argmin(h.loss))
+    return result(findings, ctx.skipped, facts, th)
 
 
 # --- run directories -----------------------------------------------------------------------------------

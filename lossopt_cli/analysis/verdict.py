@@ -3,7 +3,7 @@ in which order (a table, read top to bottom); an info finding is a note and neve
 
 from __future__ import annotations
 
-from .rules.common import finding
+from .rules.common import Finding, finding
 
 CODES = ("overfitting", "generalization_gap", "overconfidence", "diverged", "exploding_loss", "underfitting",
          "stalled", "plateau", "oscillation", "lr_too_high", "lr_too_low", "not_converged",
@@ -26,17 +26,17 @@ VERDICT_ORDER = (
 )
 
 
-from .rules.common import argmin as _argmin  # noqa: E402,F401 - the rules' shared helpers
-
-
-def result(findings: list[dict], skipped: list[str], facts: dict, th: dict) -> dict:
-    codes = {f["code"] for f in findings if f["severity"] != "info"}
+def result(findings: list[Finding], skipped: list[str], facts: dict, th: dict) -> dict:
+    """diagnosis.json's content: the verdict by ``VERDICT_ORDER``, the findings (most severe first, then in the
+    order of ``CODES``) as dicts, the facts, what was skipped and the thresholds used."""
+    codes = {f.code for f in findings if f.acts}
     verdict = next((v for v, needs in VERDICT_ORDER if codes & set(needs)), "healthy")
     if verdict == "healthy":
-        notes = sorted({f["code"] for f in findings})
+        notes = sorted({f.code for f in findings})
         message = ("No problem found: the loss fell and settled, and validation followed training." if not notes else
                    f"Training went well; the other findings ({', '.join(notes)}) are notes, not faults.")
-        findings.append(finding("healthy", "info", None, message, {}, "Nothing to change."))
+        findings = [*findings, finding("healthy", "info", None, message, {}, "Nothing to change.")]
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
-    findings.sort(key=lambda f: (order[f["severity"]], CODES.index(f["code"])))
-    return {"verdict": verdict, "findings": findings, **facts, "skipped": skipped, "thresholds": th}
+    ordered = sorted(findings, key=lambda f: (order[f.severity], CODES.index(f.code)))
+    return {"verdict": verdict, "findings": [f.as_dict() for f in ordered], **facts, "skipped": skipped,
+            "thresholds": th}

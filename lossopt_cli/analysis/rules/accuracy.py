@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from .common import argmin as _argmin  # noqa: F401
+from .common import Finding
+from .common import argmin as _argmin
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import mean as _mean
 from .common import ok as _ok
 from .common import rel_drop as _rel_drop
-from .context import Context, History  # noqa: F401
+from .context import Context, History
 from .imbalance import imbalance_signature
 from .overfitting import generalization_loss
 
 
-def _accuracy_rules(h: History, th: dict, k: int, summary: dict, skipped: list[str], ctx: Context) -> list[dict]:
-    out = []
+def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
+    """The generalization gap in accuracy, over-confidence, and (without per-class scores) the imbalance
+    signature of a plain history."""
+    k, summary = ctx.k, ctx.summary
+    out: list[Finding] = []
     if not h.acc:
-        skipped.append("generalization_gap, overconfidence (accuracy), class_imbalance: no accuracy column")
+        ctx.skip("generalization_gap, overconfidence (accuracy), class_imbalance: no accuracy column")
         return out
     acc_end, val_end = _mean(h.acc[-k:]), _mean(h.val_acc[-k:]) if h.val_acc else None
     if acc_end is not None and val_end is not None and acc_end - val_end > th["gap_accuracy"]:
@@ -48,7 +52,7 @@ def _accuracy_rules(h: History, th: dict, k: int, summary: dict, skipped: list[s
         loss_strip = [v for v in h.loss[strip] if _ok(v)]
         if (acc_strip and loss_strip and max(acc_strip) - min(acc_strip) < th["accuracy_flat"]
                 and _rel_drop(loss_strip[0], loss_strip[-1]) > th["overconfidence_loss_drop"]
-                and not any(f["code"] == "overconfidence" for f in out)):
+                and not any(f.code == "overconfidence" for f in out)):
             out.append(_finding("overconfidence", "info", h.epochs[-k],
                                 f"Training loss fell {_rel_drop(loss_strip[0], loss_strip[-1]):.0%} over the last "
                                 f"{k} epochs while training accuracy stayed at {_fmt(acc_strip[-1])}: the model "
@@ -59,5 +63,5 @@ def _accuracy_rules(h: History, th: dict, k: int, summary: dict, skipped: list[s
                                 "label smoothing."))
     if summary.get("per_class"):  # per-class scores say more than accuracy: minority_rule judges them
         return out
-    out += imbalance_signature(h, th, k, summary, ctx)
+    out += imbalance_signature(h, th, ctx)
     return out

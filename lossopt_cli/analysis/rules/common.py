@@ -1,9 +1,10 @@
 """Small helpers the rules share: finite-number checks and means on columns with NaN, number
-formatting, and the shape of one finding (a dict as diagnosis.json holds it)."""
+formatting, jumps of a curve, and one finding (``Finding``, a dataclass; ``as_dict`` is diagnosis.json's shape)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -36,11 +37,35 @@ def rel_drop(first: float, last: float) -> float:
     return (first - last) / abs(first) if first else 0.0
 
 
-def finding(code: str, severity: str, epoch: int | None, message: str, evidence: dict, suggestion: str) -> dict:
-    """One finding: ``{code, severity, epoch, message, evidence, suggestion}`` (diagnosis.json's shape)."""
-    return {"code": code, "severity": severity, "epoch": epoch, "message": message,
-            "evidence": {k: rounded(v) for k, v in evidence.items()}, "suggestion": suggestion}
+@dataclass
+class Finding:
+    """One finding of one rule: its code (``verdict.CODES``), the severity the rule decided (info is a note and
+    never sets the verdict), the epoch it refers to, what was seen, the numbers behind it and the fix."""
 
+    code: str
+    severity: str
+    epoch: int | None
+    message: str
+    evidence: dict = field(default_factory=dict)
+    suggestion: str = ""
+
+    def __post_init__(self):
+        self.evidence = {k: rounded(v) for k, v in self.evidence.items()}
+
+    @property
+    def acts(self) -> bool:
+        """A warning or an error: it can set the verdict."""
+        return self.severity != "info"
+
+    def as_dict(self) -> dict:
+        """The shape diagnosis.json holds: ``{code, severity, epoch, message, evidence, suggestion}``."""
+        return {"code": self.code, "severity": self.severity, "epoch": self.epoch, "message": self.message,
+                "evidence": dict(self.evidence), "suggestion": self.suggestion}
+
+
+def finding(code: str, severity: str, epoch: int | None, message: str, evidence: dict, suggestion: str) -> Finding:
+    """A ``Finding`` from positional fields (the rules' shorthand)."""
+    return Finding(code, severity, epoch, message, evidence, suggestion)
 
 def rises(curve: list[float], th: dict) -> list[int]:
     """The epochs (0-based) at which ``curve`` jumped: up by ``oscillation_rise`` of the epoch before and by

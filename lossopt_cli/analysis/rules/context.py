@@ -1,9 +1,12 @@
 """What the rules read: the history's columns (``History``) and what a run directory adds beside it
-(``Context``: the constant-model loss, weights, early stopping, regularization, the output layer, references)."""
+(``Context``: the constant-model loss, weights, early stopping, regularization, the output layer, references),
+with the facts about the curve that more than one rule needs (``Context.trained``, ``Context.overfit``, ...),
+each computed once, by one function, so that no rule passes a flag to another."""
 
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 from ...schema import ConfigError
 from .common import ok as _ok
@@ -42,9 +45,13 @@ class History:
 
 class Context:
     """What a run directory knows beside its history: the constant-model loss, early stopping,
-    regularization, the output layer, and the best loss of other runs on the same data."""
+    regularization, the output layer, and the best loss of other runs on the same data; and the shared
+    facts about the curve (below), computed on first use."""
 
-    def __init__(self, h: History, summary: dict, config: dict, reference: dict):
+    def __init__(self, h: History, th: dict, summary: dict, config: dict, reference: dict):
+        self.h, self.th, self.summary = h, th, summary
+        self.k = th["strip_length"]
+        self.skipped: list[str] = []  # what could not be judged, and why (diagnosis.json's "skipped")
         data = summary.get("data") or {}
         constant = data.get("constant_model") or summary.get("constant_model") or {}
         self.baseline = constant.get("loss") if _ok(constant.get("loss")) else None
@@ -82,6 +89,71 @@ class Context:
         self.class_weight = (config.get("data") or {}).get("class_weight")
         self.regression = not h.acc_key and not (data.get("n_classes") or "crossentropy" in str(self.loss_name)
                                                  or "hinge" in str(self.loss_name))
+
+    def skip(self, what: str) -> None:
+        """Record a rule that could not judge this run, and why."""
+        self.skipped.append(what)
+
+    # --- facts about the curve that more than one rule reads ---------------------------------------
+
+    @cached_property
+    def trained(self) -> bool:
+        """The run learned more than a constant model: its training loss ends below 98 % of the constant
+        model's (under the run's weights), or its validation loss (no dropout, no weights) ends clearly
+        below the constant model's. A run that did not is judged by the set-up rule alone."""
+        from .common import mean
+
+        end = mean(self.h.loss[-self.k:])
+        val_end = mean(self.h.val_loss[-self.k:]) if self.h.val_loss else None
+        val_learned = self.baseline is not None and val_end is not None and val_end < 0.97 * self.baseline
+        above = self.train_baseline is not None and end is not None and end >= 0.98 * self.train_baseline
+        return not above or val_learned
+
+    @cached_property
+    def training_jumps(self) -> list[int]:
+        """The epochs (0-based) where the training loss jumped (``common.rises``)."""
+        from .common import rises
+
+        return rises(self.h.loss, self.th)
+
+    @cached_property
+    def early_rises(self) -> list[int]:
+        """The training loss rising by ``early_rise`` over the epoch before within the first epochs."""
+        from .common import ok
+
+        loss = self.h.loss
+        return [i for i in range(1, min(4, self.h.n)) if ok(loss[i]) and ok(loss[i - 1]) and loss[i - 1] > 0
+                and loss[i] > (1 + self.th["early_rise"]) * loss[i - 1]]
+
+    @cached_property
+    def blow_up(self) -> dict | None:
+        """Where the training loss blew up, its peak and whether it recovered (``divergence.blow_up``)."""
+        from .divergence import blow_up
+
+        return blow_up(self.h, self.th)
+
+    @cached_property
+    def unstable_training(self) -> bool:
+        """The training loss itself is unstable: it jumped ``oscillation_min_rises`` times, blew up (and came
+        back), or rose in the first epochs and went on rising or ended no better than a constant model.
+        Generalization is judged only as a note then: fix the learning rate first."""
+        early = bool(self.early_rises) and (not self.trained or len(self.training_jumps) >= 2)
+        return (len(self.training_jumps) >= self.th["oscillation_min_rises"] or early
+                or self.blow_up is not None)
+
+    @cached_property
+    def overfit(self):
+        """Prechelt's judgement of the validation curve (``overfitting.assess``), before any other rule."""
+        from .overfitting import assess
+
+        return assess(self.h, self.th, self)
+
+    @cached_property
+    def set_up_stalled(self) -> bool:
+        """The set-up rule (``learning_rate``) called the run stalled: the progress rule does not repeat it."""
+        from .learning_rate import set_up
+
+        return any(f.code == "stalled" for f in set_up(self.h, self.th, self))
 
     def setup_check(self) -> str:
         """What to check when nothing was learned, in the task's own terms."""

@@ -5,24 +5,58 @@ from __future__ import annotations
 
 import math
 
+from .common import Finding
 from .common import argmin as _argmin
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import ok as _ok
 from .common import rises as _rises
-from .context import Context, History  # noqa: F401
+from .context import Context, History
 
 
-def _divergence(h: History, th: dict, ctx: Context) -> list[dict]:
-    out = _divergence_rules(h, th)
+def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
+    """Divergence, judged first: a non-finite loss, a validation loss that blew up, a training loss that
+    exploded (``exploding_loss``; ``diverged`` too when it never recovered) or gave back what it learned."""
+    out = _divergence_rules(h, th, ctx)
     hint = ctx.setup_hint()
     for f in out:
-        if hint and f["code"] == "diverged":
-            f["suggestion"] = hint
+        if hint and f.code == "diverged":
+            f.suggestion = hint
     return out
 
 
-def _divergence_rules(h: History, th: dict) -> list[dict]:
+def blow_up(h: History, th: dict) -> dict | None:
+    """Where a finite training loss blew up: reached ``explode_loss`` (for a loss that starts below it, or
+    any classification loss) or rose ``blowup_factor`` x above its lowest earlier value and above its first;
+    its peak, and whether it came back down and learned again from there. None when it did not blow up."""
+    if not h.loss or not all(_ok(v) for v in h.loss):
+        return None
+    level = th["explode_loss"]
+    blew_up_in_epoch_one = max(h.loss) >= th["explode_span"] * max(min(h.loss), 1e-12)
+    explode_i = (next((i for i, v in enumerate(h.loss) if v >= level), None)
+                 if h.acc_key or h.loss[0] < level or blew_up_in_epoch_one else None)
+    blow_i, lowest = None, h.loss[0]
+    for i in range(1, h.n):  # up by blowup_factor, and above where training started
+        if lowest > 0 and h.loss[i] >= th["blowup_factor"] * lowest and h.loss[i] > h.loss[0]:
+            blow_i = i
+            break
+        lowest = min(lowest, h.loss[i])
+    hits = [i for i in (explode_i, blow_i) if i is not None]
+    if not hits:
+        return None
+    at = min(hits)
+    peak_i = max(range(at, h.n), key=lambda i: h.loss[i])
+    peak = h.loss[peak_i]
+    recovered = h.loss[-1] < min(h.loss[0], peak / th["blowup_factor"]) and h.loss[-1] < level
+    k = th["strip_length"]
+    after = h.loss[peak_i + 1:]
+    if recovered and len(after) >= 2 * k:  # landed lower, but did it learn again from where it landed?
+        landing, end = min(after[:k]), min(after[-k:])
+        recovered = end < (1 - th["slow_progress"]) * landing
+    return {"at": at, "by_level": at == explode_i, "peak": peak, "recovered": recovered}
+
+
+def _divergence_rules(h: History, th: dict, ctx: Context) -> list[Finding]:
     out = []
     bad = next((i for i, v in enumerate(h.loss) if not _ok(v)), None)
     # a validation loss that turns infinite, or NaN for good (empty cells between validations, as
@@ -70,37 +104,20 @@ def _divergence_rules(h: History, th: dict) -> list[dict]:
             "Divide the learning rate by 10 (or clip gradients: clipnorm: 1.0); the weights have blown up even if "
             "the training loss looks finite."))
     # exploding: an absolute level, or a blow-up against the lowest earlier loss
-    blew_up_in_epoch_one = max(h.loss) >= th["explode_span"] * max(min(h.loss), 1e-12)
-    explode_i = (next((i for i, v in enumerate(h.loss) if v >= level), None)
-                 if h.acc_key or h.loss[0] < level or blew_up_in_epoch_one else None)
-    blow_i, lowest = None, h.loss[0]
-    for i in range(1, h.n):  # up by blowup_factor, and above where training started
-        if lowest > 0 and h.loss[i] >= th["blowup_factor"] * lowest and h.loss[i] > h.loss[0]:
-            blow_i = i
-            break
-        lowest = min(lowest, h.loss[i])
-    hits = [i for i in (explode_i, blow_i) if i is not None]
-    if not hits:
+    blown = ctx.blow_up
+    if blown is None:
         return out + _unlearned(h, th)  # (a validation-only blow-up above is already reported)
-    at = min(hits)
-    peak_i = max(range(at, h.n), key=lambda i: h.loss[i])
-    peak = h.loss[peak_i]
-    recovered = h.loss[-1] < min(h.loss[0], peak / th["blowup_factor"]) and h.loss[-1] < th["explode_loss"]
-    k = th["strip_length"]
-    after = h.loss[peak_i + 1:]
-    if recovered and len(after) >= 2 * k:  # landed lower, but did it learn again from where it landed?
-        landing, end = min(after[:k]), min(after[-k:])
-        recovered = end < (1 - th["slow_progress"]) * landing
+    at, peak, recovered = blown["at"], blown["peak"], blown["recovered"]
     evidence = {"loss_at_epoch": h.loss[at], "first_loss": h.loss[0], "lowest_before": min(h.loss[: at + 1]),
                 "peak_loss": peak, "final_loss": h.loss[-1]}
-    why = (f"reached {_fmt(h.loss[at])} (>= {_fmt(th['explode_loss'])})" if at == explode_i
+    why = (f"reached {_fmt(h.loss[at])} (>= {_fmt(th['explode_loss'])})" if blown["by_level"]
            else f"rose to {_fmt(h.loss[at])}, {_fmt(h.loss[at] / min(h.loss[: at]))}x its lowest earlier value")
     evidence["recovered"] = int(recovered)
     out.append(_finding("exploding_loss", "error" if not recovered else "warning", h.epoch(at),
                         f"The training loss {why} at epoch {h.epoch(at)}.", evidence,
                         "Divide the learning rate by 10, or clip gradients (clipnorm: 1.0); standardize the "
                         "inputs and, for regression, the target."))
-    if not recovered and not any(f["code"] == "diverged" for f in out):
+    if not recovered and not any(f.code == "diverged" for f in out):
         out.append(_finding("diverged", "error", h.epoch(at),
                             f"The loss blew up at epoch {h.epoch(at)} and training never recovered "
                             f"(final {_fmt(h.loss[-1])}, first {_fmt(h.loss[0])}, peak {_fmt(peak)}).", evidence,
@@ -108,7 +125,7 @@ def _divergence_rules(h: History, th: dict) -> list[dict]:
     return out
 
 
-def _unlearned(h: History, th: dict) -> list[dict]:
+def _unlearned(h: History, th: dict) -> list[Finding]:
     """A training loss that ends ``blowup_factor`` times above its lowest value, having given back most of what
     it learned (a late blow-up that stays below where training started)."""
     low_i = _argmin(h.loss)
@@ -124,21 +141,21 @@ def _unlearned(h: History, th: dict) -> list[dict]:
                      "(training.early_stopping with restore_best_weights).")]
 
 
-def _oscillation(h: History, th: dict, over: list[dict]) -> list[dict]:
+def oscillation(h: History, th: dict, ctx: Context) -> list[Finding]:
     """Oscillation (below); a zig-zag of the validation loss alone on a run that clearly over-fitted is a note:
     the over-fitting is what to act on. Repeated jumps of the training loss are not: with them, fix the
     learning rate first, then judge generalization."""
     found = _oscillation_rule(h, th)
-    clear = next((f for f in over if f["code"] == "overfitting" and f["severity"] != "info"), None)
-    if found and clear and found[0]["evidence"]["training_rises"] < th["oscillation_min_rises"]:
-        found[0]["severity"] = "info"
-        found[0]["message"] += (" The validation loss climbs far above its minimum at the same time: over-fitting "
-                                "is the problem to fix first; a small validation set or label noise makes it "
-                                "zig-zag.")
+    clear = ctx.trained and any(f.code == "overfitting" and f.acts for f in ctx.overfit[0])
+    if found and clear and found[0].evidence["training_rises"] < th["oscillation_min_rises"]:
+        found[0].severity = "info"
+        found[0].message += (" The validation loss climbs far above its minimum at the same time: over-fitting "
+                             "is the problem to fix first; a small validation set or label noise makes it "
+                             "zig-zag.")
     return found
 
 
-def _oscillation_rule(h: History, th: dict) -> list[dict]:
+def _oscillation_rule(h: History, th: dict) -> list[Finding]:
     """Repeated rises of the training loss, or repeated peaks (a rise then a fall) of the validation
     loss, each beyond ``oscillation_tolerance`` of the curve's first value and ``oscillation_rise`` of
     its neighbours (``common.rises``)."""
@@ -166,17 +183,20 @@ def _oscillation_rule(h: History, th: dict) -> list[dict]:
         "(cosine or exponential decay) calms the later epochs.")]
 
 
-def _lr_too_high(h: History, findings: list[dict], ctx: Context | None = None) -> dict:
-    causes = sorted({f["code"] for f in findings if f["code"] in ("diverged", "exploding_loss", "oscillation")})
-    hint = ctx.setup_hint() if ctx else None
+def lr_too_high(h: History, findings: list[Finding], ctx: Context) -> list[Finding]:
+    """The consequence of a loss that diverged, exploded or oscillated: the learning rate is too high (unless
+    the set-up rule already said so, or the output layer cannot feed the loss)."""
+    causes = sorted({f.code for f in findings if f.code in ("diverged", "exploding_loss", "oscillation") and f.acts})
+    if not causes or any(f.code == "lr_too_high" for f in findings):
+        return []
+    epoch = next((f.epoch for f in findings if f.code in causes), None)
+    hint = ctx.setup_hint()
     if hint:
-        return _finding("lr_too_high", "info", next((f["epoch"] for f in findings if f["code"] in causes), None),
-                        f"The loss went wrong ({', '.join(causes)}), but the output layer does not fit the loss.",
-                        {}, hint)
+        return [_finding("lr_too_high", "info", epoch,
+                         f"The loss went wrong ({', '.join(causes)}), but the output layer does not fit the loss.",
+                         {}, hint)]
     lr = next((v for v in reversed(h.lr) if _ok(v)), None)
     factor = 10 if ("diverged" in causes or "exploding_loss" in causes) else 3
     target = f" (to about {_fmt(lr / factor)})" if lr else ""
-    return _finding("lr_too_high", "warning", next((f["epoch"] for f in findings if f["code"] in causes), None),
-                    f"The learning rate is too high: {', '.join(causes)}.",
-                    {"learning_rate": lr, "divide_by": factor},
-                    f"Divide the learning rate by about {factor}{target}.")
+    return [_finding("lr_too_high", "warning", epoch, f"The learning rate is too high: {', '.join(causes)}.",
+                     {"learning_rate": lr, "divide_by": factor}, f"Divide the learning rate by about {factor}{target}.")]

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import math
 
-from .common import finding, fmt, mean, ok, rel_drop
+from .common import Finding, finding, fmt, mean, ok, rel_drop
 
 MINORITY_METRICS = ("recall", "pr_auc", "auc", "precision", "f1")
 MAJORITY_LEVEL = 0.75  # a pinned accuracy below this is no majority-class signature (no class is rare enough)
 
 
-def minority_rule(h, th: dict, summary: dict, ctx) -> list[dict]:
+def minority_rule(h, th: dict, ctx) -> list[Finding]:
     """``minority_missed`` for each minority class whose validation recall is below ``minority_recall``."""
+    summary = ctx.summary
     per_class = summary.get("per_class") or {}
     support, recall = per_class.get("support") or [], per_class.get("recall") or []
     if len(support) < 2 or len(recall) != len(support):
@@ -67,10 +68,11 @@ def _minority_advice(ctx, pr_auc, prevalence) -> str:
             + "Judge the run by the minority class' recall and precision, not accuracy.")
 
 
-def imbalance_signature(h, th: dict, k: int, summary: dict, ctx) -> list[dict]:
+def imbalance_signature(h, th: dict, ctx) -> list[Finding]:
     """``class_imbalance`` from a history alone: accuracy at the majority-class rate (known from summary.json),
     or pinned at a plateau after the first epoch while the loss falls toward the entropy of a prior with that
     majority, as when the model predicts the majority class whatever its input."""
+    k, summary = ctx.k, ctx.summary
     acc = [v for v in h.acc if ok(v)]
     loss = [v for v in h.loss if ok(v)]
     if len(acc) < 3 or len(loss) < 3:

@@ -5,38 +5,30 @@ beat a model ignoring its input (stalled: the set-up or the rate), or one that c
 
 from __future__ import annotations
 
-from .common import argmin as _argmin  # noqa: F401
+from .common import Finding
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import mean as _mean
 from .common import ok as _ok
 from .common import rel_drop as _rel_drop
-from .common import rises as _rises
-from .context import REFERENCE_FIT, Context, History  # noqa: F401
+from .context import REFERENCE_FIT, Context, History
 
 
-def _learning_rate(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dict], bool]:
+def set_up(h: History, th: dict, ctx: Context) -> list[Finding]:
     """Learning-rate and set-up pathologies, judged before over-fitting: a training loss that rises in
-    the first epochs, or one that never gets below the loss of a constant model. Returns the findings
-    and whether the run failed to train (then over-fitting is not judged)."""
+    the first epochs, or one that never gets below the loss of a constant model (``Context.trained``)."""
     loss = h.loss
-    early = [i for i in range(1, min(4, h.n)) if _ok(loss[i]) and _ok(loss[i - 1]) and loss[i - 1] > 0
-             and loss[i] > (1 + th["early_rise"]) * loss[i - 1]]
-    end = _mean(loss[-k:])
-    rises = len(_rises(loss, th))
-    # the validation loss (measured without dropout and without the class weights) beating the constant
-    # model's clearly says the model learned, whatever the training loss (inflated by dropout) says
-    val_end = _mean(h.val_loss[-k:]) if h.val_loss else None
-    val_learned = ctx.baseline is not None and val_end is not None and val_end < 0.97 * ctx.baseline
-    above = (ctx.train_baseline is not None and end is not None and end >= 0.98 * ctx.train_baseline
-             and not val_learned)
+    early = ctx.early_rises
+    end = _mean(loss[-ctx.k:])
+    rises = len(ctx.training_jumps)
+    above = not ctx.trained
     lr = next((v for v in reversed(h.lr) if _ok(v)), None)
     target = f" (to about {_fmt(lr / 10)})" if lr else ""
     hint = ctx.setup_hint()
     ev = {"first_loss": loss[0], "final_loss_mean": end, "constant_model_loss": ctx.train_baseline,
           "early_rises": len(early), "rises": rises, "learning_rate": lr}
     if early and rises >= th["oscillation_min_rises"] and not above:
-        return [], False  # the oscillation rule reports it, with its own advice
+        return []  # the oscillation rule reports it, with its own advice
     if early:
         i = early[0]
         rise = f"the training loss rose from {_fmt(loss[i - 1])} to {_fmt(loss[i])} at epoch {h.epoch(i)}"
@@ -48,9 +40,9 @@ def _learning_rate(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dic
                              f"Unstable: {rise} {why}: the learning rate is too high.", ev,
                              hint or f"Divide the learning rate by {'10' if above else '3 to 10'}{target}; a warm-up "
                                      f"(a schedule) or gradient clipping (clipnorm: 1.0) also tames the first "
-                                     f"epochs.")], above
+                                     f"epochs.")]
         return [_finding("lr_too_high", "info", h.epoch(i), f"Early on {rise}, then the run learned.", ev,
-                         "A slightly lower learning rate (or a warm-up) may train more smoothly.")], False
+                         "A slightly lower learning rate (or a warm-up) may train more smoothly.")]
     fell = _rel_drop(loss[0], min(v for v in loss if _ok(v)))
     finite = [v for v in loss if _ok(v)]
     creeping = len(finite) > 2 and sum(b < a for a, b in zip(finite, finite[1:])) >= 0.8 * (len(finite) - 1)
@@ -70,19 +62,19 @@ def _learning_rate(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dic
                              f"the loss of a model that ignores its input ({ctx.train_baseline_what}: "
                              f"{_fmt(ctx.train_baseline)}), while {where} {_fmt(ctx.reference)} on validation data: "
                              f"the inputs carry signal this model cannot use.", {**ev, "reference_val_loss": ctx.reference},
-                             "Use a bigger model (more units or layers) or much less regularization (dropout, L2).")], True
+                             "Use a bigger model (more units or layers) or much less regularization (dropout, L2).")]
         return [_finding("stalled", "error", h.epochs[-1],
                          f"The training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) to the loss of a model that "
                          f"ignores its input ({ctx.train_baseline_what}: {_fmt(ctx.train_baseline)}) and stayed "
                          f"there: the model predicts a constant, so nothing beyond it was learned.", ev,
                          hint or "Check the inputs carry signal and are normalized; then use a bigger model (more "
                                  "units or layers) or much less regularization (dropout, L2), and a learning rate "
-                                 "3-10x lower if the loss jumps from epoch to epoch.")], True
+                                 "3-10x lower if the loss jumps from epoch to epoch.")]
     if above and fell >= th["stall_progress"]:
         return [_finding("stalled", "error", h.epochs[0],
                          f"The training loss moved ({_fmt(loss[0])} -> {_fmt(end)}) but never got below the loss of "
                          f"a model that ignores its input ({ctx.train_baseline_what}: "
                          f"{_fmt(ctx.train_baseline)}): nothing "
                          f"was learned.", ev,
-                         hint or ctx.setup_check() + "; then try a learning rate 10x higher.")], True
-    return [], above
+                         hint or ctx.setup_check() + "; then try a learning rate 10x higher.")]
+    return []

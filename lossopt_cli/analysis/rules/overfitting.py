@@ -4,14 +4,16 @@ EarlyStopping would have kept, and validation below training (val_better_than_tr
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
-from .common import argmin as _argmin  # noqa: F401
+from .common import Finding
+from .common import argmin as _argmin
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import mean as _mean
 from .common import ok as _ok
 from .common import rel_drop as _rel_drop
-from .context import Context, History  # noqa: F401
+from .context import Context, History
 
 # --- Prechelt's criteria ---------------------------------------------------------------------------
 
@@ -58,7 +60,25 @@ def simulate_early_stopping(val_loss: list[float], patience: int, min_delta: flo
     return None
 
 
-def _overfitting(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dict], int | None]:
+def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
+    """Over-fitting, judged only on a run that trained; while the training loss itself is unstable it is a
+    note (fix the learning rate first, then judge generalization)."""
+    if not ctx.trained:
+        ctx.skip("overfitting: judged only on a run that trained (its loss never beat a constant model or rose "
+                 "from the start)")
+        return []
+    found = [replace(f) for f in ctx.overfit[0]]
+    for f in found:
+        if f.acts and ctx.unstable_training:
+            f.severity = "info"
+            f.message += " (A note while the training itself is unstable: fix the learning rate first.)"
+    return found
+
+
+def assess(h: History, th: dict, ctx: Context) -> tuple[list[Finding], int | None]:
+    """Prechelt's criteria on the validation curve: the over-fitting finding (or an early-stopping or
+    memorization note) and the epoch of the lowest validation loss."""
+    k = ctx.k
     if not h.val_loss or not any(_ok(v) for v in h.val_loss):
         return [], None
     onset = _argmin(h.val_loss)
@@ -122,13 +142,14 @@ def _overfitting(h: History, th: dict, k: int, ctx: Context) -> tuple[list[dict]
     return [_finding("overfitting", severity, h.epoch(onset), message, evidence, suggestion)], onset
 
 
-def _val_better(h: History, th: dict, k: int, ctx: Context) -> list[dict]:
+def val_better(h: History, th: dict, ctx: Context) -> list[Finding]:
     """Validation loss below the training loss even against the next epoch's training mean.
 
     Keras' training loss is the mean over an epoch while the weights improve, so the validation loss
     measured after the epoch is normally a little lower; compared with the next epoch's training loss
     (measured with weights at least as good), a persistent margin is what needs explaining. Dropout
     and L2 (known from config.yaml) explain it, so they silence the note."""
+    k = ctx.k
     if not h.val_loss or not any(_ok(v) for v in h.val_loss) or ctx.regularized or h.n < k + 2:
         return []
     pairs = [(h.val_loss[i], h.loss[i + 1]) for i in range(max(0, h.n - 1 - k), h.n - 1)

@@ -3,17 +3,23 @@ model), the plateau, a run not converged, and under-fitting judged against what 
 
 from __future__ import annotations
 
-from .common import argmin as _argmin  # noqa: F401
+from .common import Finding
+from .common import argmin as _argmin
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import mean as _mean
 from .common import ok as _ok
 from .common import rel_drop as _rel_drop
-from .context import REFERENCE_FIT, Context, History  # noqa: F401
+from .context import REFERENCE_FIT, Context, History
 
 
-def _progress(h: History, th: dict, k: int, summary: dict, skip_judgement: bool, ctx: Context,
-              skip_stall: bool = False) -> list[dict]:
+def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
+    """Stalled and a rate too low (unless the set-up rule already called the run stalled); then, on a run that
+    trained and did not clearly over-fit, the plateau, not converged, under-fitting and the noise ceiling."""
+    k, summary = ctx.k, ctx.summary
+    skip_stall = ctx.set_up_stalled
+    overfitted = any(f.code == "overfitting" and f.acts for f in ctx.overfit[0]) and not ctx.unstable_training
+    skip_judgement = overfitted or not ctx.trained
     out = []
     loss = [v for v in h.loss if _ok(v)]
     total = _rel_drop(loss[0], min(loss))
