@@ -252,7 +252,7 @@ def run_dirs_to_report(target: str | Path) -> list[Path]:
 def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path | None]:
     """Overlay the runs found under ``targets`` (mean ± std over seeds) and return the printed table and
     the plot's path (``output``, or ``default_comparison_path``: saved runs are never written into)."""
-    from .analysis import stats
+    from .analysis import leaderboard, stats
     from .reporting import sweep_plots, sweep_report
     from .reporting.sweep_report import table_lines
 
@@ -263,7 +263,7 @@ def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path 
     plan = {}
     if len(targets) == 1 and is_sweep_dir(Path(targets[0])):  # a sweep keeps its own ranking metric and target
         plan = read_json_or_empty(Path(targets[0]) / PLAN)
-    rows, notes = stats.leaderboard(records, plan.get("target"), plan.get("rank_by"))
+    rows, notes = leaderboard.leaderboard(records, plan.get("target"), plan.get("rank_by"))
     path = Path(output) if output else default_comparison_path(targets)
     sweep_plots.plot_comparison(records, path, [r["config"] for r in rows], rank_by=notes["rank_by"])
     return table_lines(rows, notes) + sweep_report.single_run_lines(records) + [f"plot: {path}"], path

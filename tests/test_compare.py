@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lossopt_cli.analysis import stats
+from lossopt_cli.analysis import leaderboard, stats
 from lossopt_cli.analysis.runs import collect
 from lossopt_cli.cli import cli
 
@@ -56,7 +56,7 @@ def test_the_leaderboard_ranks_groups_over_seeds_and_says_when_they_are_within_n
         "rmsprop": [[1.0, 0.51], [1.0, 0.53], [1.0, 0.55]],
         "sgd": [[1.0, 0.90], [1.0, 0.91], [1.0, 0.92]],
     })
-    rows, notes = stats.leaderboard(records)
+    rows, notes = leaderboard.leaderboard(records)
     assert [r["config"] for r in rows] == ["adam", "rmsprop", "sgd"]
     assert rows[0]["best_val_loss_mean"] == pytest.approx(0.52) and rows[0]["best_val_loss_std"] == pytest.approx(0.02)
     # adam beat rmsprop on each of the 3 paired seeds, but 3 seeds cannot prove it (smallest p 0.25)
@@ -65,9 +65,9 @@ def test_the_leaderboard_ranks_groups_over_seeds_and_says_when_they_are_within_n
     assert notes["target"]["value"] == pytest.approx(0.572) and rows[0]["reached_target"] == "3/3"
     assert rows[2]["epochs_to_target_mean"] is None and rows[2]["reached_target"] == "0/3"
 
-    apart, notes = stats.leaderboard(runs_of(tmp_path / "apart", {"a": [[0.10], [0.11]], "b": [[0.50], [0.52]]}))
+    apart, notes = leaderboard.leaderboard(runs_of(tmp_path / "apart", {"a": [[0.10], [0.11]], "b": [[0.50], [0.52]]}))
     assert notes["noise"].startswith("a beat b on 2 of 2 paired seeds") and "probably ahead" in notes["noise"]
-    one_seed, notes = stats.leaderboard(runs_of(tmp_path / "one", {"a": [[0.1]], "b": [[0.5]]}))
+    one_seed, notes = leaderboard.leaderboard(runs_of(tmp_path / "one", {"a": [[0.1]], "b": [[0.5]]}))
     assert "cannot tell" in notes["noise"]
 
 
@@ -76,15 +76,15 @@ def test_diverged_runs_are_counted_and_a_group_that_always_diverges_ranks_last(t
     for record in records:
         if record.group == "slow":
             record.status = "completed"
-    rows, _ = stats.leaderboard(records)
+    rows, _ = leaderboard.leaderboard(records)
     assert [r["config"] for r in rows] == ["slow", "fast"]
     assert rows[1]["diverged"] == 1 and rows[1]["best_val_loss_mean"] is None
 
 
 def test_the_verdict_column_reads_summary_verdict_when_there_is_one(tmp_path):
-    rows, _ = stats.leaderboard(runs_of(tmp_path, {"a": [[0.3, 0.2]]}, verdict="overfitting"))
+    rows, _ = leaderboard.leaderboard(runs_of(tmp_path, {"a": [[0.3, 0.2]]}, verdict="overfitting"))
     assert rows[0]["verdict"] == "overfitting"
-    rows, _ = stats.leaderboard(runs_of(tmp_path / "none", {"a": [[0.3, 0.2]]}))
+    rows, _ = leaderboard.leaderboard(runs_of(tmp_path / "none", {"a": [[0.3, 0.2]]}))
     assert rows[0]["verdict"] == ""
 
 
@@ -181,10 +181,10 @@ def test_rank_by_a_metric_ranks_highest_first_and_names_its_columns(tmp_path):
     records = runs_of(tmp_path, {"a": [[0.5, 0.4]], "b": [[0.3, 0.2]]})
     for record in records:  # b has the lower loss but a the higher accuracy
         record.history["val_accuracy"] = [0.5, 0.9] if record.group == "a" else [0.5, 0.7]
-    rows, notes = stats.leaderboard(records, rank_by="val_accuracy")
+    rows, notes = leaderboard.leaderboard(records, rank_by="val_accuracy")
     assert [r["config"] for r in rows] == ["a", "b"] and rows[0]["best_val_accuracy_mean"] == 0.9
     assert notes["rank_by"] == "val_accuracy"
-    rows, _ = stats.leaderboard(records)
+    rows, _ = leaderboard.leaderboard(records)
     assert [r["config"] for r in rows] == ["b", "a"]
 
 

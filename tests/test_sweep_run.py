@@ -228,7 +228,7 @@ def test_progress_after_ctrl_c_says_interrupted_without_counting_it_done_and_the
 
     from sweep_fakes import write_run
 
-    from lossopt_cli.analysis import stats
+    from lossopt_cli.analysis import leaderboard, stats
     from lossopt_cli.analysis.runs import collect
     from lossopt_cli.sweeps.executors.base import JobResult
     from lossopt_cli.sweeps.progress import Progress
@@ -242,7 +242,7 @@ def test_progress_after_ctrl_c_says_interrupted_without_counting_it_done_and_the
     assert lines[1].startswith("[ 1/12] b: interrupted") and "--resume" in lines[1] and "left" not in lines[1]
     write_run(tmp_path / "a-seed0", "a-seed0", [0.5, 0.4, 0.3])
     write_run(tmp_path / "a-seed1", "a-seed1", [0.5, 0.45], status="interrupted", seed=1)
-    rows, notes = stats.leaderboard(collect([tmp_path]))
+    rows, notes = leaderboard.leaderboard(collect([tmp_path]))
     assert rows[0]["interrupted"] == 1
     from lossopt_cli.reporting.sweep_report import table_lines
 

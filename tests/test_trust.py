@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from lossopt_cli import config
-from lossopt_cli.analysis import noise, stats
+from lossopt_cli.analysis import leaderboard, noise, stats
 from lossopt_cli.analysis.diagnose import diagnose_history
 from lossopt_cli.analysis.runs import collect
 from lossopt_cli.schema import ConfigError
@@ -239,7 +239,7 @@ def test_a_diverged_configuration_never_ranks_first_on_its_best_epoch(tmp_path):
         "adam": [([0.6, 0.4, 0.35, 0.3], "healthy"), ([0.6, 0.41, 0.36, 0.31], "healthy"),
                  ([0.6, 0.42, 0.37, 0.32], "healthy")],
     })
-    rows, notes = stats.leaderboard(records)
+    rows, notes = leaderboard.leaderboard(records)
     assert [r["config"] for r in rows] == ["adam", "sgd-b1"]
     assert rows[1]["diverged"] == 3 and rows[1]["best_val_loss_mean"] == pytest.approx(0.2)
     assert "sgd-b1 (3 diverged of 3 seeds)" in notes["flagged"]
@@ -253,7 +253,7 @@ def test_an_unstable_configuration_does_not_outrank_a_healthy_one_with_a_similar
         "adam": [([0.9, 0.5, 0.30], "healthy"), ([0.9, 0.5, 0.31], "healthy"), ([0.9, 0.5, 0.32], "healthy")],
         "sgd": [([0.9, 0.8, 0.70], "healthy")] * 3,
     })
-    rows, notes = stats.leaderboard(records)
+    rows, notes = leaderboard.leaderboard(records)
     assert [r["config"] for r in rows] == ["adam", "rmsprop-lr0.1", "sgd"]
     assert rows[1]["unstable"] == 1 and "rmsprop-lr0.1 (1 unstable of 3 seeds)" in notes["flagged"]
 
@@ -262,7 +262,7 @@ def test_intervals_stay_inside_the_metric_range(tmp_path):
     assert noise.bootstrap_interval([0.99, 1.0, 1.0], noise.metric_range("val_auc"))[1] <= 1.0
     assert noise.bootstrap_interval([0.001, 0.002, 0.05], noise.metric_range("val_loss"))[0] >= 0.0
     records = sweep(tmp_path, {"a": [([0.5, 0.001], None), ([0.5, 0.002], None), ([0.5, 0.05], None)]})
-    rows, _ = stats.leaderboard(records)
+    rows, _ = leaderboard.leaderboard(records)
     assert rows[0]["final_val_loss_ci95_low"] >= 0.0  # a Student-t interval went to -0.039 here
     t_low = stats.interval95([0.001, 0.002, 0.05])[0]
     assert t_low < 0
@@ -327,9 +327,9 @@ def test_the_default_target_of_a_score_near_1_is_not_reached_by_everyone_at_epoc
     records = sweep(tmp_path, {"a": [([0.5, 0.3, 0.2], None)], "b": [([0.5, 0.4, 0.3], None)]})
     for r in records:
         r.history["val_auc"] = [0.95, 0.985, 0.99] if r.group == "a" else [0.94, 0.97, 0.98]
-    target = stats.resolve_target(records, None, "val_auc")
+    target = leaderboard.resolve_target(records, None, "val_auc")
     assert target["value"] == pytest.approx(0.99 - 0.001)
-    rows, _ = stats.leaderboard(records, rank_by="val_auc")
+    rows, _ = leaderboard.leaderboard(records, rank_by="val_auc")
     assert [r["reached_target"] for r in rows] == ["1/1", "0/1"]
 
 
@@ -350,7 +350,7 @@ def test_a_run_interrupted_before_its_first_epoch_is_no_reference_and_does_not_c
     assert {r.name: r.status for r in records}["c"] == "interrupted"
     changed = apply_references(records)
     assert "c" not in [r.name for r in changed]
-    rows, _ = stats.leaderboard(records, None, None)
+    rows, _ = leaderboard.leaderboard(records, None, None)
     row = next(row for row in rows if row["config"] == "c")  # still on the leaderboard, with no numbers
     assert row["final_val_loss_mean"] is None and row["rank"] == len(rows)
 

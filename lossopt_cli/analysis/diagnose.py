@@ -32,6 +32,13 @@ def resolve_thresholds(thresholds: dict | None) -> dict:
     return validate_table(thresholds or {}, THRESHOLDS, "diagnostics", what="the reporter")
 
 
+def establish_facts(h: History, th: dict, ctx: Context) -> None:
+    """The facts the curve rules share, each from the one function that owns it, before any of them runs (on a
+    curve that did not diverge: where the training loss blew up is known before, ``divergence.blow_up``)."""
+    ctx.overfit = overfitting.assess(h, th, ctx)
+    ctx.set_up_stalled = any(f.code == "stalled" for f in learning_rate.set_up(h, th, ctx))
+
+
 def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = None,
                      summary: dict | None = None, config: dict | None = None, reference: dict | None = None) -> dict:
     """Findings and a verdict for one history (columns as ``rundir.read_history`` returns them).
@@ -52,6 +59,7 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
         ctx.skip("all rules: no finished epoch")
         return result([finding("not_converged", "warning", None, "No finished epoch in the history.", {"epochs": h.n},
                                "Train for at least a few epochs; nothing can be judged yet.")], ctx.skipped, facts, th)
+    ctx.blow_up = divergence.blow_up(h, th)
     findings = divergence.rules(h, th, ctx)
     diverged = any(f.code == "diverged" for f in findings)
     if h.n == 1:
@@ -65,6 +73,7 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
     if ctx.baseline is None:
         ctx.skip("constant-model comparison (under-fitting, never learned): summary.json has no data.constant_model")
     if not diverged:  # a diverged run is judged on that alone: nothing else about its curve means anything
+        establish_facts(h, th, ctx)
         for rule in RULES:
             findings += rule(h, th, ctx)
     findings += divergence.lr_too_high(h, findings, ctx)

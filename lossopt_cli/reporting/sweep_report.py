@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from .. import rundir
-from ..analysis import stats
+from ..analysis import leaderboard, stats
 from ..analysis.runs import RunRecord, sweep_runs
 from . import sweep_plots
 from .text import fmt
@@ -122,7 +122,7 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
 
     for record in apply_references(records):  # under-fitting judged against the best run on the same data
         write_report(record.path)
-    rows, notes = stats.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
+    rows, notes = leaderboard.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
         [], {"noise": "", "target": {}})
     if rows:  # no run finished: no empty leaderboard.csv
         rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))

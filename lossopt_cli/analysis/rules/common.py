@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+REFERENCE_FIT = "k nearest neighbours on the same split"  # Context.reference_run of summary.json's reference_fit
+
 
 def ok(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -9,10 +9,10 @@ import math
 from functools import cached_property
 
 from ...schema import ConfigError
+from .common import REFERENCE_FIT
 from .common import ok as _ok
 
 LOSS_LIKE = ("loss", "error", "mse", "mae", "crossentropy")  # names a history's loss column may have
-REFERENCE_FIT = "k nearest neighbours on the same split"  # Context.reference_run of summary.json's reference_fit
 
 
 class History:
@@ -52,6 +52,12 @@ class Context:
         self.h, self.th, self.summary = h, th, summary
         self.k = th["strip_length"]
         self.skipped: list[str] = []  # what could not be judged, and why (diagnosis.json's "skipped")
+        # facts owned by one rule module and read by others, established by diagnose.establish_facts before
+        # any rule runs: where the training loss blew up (divergence.blow_up), Prechelt's judgement of the
+        # validation curve (overfitting.assess: findings, onset) and whether the set-up rule called it stalled
+        self.blow_up: dict | None = None
+        self.overfit: tuple[list, int | None] = ([], None)
+        self.set_up_stalled = False
         data = summary.get("data") or {}
         constant = data.get("constant_model") or summary.get("constant_model") or {}
         self.baseline = constant.get("loss") if _ok(constant.get("loss")) else None
@@ -126,13 +132,6 @@ class Context:
                 and loss[i] > (1 + self.th["early_rise"]) * loss[i - 1]]
 
     @cached_property
-    def blow_up(self) -> dict | None:
-        """Where the training loss blew up, its peak and whether it recovered (``divergence.blow_up``)."""
-        from .divergence import blow_up
-
-        return blow_up(self.h, self.th)
-
-    @cached_property
     def unstable_training(self) -> bool:
         """The training loss itself is unstable: it jumped ``oscillation_min_rises`` times, blew up (and came
         back), or rose in the first epochs and went on rising or ended no better than a constant model.
@@ -140,20 +139,6 @@ class Context:
         early = bool(self.early_rises) and (not self.trained or len(self.training_jumps) >= 2)
         return (len(self.training_jumps) >= self.th["oscillation_min_rises"] or early
                 or self.blow_up is not None)
-
-    @cached_property
-    def overfit(self):
-        """Prechelt's judgement of the validation curve (``overfitting.assess``), before any other rule."""
-        from .overfitting import assess
-
-        return assess(self.h, self.th, self)
-
-    @cached_property
-    def set_up_stalled(self) -> bool:
-        """The set-up rule (``learning_rate``) called the run stalled: the progress rule does not repeat it."""
-        from .learning_rate import set_up
-
-        return any(f.code == "stalled" for f in set_up(self.h, self.th, self))
 
     def setup_check(self) -> str:
         """What to check when nothing was learned, in the task's own terms."""

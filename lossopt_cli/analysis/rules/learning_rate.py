@@ -5,13 +5,13 @@ beat a model ignoring its input (stalled: the set-up or the rate), or one that c
 
 from __future__ import annotations
 
-from .common import Finding
+from .common import REFERENCE_FIT, Finding
 from .common import finding as _finding
 from .common import fmt as _fmt
 from .common import mean as _mean
 from .common import ok as _ok
 from .common import rel_drop as _rel_drop
-from .context import REFERENCE_FIT, Context, History
+from .context import Context, History
 
 
 def set_up(h: History, th: dict, ctx: Context) -> list[Finding]:
