@@ -40,6 +40,28 @@ def test_an_early_stopping_shaped_curve_is_kept():
     assert prune_reason(GOOD[:6], 12, GOOD) is None  # the reference itself
 
 
+# Two trials of the quickstart study of benchmarks/tune/nopruning_quickstart.yaml (val_loss, 12 epochs): SGD at
+# learning rate 0.083 (the reference: best 0.135) and at 0.020, which ends at 0.217.
+SGD_BEST = [0.447, 0.271, 0.214, 0.181, 0.168, 0.161, 0.150, 0.144, 0.141, 0.138, 0.136, 0.135]
+SGD_SLOW = [1.230, 0.789, 0.581, 0.464, 0.391, 0.342, 0.306, 0.279, 0.258, 0.242, 0.228, 0.217]
+
+
+def test_a_trial_far_behind_whose_gains_shrink_is_slowing_before_a_straight_line_gives_up():
+    reasons = [prune_reason(SGD_SLOW[:e], 12, SGD_BEST) for e in range(3, 12)]
+    assert reasons[:2] == [None, None]  # epochs 3 and 4: its gains could still carry it to 0.135
+    assert reasons[2].startswith("slowing: best 0.391 at epoch 5")  # gains 0.117 then 0.073: flattening
+    straight = [prune_reason(SGD_SLOW[:e], 12, SGD_BEST, {"deceleration": 0}) for e in range(3, 12)]
+    assert straight.index(next(r for r in straight if r)) + 3 == 8  # the straight line alone: 3 epochs later
+    assert prune_reason([1.2, 0.8, 0.6, 0.5], 12, GOOD).startswith("slowing")
+
+
+def test_slowing_needs_shrinking_gains_and_a_trial_behind():
+    assert prune_reason([2.3, 2.0, 1.72], 12, GOOD) is None  # a slow start, gains 0.30 then 0.28: nearly straight
+    assert prune_reason([2.3, 2.0, 1.4], 12, GOOD) is None  # gains growing: a straight line, which reaches 0.17
+    assert prune_reason([1.1, 0.65, 0.45, 0.34, 0.3], 12, GOOD) is None  # flattening, but not 1.25x behind
+    assert all(prune_reason(SGD_BEST[:e], 12, SGD_SLOW) is None for e in range(3, 12))  # the better one
+
+
 def test_a_metric_higher_is_better_is_judged_negated():
     accuracy = [0.1, 0.1, 0.1, 0.1]
     reference = [0.5, 0.8, 0.9, 0.95, 0.96]
