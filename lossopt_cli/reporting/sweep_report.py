@@ -82,6 +82,10 @@ def table_columns(notes: dict) -> list[tuple[str, callable]]:
         ("verdict", lambda r: r["verdict"] or "-"),
         ("vs #1", versus),
     ]
+    if notes.get("fixed"):  # compare_fixed: the same configuration at the config's own values
+        columns += [("fixed #", lambda r: fmt(r.get("fixed_rank"))),
+                    (f"fixed final {rank_by}", lambda r: _pm(r.get(f"fixed_final_{rank_by}_mean"),
+                                                             r.get(f"fixed_final_{rank_by}_std")))]
     return columns
 
 
@@ -95,7 +99,7 @@ def table_lines(rows: list[dict], notes: dict) -> list[str]:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(notes["noise"])
-    for key in ("flagged", "optimism"):
+    for key in ("fixed", "flagged", "optimism"):
         if notes.get(key):
             lines.append(notes[key])
     if notes.get("warning"):
@@ -122,13 +126,19 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
 
     for record in apply_references(records):  # under-fitting judged against the best run on the same data
         write_report(record.path)
+    from . import fixed_vs_tuned
+
+    records, fixed_records = fixed_vs_tuned.split(records, sweep)  # compare_fixed: ranked apart, then side by side
     rows, notes = leaderboard.leaderboard(records, sweep.target, sweep.spec.get("rank_by")) if records else (
         [], {"noise": "", "target": {}})
+    fixed = fixed_vs_tuned.compare(rows, fixed_records, records, sweep, notes.get("rank_by"))
+    notes["fixed"] = fixed["sentence"] if fixed else ""
     if rows:  # no run finished: no empty leaderboard.csv
         rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
     plots = draw_plots(records, sweep_dir, [r["config"] for r in rows], title=sweep.name,
                        rank_by=notes.get("rank_by")) if records else {}
-    statuses = {run.name: next((r.status for r in records if r.name == run.name), "not_run") for run in sweep.runs}
+    every = records + fixed_records
+    statuses = {run.name: next((r.status for r in every if r.name == run.name), "not_run") for run in sweep.runs}
     summary = {
         "name": sweep.name, "sweep_file": sweep.source, "sweep_dir": str(sweep_dir),
         "status": "completed" if all(s in rundir.FINISHED for s in statuses.values())
@@ -137,12 +147,12 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
         "runs_total": len(sweep.runs), "notes": list(sweep.notes),
         "counts": {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))},
         "runs": [{"name": run.name, "group": run.group, "values": run.values, "status": statuses[run.name],
-                  "run_dir": next((str(r.path) for r in records if r.name == run.name and r.path != sweep_dir), None),
+                  "run_dir": next((str(r.path) for r in every if r.name == run.name and r.path != sweep_dir), None),
                   "error": (results.get(run.name).error if run.name in results else None)}
                  for run in sweep.runs],
         "final_metric": notes.get("final_metric"), "rank_by": notes.get("rank_by"), "target": notes.get("target"),
         "noise": notes.get("noise"), "warning": notes.get("warning"), "flagged": notes.get("flagged"),
-        "optimism": notes.get("optimism"),
+        "optimism": notes.get("optimism"), "fixed_vs_tuned": fixed,
         "best": rows[0]["config"] if rows else None, "leaderboard": rows, "plots": sorted(plots),
     }
     rundir.write_json(sweep_dir / rundir.SUMMARY, summary)
@@ -172,6 +182,8 @@ COLUMN_HELP = {
              "noise; behind = #1 is ahead (sign-flip p <= 0.05); behind? = #1 won every paired seed or has P >= 0.9, "
              "but too few seeds to be sure; k/n = paired seeds #1 won; P = probability that a run of #1 beats a run "
              "of this one",
+    "fixed #": "compare_fixed: the rank of the same compared configuration at its config's own values of the "
+               "searched keys (the runs tagged fixed), over the same seeds",
 }
 
 
@@ -208,6 +220,7 @@ def render_html(summary: dict, rows: list[dict], notes: dict, sweep_dir: Path, p
         f"configurations whose runs all diverged or failed come last. {esc(notes.get('noise') or '')} "
         f"{esc(notes.get('flagged') or '')} {esc(notes.get('warning') or '')}</p>",
         f"<p>{esc(notes.get('optimism') or '')}</p>",
+        f"<p class='fixed'><b>Fixed vs tuned.</b> {esc(notes['fixed'])}</p>" if notes.get("fixed") else "",
         f"<table class='leaderboard'><tr>{head}</tr>{body}</table>",
         f"<details><summary>What the columns mean</summary><ul class='legend'>{legend}</ul></details>",
         "".join(f"<p>note: {esc(n)}</p>" for n in summary.get("notes") or []),

@@ -75,6 +75,8 @@ SWEEP_TABLE = {
                     "as lists or ranges {low, high, log}"),
     "trials": Param(None, Optional(Int(1)), "tune mode: the trials each compared configuration gets"),
     "prune": Param("diagnosis", Choice(("diagnosis", "none")), "tune mode: stop hopeless trials by their curve"),
+    "compare_fixed": Param(False, Bool(), "tune mode: also run every compared configuration at its config's own "
+                           "values of the searched keys, on the same seeds, and rank them beside the tuned ones"),
     "rank_by": Param(None, Optional(Str()), "the history column that ranks configurations (default: val_loss)"),
     "target": Param(None, Custom(_target, "null or a mapping {metric: val_loss, value: 0.2}",
                                  lambda: {"anyOf": [{"type": "null"}, _table_schema(TARGET)]}),
@@ -89,11 +91,14 @@ class PlannedRun:
     name: str
     values: dict  # dotted key -> value, in the sweep file's order
     config: config_module.RunConfig
+    compared: str = ""  # tune mode: the compared configuration this run belongs to (its vary: values' name)
+    tag: str = ""  # tune mode: "fixed" for a run at the config's own values of the searched keys
 
     @property
     def group(self) -> str:
         """The configuration this run repeats over seeds: its name without the seed."""
-        return run_name({k: v for k, v in self.values.items() if k != "seed"}) or "base"
+        name = run_name({k: v for k, v in self.values.items() if k != "seed"}) or "base"
+        return f"{name}-{self.tag}" if self.tag else name
 
 
 @dataclass
@@ -316,7 +321,8 @@ def write_plan(sweep_dir: Path, sweep: Sweep) -> None:
     runs_root = str(sweep_dir / RUNS)
     rundir.write_json(sweep_dir / PLAN, {
         "name": sweep.name, "source": sweep.source, "target": sweep.target, "rank_by": sweep.spec.get("rank_by"),
-        "runs": [{"name": r.name, "group": r.group, "values": r.values,
+        "runs": [{"name": r.name, "group": r.group, "values": r.values, **({"compared": r.compared} if r.compared else {}),
+                  **({"tag": r.tag} if r.tag else {}),
                   "overrides": as_overrides(r.values), "config": _with_output(r.config, runs_root).to_dict()}
                  for r in sweep.runs],
     })
@@ -339,7 +345,7 @@ def load_plan(sweep_dir: str | Path) -> Sweep:
     for entry in plan["runs"]:
         cfg = config_module.validate(entry["config"], source=str(plan_path))
         cfg.output = {**cfg.output, "dir": str(sweep_dir / RUNS)}
-        runs.append(PlannedRun(entry["name"], entry["values"], cfg))
+        runs.append(PlannedRun(entry["name"], entry["values"], cfg, entry.get("compared", ""), entry.get("tag", "")))
     spec = config_module.read_yaml(sweep_dir / SWEEP_FILE) if (sweep_dir / SWEEP_FILE).exists() else {}
     return Sweep(plan["name"], plan.get("source"), {**spec, "target": plan.get("target"),
                                                     "rank_by": plan.get("rank_by")}, runs)

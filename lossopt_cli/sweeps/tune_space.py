@@ -51,7 +51,8 @@ def _end(rng: dict, which: str) -> Any:
     return int(round(rng[which])) if rng["integer"] else rng[which]
 
 
-def budget(spec: dict, configurations: int) -> tuple[int, int]:
-    """(trials, seed runs) the sweep trains at most."""
-    return configurations * spec["trials"], configurations * len(spec.get("seeds") or [0])
+def budget(spec: dict, configurations: int) -> tuple[int, int, int]:
+    """(trials, seed runs at the best values, runs at the config's own values) the sweep trains at most."""
+    seeds = configurations * len(spec.get("seeds") or [0])
+    return configurations * spec["trials"], seeds, seeds if spec.get("compare_fixed") else 0
 

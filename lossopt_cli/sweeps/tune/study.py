@@ -77,9 +77,25 @@ def tune(sweep: Sweep, sweep_dir: Path, executor, echo=None) -> list[PlannedRun]
             executor.run(jobs, functools.partial(_tell_by_name, study, by_number, metric, higher, echo, group))
         summary[group] = _study_summary(study, values)
     rundir.write_json(sweep_dir / TUNE_FILE, {"metric": metric, "storage": STUDY_DB, "configurations": summary})
-    combos = [{**s["values"], **s["best_params"]} for s in summary.values() if s["best_params"] is not None]
+    return seed_runs(spec, summary)
+
+
+def seed_runs(spec: dict, summary: dict) -> list[PlannedRun]:
+    """Each configuration at its best values on every seed; with ``compare_fixed``, also at its own values."""
     seeds = spec.get("seeds")
-    return plan_runs(base, [{**c, "seed": s} for c in combos for s in seeds] if seeds else combos)
+    runs = []
+    for group, s in summary.items():
+        if s["best_params"] is None:
+            continue
+        tuned = {**s["values"], **s["best_params"]}
+        for run in plan_runs(spec["base"], [{**tuned, "seed": seed} for seed in seeds] if seeds else [tuned]):
+            run.compared = group
+            runs.append(run)
+    if spec.get("compare_fixed"):
+        from .fixed import fixed_runs
+
+        runs += fixed_runs(spec["base"], [s["values"] for s in summary.values()], spec["search"], seeds)
+    return runs
 
 
 def _tell_by_name(study, by_number: dict, metric: str, higher: bool, echo, group: str, result) -> None:
@@ -206,9 +222,10 @@ def plan_lines(sweep, workers: int, executor: str, step_seconds) -> list[str]:
     at most (pruned trials stop early). ``step_seconds(runs, workers, executor)``: ``estimate.estimate_seconds``."""
     from ..plan import inline_yaml
     from ..tune_space import budget
+    from .fixed import dry_run_line
 
     spec = sweep.spec
-    trials, seed_runs = budget(spec, len(sweep.runs))
+    trials, final, fixed = budget(spec, len(sweep.runs))
     epochs = sweep.runs[0].config.training["epochs"] if sweep.runs else 0
     lines = [f"sweep {sweep.name}: tune {len(sweep.runs)} configuration(s) over {', '.join(spec['vary'])}, "
              f"{spec['trials']} trials each (Optuna TPE, seed {spec.get('seed', 0)}), "
@@ -217,8 +234,11 @@ def plan_lines(sweep, workers: int, executor: str, step_seconds) -> list[str]:
         lines.append(f"  {run.name}: " + " ".join(f"{k}={inline_yaml(v)}" for k, v in run.values.items()))
     lines.append("search, the same for each: " + ", ".join(f"{k}={inline_yaml(v)}" for k, v in spec["search"].items()))
     lines.append(f"budget: {trials} trials x {epochs} epochs = {trials * epochs} trial epochs at most, then "
-                 f"{seed_runs} run(s) at each configuration's best values (seeds {spec.get('seeds') or 'none'})")
-    seconds = step_seconds(sweep.runs, workers, executor) * (spec["trials"] + len(spec.get("seeds") or [0]))
+                 f"{final} run(s) at each configuration's best values (seeds {spec.get('seeds') or 'none'})"
+                 + (f" and {fixed} at its own values" if fixed else ""))
+    lines += [line] if (line := dry_run_line(spec, sweep.runs)) else []
+    rounds = spec["trials"] + len(spec.get("seeds") or [0]) * (2 if fixed else 1)
+    seconds = step_seconds(sweep.runs, workers, executor) * rounds
     lines.append(f"estimated time: at most about {seconds / 60:.1f} min with the {executor} executor and {workers} "
                  f"worker(s), less with pruning; trials under trials/<configuration>/<n>/, studies in optuna.db")
     return lines
