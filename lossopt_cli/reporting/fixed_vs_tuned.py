@@ -44,8 +44,8 @@ def compare(rows: list[dict], fixed_records: list[RunRecord], tuned_records: lis
     values = _values_text(own)
     head = (f"At your fixed settings ({values}) the order was {fixed_order}; tuned it is {tuned_order} "
             f"(best first by the final {rank_by}; ≈: within seed noise)")
-    before = [compared.get(r["config"], r["config"]) for r in fixed_rows]
     after = [compared.get(r["config"], r["config"]) for r in rows]
+    before = [label for label in (compared.get(r["config"], r["config"]) for r in fixed_rows) if label in after]
     if before == after:
         sentence = f"{head}: the same ranking; tuning changed the scores, not the order."
     else:
