@@ -101,3 +101,7 @@ def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path):
     assert "dropout" in config_reason(make(tmp_path, "d", "adam", 0.01, 0, model={"dropout": 0.2}))
     assert "batch_norm" in config_reason(make(tmp_path, "b", "adam", 0.01, 0, model={"batch_norm": True}))
     assert "model.type cnn" in config_reason(make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"}))
+    weighted = make(tmp_path, "w", "adam", 0.01, 0)
+    weighted.data = weighted.data.replace(class_weight="balanced")  # sample weights: stack_reason falls back too
+    assert "data.class_weight" in config_reason(weighted)
+    assert "reduce_lr_on_plateau" in config_reason(make(tmp_path, "r", "adam", 0.01, 0, reduce_lr_on_plateau=True))
