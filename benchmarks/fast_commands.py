@@ -11,13 +11,12 @@ far less than the wall time. Trains one tiny run first (into a temporary directo
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 from pathlib import Path
 
-import resource
-
-from timing import ROOT, load, lossopt, machine, median, timed
+from timing import load, lossopt, machine, median, timed
 
 
 def cpu_seconds() -> float:

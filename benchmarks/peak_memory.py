@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 import yaml
-
 from timing import ROOT, load, lossopt, machine, peak_rss_mb
 
 

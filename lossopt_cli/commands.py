@@ -52,7 +52,7 @@ def train(config: str | Path | None, overrides: Mapping[str, Any] | None = None,
     from .training.runner import execute, prepare_run
 
     try:  # optimizer.learning_rate: lr_find -> the range test's recommended rate, recorded in config.yaml
-        cfg, _ = resolve_lr_find(cfg, cfg.output["dir"], echo=on_note)
+        cfg, _ = resolve_lr_find(cfg, cfg.output.dir, echo=on_note)
         prepared = prepare_run(cfg)
     except ConfigError as err:  # found by the pre-flight: still the config file's fault
         raise err.in_file(str(config)) from None
@@ -89,8 +89,7 @@ def validate(path: str | Path, overrides: Mapping[str, Any] | None = None) -> tu
         return f"sweep {sweep.name}: {len(sweep.runs)} valid runs", []
     cfg = config_module.load(path, overrides)
     checked = check_data(cfg, offline=True)
-    summary = (f"{cfg.name}: {cfg.data['dataset']}, {cfg.model['type']}, {cfg.loss['name']}, "
-               f"{cfg.optimizer['name']}")
+    summary = f"{cfg.name}: {cfg.data.dataset}, {cfg.model.type}, {cfg.loss.name}, {cfg.optimizer.name}"
     if checked.inference:  # a CSV file: what was inferred from it, under the ok line
         from .catalog.tables import inference_lines
 
@@ -252,7 +251,7 @@ def run_dirs_to_report(target: str | Path) -> list[Path]:
 def compare(targets, output: str | Path | None = None) -> tuple[list[str], Path | None]:
     """Overlay the runs found under ``targets`` (mean ± std over seeds) and return the printed table and
     the plot's path (``output``, or ``default_comparison_path``: saved runs are never written into)."""
-    from .analysis import leaderboard, stats
+    from .analysis import leaderboard
     from .reporting import sweep_plots, sweep_report
     from .reporting.sweep_report import table_lines
 

@@ -119,6 +119,7 @@ def must_be(key: str, expected: str, value: Any, hint: str = "") -> ConfigError:
 
 class Constraint:
     expected: str = "a value"
+    python_type: str = "Any"  # the type of a validated value, as written in config/sections.py (generated)
 
     def __call__(self, value: Any, path: str) -> Any:
         if not self.accepts(value):
@@ -283,6 +284,8 @@ class Custom(Constraint):
     check: Callable[[Any], Any]
     expected_text: str
     json_schema: Any = None  # the JSON Schema of what ``check`` accepts (a dict, or a function returning one)
+    python_type: str = "Any"  # the type of what ``check`` returns, for the generated config/sections.py
+    table: Mapping[str, "Param"] | None = None  # a nested table ``check`` validates: a section of its own
 
     @property
     def expected(self) -> str:  # type: ignore[override]

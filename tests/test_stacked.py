@@ -69,11 +69,12 @@ def test_stacked_members_match_the_same_runs_trained_alone(tmp_path, monkeypatch
 
 
 def test_stack_reason_names_what_falls_back(tmp_path):
+    import keras
+    import numpy as np
+
     from lossopt_cli.training.fused import FusedMember
     from lossopt_cli.training.runner import prepare_run  # noqa: F401 - the same building as a run
     from lossopt_cli.training.stacked import stack_reason
-    import keras
-    import numpy as np
 
     def member(dropout=0.0, optimizer="adam", **kw):
         inputs = keras.Input((4,))
@@ -101,3 +102,7 @@ def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path):
     assert "dropout" in config_reason(make(tmp_path, "d", "adam", 0.01, 0, model={"dropout": 0.2}))
     assert "batch_norm" in config_reason(make(tmp_path, "b", "adam", 0.01, 0, model={"batch_norm": True}))
     assert "model.type cnn" in config_reason(make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"}))
+    weighted = make(tmp_path, "w", "adam", 0.01, 0)
+    weighted.data = weighted.data.replace(class_weight="balanced")  # sample weights: stack_reason falls back too
+    assert "data.class_weight" in config_reason(weighted)
+    assert "reduce_lr_on_plateau" in config_reason(make(tmp_path, "r", "adam", 0.01, 0, reduce_lr_on_plateau=True))

@@ -228,7 +228,7 @@ def test_progress_after_ctrl_c_says_interrupted_without_counting_it_done_and_the
 
     from sweep_fakes import write_run
 
-    from lossopt_cli.analysis import leaderboard, stats
+    from lossopt_cli.analysis import leaderboard
     from lossopt_cli.analysis.runs import collect
     from lossopt_cli.sweeps.executors.base import JobResult
     from lossopt_cli.sweeps.progress import Progress

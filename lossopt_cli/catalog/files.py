@@ -55,7 +55,10 @@ def apply_task(ds: Dataset, task: str | None) -> Dataset:
     if task == "regression":  # class indices as values
         names = ds.class_names
         values = np.array([float(n) for n in names]) if names and all(_is_float(n) for n in names) else None
-        convert = (lambda y: None if y is None else (values[y] if values is not None else y).astype("float32"))
+
+        def convert(y):
+            return None if y is None else (values[y] if values is not None else y).astype("float32")
+
         return Dataset(ds.name, ds.x, convert(ds.y), "regression", feature_names=ds.feature_names,
                        x_test=ds.x_test, y_test=convert(ds.y_test), x_val=ds.x_val, y_val=convert(ds.y_val))
     if ds.y.ndim > 1:

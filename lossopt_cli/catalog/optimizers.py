@@ -79,6 +79,7 @@ class LearningRate(Constraint):
 
     expected = ("a number > 0, lr_find, or a schedule mapping {name: <schedule>, ...} "
                 "(see `lossopt catalog schedules`)")
+    python_type = "float | Literal['lr_find'] | dict[str, Any]"
 
     def __call__(self, value, path):
         if value == LR_FIND:

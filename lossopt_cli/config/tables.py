@@ -43,7 +43,7 @@ def _table_or_flag(table: dict[str, Param], what: str) -> Custom:
 
         return {"anyOf": [{"type": ["null", "boolean"]}, table_schema(table)]}
 
-    return Custom(check, f"null, true, or a mapping with keys {', '.join(table)}", json_schema)
+    return Custom(check, f"null, true, or a mapping with keys {', '.join(table)}", json_schema, table=table)
 
 
 EARLY_STOPPING = {
@@ -141,7 +141,8 @@ SECTIONS: dict[str, dict[str, Param]] = {
                               "split), so an unscaled target trains as fast as a scaled one while losses, metrics "
                               "and predictions stay in its units; none: a plain linear output"),
         "class_weight": Param(None, Custom(_class_weight, "null, 'balanced', or a mapping {class id: weight >= 0}",
-                                                     CLASS_WEIGHT_SCHEMA),
+                                                     CLASS_WEIGHT_SCHEMA,
+                                                     python_type="Literal['balanced'] | dict[int, float] | None"),
                               "weight the training loss per class: balanced = inverse class frequency"),
         "features": Param(None, Optional(ListOf(COLUMN, min_length=1, allow_scalar=True)),
                           "CSV only: the feature columns (default: every column but the target)"),
@@ -157,7 +158,7 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "header": Param(True, Bool(), "CSV only: the first row names the columns (false: columns are numbered from 0)"),
         "comment": Param("#", Optional(Str()), "CSV only: lines starting with this are skipped (null: none)"),
         "delimiter": Param(None, Optional(Custom(_delimiter, "one character, e.g. ';' or '\\t'",
-                                                         {"type": "string", "minLength": 1, "maxLength": 1})),
+                                                         {"type": "string", "minLength": 1, "maxLength": 1}, python_type="str")),
                            "CSV only: the field separator (default: sniffed from the file)"),
         "max_categories": Param(50, Int(2), "CSV only: a text column with more distinct values is dropped "
                                 "(an id, free text); list it in categorical to keep it"),
@@ -180,7 +181,8 @@ SECTIONS: dict[str, dict[str, Param]] = {
         "reduce_lr_on_plateau": Param(None, _table_or_flag(REDUCE_LR_ON_PLATEAU, "training.reduce_lr_on_plateau"),
                                       "lower the learning rate when the monitored metric stalls (Keras "
                                       "ReduceLROnPlateau)"),
-        "tensorboard": Param(None, Custom(_tensorboard, f"null, true, or a mapping with keys {', '.join(TENSORBOARD)}"),
+        "tensorboard": Param(None, Custom(_tensorboard, f"null, true, or a mapping with keys {', '.join(TENSORBOARD)}",
+                                                table=TENSORBOARD),
                              "TensorBoard logs in <run directory>/tensorboard (Keras TensorBoard); a sweep adds "
                              "the HParams dashboard"),
     },
@@ -224,7 +226,10 @@ TOP_LEVEL = {
 }
 
 
-_SECTION_PARAMS = {"model": ("hidden_units", "activation", "dropout", "output_activation", "batch_norm"),
-                   "optimizer": ("learning_rate", "momentum", "clipnorm", "weight_decay")}
+# The well-known parameters of the catalog sections (the rest differ from one entry to the next): where an
+# unknown top-level key is suggested to go, and the typed properties of config/sections.py (generated).
+CATALOG_PARAMS = {"model": ("hidden_units", "activation", "dropout", "output_activation", "batch_norm"),
+                  "optimizer": ("learning_rate", "momentum", "clipnorm", "clipvalue", "global_clipnorm", "weight_decay"),
+                  "loss": ("from_logits", "label_smoothing")}
 
 SELECTORS = {"loss": "name", "optimizer": "name", "model": "type"}  # the key naming a catalog choice

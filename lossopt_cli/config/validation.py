@@ -16,7 +16,7 @@ from ..catalog.tables import is_table_file
 from ..naming import MAX_NAME_LENGTH, NAME_CHARACTERS, safe_name
 from ..schema import FAILED, ConfigError, Problems, check_table, describe, validate_table
 from .run_config import RunConfig
-from .tables import _SECTION_PARAMS, SECTIONS, TOP_LEVEL, _diagnostics_table
+from .tables import CATALOG_PARAMS, SECTIONS, TOP_LEVEL, _diagnostics_table
 
 
 def validate(raw: Any, source: str | None = None) -> RunConfig:
@@ -103,7 +103,7 @@ def _check_dataset(data: dict) -> None:
 def _section_hint(key: Any) -> str:
     """An unknown top-level key that is a key of a section: `` Did you mean 'training.epochs'?``"""
     homes = [f"{section}.{key}" for section, table in SECTIONS.items() if key in table]
-    homes += [f"{section}.{key}" for section in ("model", "optimizer", "loss") if key in _SECTION_PARAMS.get(section, ())]
+    homes += [f"{section}.{key}" for section in ("model", "optimizer", "loss") if key in CATALOG_PARAMS.get(section, ())]
     return f" Did you mean '{homes[0]}'? (--set {homes[0]}=...)" if homes else ""
 
 
@@ -134,24 +134,25 @@ def check_plain_name(name: str, key: str) -> None:
 
 def check_combinations(config: RunConfig) -> None:
     """Combinations of keys that fail whatever the data (the pre-flight checks what depends on it)."""
-    if config.training["distribute"] == "multi_worker":
+    if config.training.distribute == "multi_worker":
         raise ConfigError("training.distribute multi_worker is not available: Keras 3's model.fit does not run under "
                           "tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585). Use mirrored for "
                           "the GPUs of one machine, or `lossopt sweep --executor ray` to spread runs over machines.",
                           key="training.distribute")
     for key, unset in (("features", None), ("categorical", []), ("exclude", []), ("include", []), ("delimiter", None),
                        ("header", True)):
-        if config.data[key] != unset and not is_table_file(config.data["dataset"]):
-            raise ConfigError(f"data.{key} applies to CSV files only; {config.data['dataset']!r} is not one. "
+        if config.data[key] != unset and not is_table_file(config.data.dataset):
+            raise ConfigError(f"data.{key} applies to CSV files only; {config.data.dataset!r} is not one. "
                               f"Remove data.{key}.", key=f"data.{key}")
     opt = config.optimizer
-    clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt.get(k) is not None]
+    clips = [k for k, v in (("clipnorm", opt.clipnorm), ("clipvalue", opt.clipvalue), ("global_clipnorm", opt.global_clipnorm))
+             if v is not None]
     if len(clips) > 1:
         raise ConfigError(f"optimizer: set only one of clipnorm, clipvalue and global_clipnorm (Keras allows one). "
                           f"Got {', '.join(clips)}.", key=f"optimizer.{clips[1]}")
-    if is_schedule(opt.get("learning_rate")) and config.training["reduce_lr_on_plateau"]:
+    if is_schedule(opt.learning_rate) and config.training.reduce_lr_on_plateau:
         raise ConfigError("training.reduce_lr_on_plateau cannot change a learning-rate schedule "
-                          f"(optimizer.learning_rate is {opt['learning_rate']['name']}). Use a number for "
+                          f"(optimizer.learning_rate is {opt.learning_rate['name']}). Use a number for "
                           "optimizer.learning_rate, or drop reduce_lr_on_plateau.", key="training.reduce_lr_on_plateau")
     names = [m["name"] for m in config.metrics or []]
     twice = sorted({n for n in names if names.count(n) > 1})

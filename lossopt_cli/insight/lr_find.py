@@ -25,6 +25,7 @@ import numpy as np
 from .. import rundir
 from ..catalog.optimizers import LR_FIND, is_schedule
 from ..config import RunConfig, dump
+from ..config.sections import OptimizerSection
 from ..schema import ConfigError
 from . import lr_suggest
 
@@ -107,7 +108,7 @@ def range_test(prepared, start: float = 1e-7, end: float = 10.0, steps: int = 10
     burn_in = int(math.ceil(lr_suggest.BURN_IN * steps))
     lrs, losses, stop = [], [], "end"
     smoothed, beta, best = 0.0, 0.98, math.inf
-    batches = _batches(len(data.x_train), prepared.batch_size, config.training["shuffle"], config.seed)
+    batches = _batches(len(data.x_train), prepared.batch_size, config.training.shuffle, config.seed)
     started = time.time()
     try:
         for i, lr in enumerate(schedule):
@@ -141,14 +142,17 @@ def range_test(prepared, start: float = 1e-7, end: float = 10.0, steps: int = 10
 
 
 def with_learning_rate(config: RunConfig, learning_rate: float) -> RunConfig:
-    """A copy of ``config`` with a numeric ``optimizer.learning_rate`` (a schedule's place taken too)."""
-    from ..config import validate
+    """A copy of ``config`` with a numeric ``optimizer.learning_rate`` (a schedule's place taken too). The
+    rate is checked as the config's own key is; the rest was validated already, and a number in place of
+    ``lr_find`` or of a schedule breaks no combination, so the config is not validated again."""
+    import copy
 
-    raw = config.to_dict()
-    raw["optimizer"] = {**raw["optimizer"], "learning_rate": float(learning_rate)}
-    checked = validate(raw, source=config.source)
-    checked.name, checked.source = config.name, config.source
-    return checked
+    from ..catalog.optimizers import LearningRate
+
+    rate = LearningRate()(float(learning_rate), "optimizer.learning_rate")
+    copied = copy.deepcopy(config)
+    copied.optimizer = config.optimizer.replace(learning_rate=rate)
+    return copied
 
 
 def find(config: RunConfig, start: float = 1e-7, end: float = 10.0, steps: int = 100, diverge: float = 4.0,
@@ -166,7 +170,7 @@ def write_result(test: RangeTest, config: RunConfig, directory: Path, title: str
     """``lr_find.json``, ``lr_find.png`` and the tested ``config.yaml`` into ``directory`` (atomically)."""
     from .plots import plot_lr_find
 
-    record = {"name": config.name, "source": config.source, "optimizer": config.optimizer,
+    record = {"name": config.name, "source": config.source, "optimizer": config.optimizer.to_dict(),
               "seed": config.seed, **test.to_dict()}
     rundir.atomic_write(directory / rundir.CONFIG, dump(config))
     rundir.write_json(directory / LR_FIND_JSON, record)
@@ -185,14 +189,14 @@ class LrFindOutcome:
     directory: Path
     config_path: str
     overrides: dict  # {dotted key: value}, repeated in the printed command
-    optimizer: dict
+    optimizer: OptimizerSection
     notes: list[str]
 
     def command(self) -> str | None:
         lr = self.test.learning_rate
         if lr is None:
             return None
-        key = "optimizer.learning_rate.initial" if is_schedule(self.optimizer.get("learning_rate")) \
+        key = "optimizer.learning_rate.initial" if is_schedule(self.optimizer.learning_rate) \
             else "optimizer.learning_rate"
         kept = {k: v for k, v in self.overrides.items() if not k.startswith("optimizer.learning_rate")}
         sets = "".join(f" --set {_quote(f'{k}={_inline(v)}')}" for k, v in kept.items())
@@ -208,7 +212,7 @@ class LrFindOutcome:
                "not_finite": f"stopped at step {len(t.losses)} (lr {fmt(t.learning_rates[-1])}): the loss was not finite"}
         lines = [f"lr-find: {self.directory} ({LR_FIND_JSON}, {LR_FIND_PNG})",
                  f"range: {t.start:g} -> {t.end:g} over {t.steps} batches of {t.batch_size} "
-                 f"({self.optimizer.get('name')}); {how[t.stop_reason]}"]
+                 f"({self.optimizer.name}); {how[t.stop_reason]}"]
         width = max(len(m) for m in lr_suggest.METHODS)
         for method in lr_suggest.METHODS:
             value = s.rates[method]
@@ -219,7 +223,7 @@ class LrFindOutcome:
             lines.append(f"note: {note}")
         if s.recommended:
             lines.append(f"recommended: {t.learning_rate:g} ({s.recommended}, the middle of the suggestions)")
-            if is_schedule(self.optimizer.get("learning_rate")):
+            if is_schedule(self.optimizer.learning_rate):
                 lines.append("note: the config uses a learning-rate schedule; the suggestion is its initial rate")
             lines.append(f"  {self.command()}")
         else:
@@ -252,7 +256,7 @@ def run_lr_find(config_path: str, overrides=None, start: float = 1e-7, end: floa
         test, notes = find(config, start, end, steps, diverge)
     except ConfigError as err:  # found by the pre-flight: still the config file's fault
         raise err.in_file(config_path) from None
-    directory = rundir.create_run_dir(output_dir or config.output["dir"], f"{config.name}-lrfind")
+    directory = rundir.create_run_dir(output_dir or config.output.dir, f"{config.name}-lrfind")
     write_result(test, config, directory)
     return LrFindOutcome(test, directory, str(config_path), dict(overrides or {}), config.optimizer, notes)
 
@@ -261,7 +265,7 @@ def run_lr_find(config_path: str, overrides=None, start: float = 1e-7, end: floa
 
 
 def wants_lr_find(config: RunConfig) -> bool:
-    return config.optimizer.get("learning_rate") == LR_FIND
+    return config.optimizer.learning_rate == LR_FIND
 
 
 def resolve(config: RunConfig, directory_root: str | Path, name: str | None = None, stamp: bool = True,
@@ -296,7 +300,7 @@ def resolve_sweep(sweep, sweep_dir: str | Path, echo=None) -> bool:
             continue
         if run.group not in found:
             resolved, _ = resolve(run.config, Path(sweep_dir) / "lr_find", name=run.group, stamp=False, echo=echo)
-            found[run.group] = resolved.optimizer["learning_rate"]
+            found[run.group] = resolved.optimizer.learning_rate
         run.config = with_learning_rate(run.config, found[run.group])
         changed = True
     return changed

@@ -61,16 +61,16 @@ def _steps(run: PlannedRun, sizes: dict) -> int:
     from ..catalog.datasets import load_dataset
 
     data = run.config.data
-    key = (data["dataset"], repr(sorted(data["params"].items())), data["target"])
+    key = (data.dataset, repr(sorted(data.params.items())), data.target)
     if key not in sizes:
         try:
-            sizes[key] = len(load_dataset(data["dataset"], data["params"], data["target"], run.config.seed).x)
+            sizes[key] = len(load_dataset(data.dataset, data.params, data.target, run.config.seed).x)
         except ConfigError:
             sizes[key] = 1000
-    n_train = max(1, int(sizes[key] * (1 - data["validation_split"] - data["test_split"])))
-    batch = run.config.training["batch_size"]
+    n_train = max(1, int(sizes[key] * (1 - data.validation_split - data.test_split)))
+    batch = run.config.training.batch_size
     steps_per_epoch = 1 if batch == "full" else math.ceil(n_train / min(int(batch), n_train))
-    return run.config.training["epochs"] * steps_per_epoch
+    return run.config.training.epochs * steps_per_epoch
 
 
 def run_seconds(steps: int) -> float:

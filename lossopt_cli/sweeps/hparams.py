@@ -33,7 +33,7 @@ STATUS = {"completed": "STATUS_SUCCESS", "early_stopped": "STATUS_SUCCESS", "div
 
 def wanted(sweep) -> bool:
     """Whether the sweep's runs log to TensorBoard (then the sweep writes the HParams summaries)."""
-    return any(run.config.training.get("tensorboard") for run in sweep.runs)
+    return any(run.config.training.tensorboard for run in sweep.runs)
 
 
 def write_sweep_hparams(sweep_dir: str | Path, sweep) -> list[Path]:

@@ -155,8 +155,8 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         values = expand(spec)
         runs = plan_runs(base, values)
         for run in runs:  # tracked runs of a sweep share the sweep's MLflow experiment
-            if run.config.tracking.get("mlflow") and not run.config.tracking.get("experiment"):
-                run.config.tracking["experiment"] = spec["name"] or path.stem
+            if run.config.tracking.mlflow and not run.config.tracking.experiment:
+                run.config.tracking = run.config.tracking.replace(experiment=spec["name"] or path.stem)
         if spec["mode"] == "tune":  # every end of the search space valid for every compared configuration
             from .tune_space import corners
 
@@ -293,7 +293,7 @@ def plan_runs(base: dict, combos: list[dict]) -> list[PlannedRun]:
 def _check_data_files(runs: list[PlannedRun]) -> None:
     """A data file that does not exist would fail every run that uses it: say so before the first one starts."""
     for run in runs:
-        dataset = run.config.data["dataset"]
+        dataset = run.config.data.dataset
         if (is_table_file(dataset) or Path(dataset).suffix.lower() == ".npz") and not Path(dataset).is_file():
             raise ConfigError(f"run {run.name}: data.dataset {dataset!r} does not exist (paths are relative to the "
                               f"directory lossopt runs in, {Path.cwd()}).", key="data.dataset")
@@ -329,7 +329,7 @@ def write_plan(sweep_dir: Path, sweep: Sweep) -> None:
 
 
 def _with_output(cfg: config_module.RunConfig, runs_root: str) -> config_module.RunConfig:
-    cfg.output = {**cfg.output, "dir": runs_root}
+    cfg.output = cfg.output.replace(dir=runs_root)
     return cfg
 
 
@@ -344,7 +344,7 @@ def load_plan(sweep_dir: str | Path) -> Sweep:
     runs = []
     for entry in plan["runs"]:
         cfg = config_module.validate(entry["config"], source=str(plan_path))
-        cfg.output = {**cfg.output, "dir": str(sweep_dir / RUNS)}
+        cfg.output = cfg.output.replace(dir=str(sweep_dir / RUNS))
         runs.append(PlannedRun(entry["name"], entry["values"], cfg, entry.get("compared", ""), entry.get("tag", "")))
     spec = config_module.read_yaml(sweep_dir / SWEEP_FILE) if (sweep_dir / SWEEP_FILE).exists() else {}
     return Sweep(plan["name"], plan.get("source"), {**spec, "target": plan.get("target"),

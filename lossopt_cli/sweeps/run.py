@@ -138,11 +138,11 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
 def _nest_tracked_runs(sweep: Sweep, sweep_dir: Path) -> None:
     """tracking.mlflow: the sweep's parent run in MLflow, with the runs (logged live by whichever process or
     node trained them) nested under it."""
-    tracked = next((run.config.tracking for run in sweep.runs if run.config.tracking.get("mlflow")), None)
+    tracked = next((run.config.tracking for run in sweep.runs if run.config.tracking.mlflow), None)
     if tracked:
         from ..tracking.mlflow_store import nest_sweep
 
-        nest_sweep(sweep_dir, tracked["mlflow"], tracked.get("experiment") or sweep.name)
+        nest_sweep(sweep_dir, tracked.mlflow, tracked.experiment or sweep.name)
 
 
 def redraw(sweep_dir: str | Path) -> SweepOutcome:

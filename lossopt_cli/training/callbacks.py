@@ -13,6 +13,7 @@ import contextlib
 import keras
 
 from .. import rundir, signals
+from ..config import RunConfig
 from .recorder import RunRecorder
 
 
@@ -54,7 +55,7 @@ class MlflowCallback(keras.callbacks.Callback):
     step); the verdict and the files follow when the run is finalized. A failing store warns once and is
     then left alone: tracking never stops training."""
 
-    def __init__(self, config: dict, run_dir):
+    def __init__(self, config: RunConfig, run_dir):
         super().__init__()
         self.config, self.run_dir, self.run_id, self.client = config, run_dir, None, None
 
@@ -62,9 +63,10 @@ class MlflowCallback(keras.callbacks.Callback):
         from ..tracking import mlflow_store as store
 
         def start():
-            self.client = store.client(self.config["tracking"]["mlflow"])
-            experiment = store.experiment_id(self.client, store.experiment_of(self.config))
-            return store.start_run(self.client, experiment, self.run_dir, self.config)
+            self.client = store.client(self.config.tracking.mlflow)
+            recorded = self.config.to_dict()  # as config.yaml holds it, which `lossopt export mlflow` reads too
+            experiment = store.experiment_id(self.client, store.experiment_of(recorded))
+            return store.start_run(self.client, experiment, self.run_dir, recorded)
 
         self.run_id = store.safely("start the run", start)
 
@@ -84,23 +86,23 @@ class MlflowCallback(keras.callbacks.Callback):
         safely("log an epoch", self.client.log_batch, self.run_id, metrics=metrics)
 
 
-def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | None = None) -> list[keras.callbacks.Callback]:
+def build_callbacks(config: RunConfig, recorder: RunRecorder, resume: tuple[dict, dict] | None = None) -> list[keras.callbacks.Callback]:
     """The callbacks of a run, in the order they must run at each epoch's end. ``resume``: the
     checkpoint (meta, arrays) whose callback state a resumed run starts from."""
     callbacks: list[keras.callbacks.Callback] = [RecorderCallback(recorder)]
     if _PRUNING["spec"] is not None:  # a tune sweep's trial (see ``pruning``): after the recorder, before the rest
-        callbacks.append(PruneCallback(**_PRUNING["spec"], epochs=config.training["epochs"]))
+        callbacks.append(PruneCallback(**_PRUNING["spec"], epochs=config.training.epochs))
     training = config.training
-    if training["early_stopping"]:
-        callbacks.append(keras.callbacks.EarlyStopping(**training["early_stopping"], verbose=0))
-    if training["reduce_lr_on_plateau"]:  # after the recorder: a cut shows from the next epoch on
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(**training["reduce_lr_on_plateau"], verbose=0))
-    if training.get("tensorboard"):  # <run>/tensorboard/{train,validation}: tensorboard --logdir <run>
+    if training.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(**training.early_stopping, verbose=0))
+    if training.reduce_lr_on_plateau:  # after the recorder: a cut shows from the next epoch on
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**training.reduce_lr_on_plateau, verbose=0))
+    if training.tensorboard:  # <run>/tensorboard/{train,validation}: tensorboard --logdir <run>
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(recorder.run_dir / rundir.TENSORBOARD),
-                                                     **training["tensorboard"]))
-    if (getattr(config, "tracking", None) or {}).get("mlflow"):  # tracking.mlflow: every epoch as it ends
-        callbacks.append(MlflowCallback(config.to_dict(), recorder.run_dir))
-    if training.get("checkpoint", "every_epoch") == "every_epoch" or resume is not None:
+                                                     **training.tensorboard))
+    if config.tracking.mlflow:  # tracking.mlflow: every epoch as it ends
+        callbacks.append(MlflowCallback(config, recorder.run_dir))
+    if training.checkpoint == "every_epoch" or resume is not None:
         from .checkpoint import CheckpointCallback
 
         meta, arrays = resume or ({}, {})

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..catalog.datasets import Dataset
 from ..catalog.losses import label_mode
+from ..config.sections import DataSection
 from ..schema import ConfigError
 
 
@@ -193,19 +194,19 @@ def class_weights(y: np.ndarray, n_classes: int, setting) -> dict[int, float]:
     return {c: float(setting.get(c, 1.0)) for c in range(n_classes)}
 
 
-def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
+def prepare(ds: Dataset, data_cfg: DataSection, loss_spec, seed: int) -> Prepared:
     notes: list[str] = []
     x, y = ds.x, ds.y
     classify = ds.task == "classification"
     x_test, y_test = ds.x_test, ds.y_test
-    if x_test is None and data_cfg["test_split"] > 0:
-        keep, test = split_indices(y, data_cfg["test_split"], seed, classify)
+    if x_test is None and data_cfg.test_split > 0:
+        keep, test = split_indices(y, data_cfg.test_split, seed, classify)
         x_test, y_test, x, y = x[test], y[test], x[keep], y[keep]
-    elif x_test is not None and data_cfg["test_split"] > 0:
+    elif x_test is not None and data_cfg.test_split > 0:
         notes.append(f"{ds.name} comes with its own test set; data.test_split is not used.")
     x_val, y_val = ds.x_val, ds.y_val
-    if x_val is None and data_cfg["validation_split"] > 0:
-        frac = data_cfg["validation_split"] / (1 - (data_cfg["test_split"] if ds.x_test is None else 0.0))
+    if x_val is None and data_cfg.validation_split > 0:
+        frac = data_cfg.validation_split / (1 - (data_cfg.test_split if ds.x_test is None else 0.0))
         keep, val = split_indices(y, min(frac, 0.9), seed + 1, classify)
         x_val, y_val, x, y = x[val], y[val], x[keep], y[keep]
     if len(x) == 0:
@@ -215,7 +216,7 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
     if ds.feature_groups and np.isnan(x).any() | any(a is not None and np.isnan(a).any() for a in (x_val, x_test)):
         imputer = Imputer(ds.feature_groups).fit(x)
         x, x_val, x_test = imputer.transform(x), imputer.transform(x_val), imputer.transform(x_test)
-    scaler = Scaler(data_cfg["normalize"]).fit(x.astype("float32"))
+    scaler = Scaler(data_cfg.normalize).fit(x.astype("float32"))
     mode = label_mode(loss_spec)
     units, activation, encoding = output_head(ds.task, ds.n_classes, mode, loss_spec.name)
     if units == 0:
@@ -233,15 +234,15 @@ def prepare(ds: Dataset, data_cfg: dict, loss_spec, seed: int) -> Prepared:
     sample_weight, counts = None, None
     if ds.task == "classification":
         counts = np.bincount(y.astype(int), minlength=ds.n_classes).tolist()
-        if data_cfg.get("class_weight") is not None:
-            weights = class_weights(y, ds.n_classes, data_cfg["class_weight"])
+        if data_cfg.class_weight is not None:
+            weights = class_weights(y, ds.n_classes, data_cfg.class_weight)
             sample_weight = np.array([weights[int(c)] for c in y], dtype="float32")
             notes.append("class weights " + ", ".join(f"{_class_name(ds, c)}: {w:.3g}" for c, w in weights.items())
                          + " (training loss only)")
     y_train_encoded, y_val_encoded = encode(y, encoding, ds.n_classes), encode(y_val, encoding, ds.n_classes)
     from .baseline import constant_model
 
-    scale = data_cfg.get("scale_target", "auto") if loss_spec.name in SCALED_LOSSES else "none"
+    scale = data_cfg.scale_target if loss_spec.name in SCALED_LOSSES else "none"
     target_scale = _target_scale(y_train_encoded, encoding, activation, scale, notes)
 
     return Prepared(

@@ -13,7 +13,7 @@ import contextlib
 
 def make_strategy(config):
     """The strategy for ``config``, or None for ``none``."""
-    if config.training.get("distribute", "none") != "mirrored":
+    if config.training.distribute != "mirrored":
         return None
     import tensorflow as tf
 

@@ -29,12 +29,13 @@ def fusion_key(config: RunConfig) -> str | None:
     ``training.distribute``, trains with ``model.fit`` across its replicas)."""
     from ..catalog.optimizers import is_full_batch
 
-    if config.training["batch_size"] == "full" or is_full_batch(config.optimizer_spec()):
+    if config.training.batch_size == "full" or is_full_batch(config.optimizer_spec()):
         return None
-    if config.training.get("distribute", "none") != "none":
+    if config.training.distribute != "none":
         return None
-    shared = {k: getattr(config, k) for k in SHARED_KEYS}
-    shared["training"] = {k: config.training[k] for k in SHARED_TRAINING}
+    recorded = config.to_dict()  # the sections as config.yaml holds them: plain values, one JSON text
+    shared = {k: recorded[k] for k in SHARED_KEYS}
+    shared["training"] = {k: recorded["training"][k] for k in SHARED_TRAINING}
     return json.dumps(shared, sort_keys=True, default=str)
 
 
@@ -69,7 +70,7 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     if not order:
         return GroupResult([], errors)
     batch_size = prepared[order[0]].batch_size
-    epochs = prepared[order[0]].config.training["epochs"]
+    epochs = prepared[order[0]].config.training.epochs
     recorders, callbacks, members = {}, {}, {}
     for i in order:
         p = prepared[i]
@@ -78,7 +79,7 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
         callbacks[i] = build_callbacks(p.config, recorders[i])
         d = p.data
         members[i] = FusedMember(p.model, d.x_train, d.y_train, d.x_val, d.y_val, d.sample_weight, seed=p.config.seed,
-                                 shuffle=p.config.training["shuffle"], callbacks=callbacks[i])
+                                 shuffle=p.config.training.shuffle, callbacks=callbacks[i])
     interrupted, failure = False, None
     try:
         fit_fused([members[i] for i in order], batch_size=batch_size, epochs=epochs)

@@ -39,7 +39,7 @@ def library_versions() -> dict:
 def run_info(prepared) -> dict:
     """What ``summary.json`` says about a run besides its progress: the data, the batch size, versions, notes."""
     config, data = prepared.config, prepared.data
-    return {"data": {"dataset": config.data["dataset"], "task": data.task, "n_classes": data.n_classes,
+    return {"data": {"dataset": config.data.dataset, "task": data.task, "n_classes": data.n_classes,
                      "input_shape": list(data.input_shape), **data.sizes(),
                      "majority_class_rate": data.majority_class_rate(), "constant_model": data.constant_model,
                      "class_names": data.class_names, "class_counts": data.class_counts,
@@ -145,7 +145,7 @@ def _finish_trained(prepared, recorder: RunRecorder, callbacks: list) -> None:
         extra["test"] = evaluate_test(prepared)
     if status != "diverged":
         extra["per_class"] = _per_class(prepared)
-    if prepared.config.output["save_model"]:
+    if prepared.config.output.save_model:
         recorder.save_model(prepared.model)
     recorder.finish(status, **extra)
 

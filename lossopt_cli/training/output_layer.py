@@ -20,11 +20,11 @@ NON_NEGATIVE = ("relu", "softplus", "relu6", "exponential")
 
 def check_output_activation(config, data) -> list[str]:
     """Raise ConfigError for an output layer the loss cannot use; return notes for doubtful ones."""
-    override = config.model.get("output_activation")
-    loss = config.loss["name"]
+    override = config.model.output_activation
+    loss = config.loss.name
     if override is None or data is None:
         return []
-    if loss in PROBABILITY_LOSSES and not config.loss.get("from_logits"):
+    if loss in PROBABILITY_LOSSES and not config.loss.from_logits:
         wanted = "sigmoid" if data.output_units == 1 else "softmax"
         if override != wanted and override not in ("softmax", "sigmoid"):
             logits = ("" if loss == "kl_divergence" else

@@ -35,7 +35,7 @@ class Preflight:
 
 def data_checkable(config) -> str | None:
     """Why the data cannot be loaded without TensorFlow (None when it can)."""
-    name = config.data["dataset"]
+    name = config.data.dataset
     if name.startswith("keras:") and name in DATASETS and not keras_dataset_cached(name.split(":", 1)[1]):
         return f"{name} is not in Keras' cache, so its data was not checked (training downloads it)"
     if (not name.startswith("keras:") and name not in DATASETS and Path(name).is_dir()
@@ -50,7 +50,7 @@ def check_data(config, offline: bool = False) -> Preflight:
     from ..guards import check_output_dir
 
     notes: list[str] = []
-    check_output_dir(config.output["dir"])
+    check_output_dir(config.output.dir)
     if offline:
         reason = data_checkable(config)
         if reason:
@@ -58,18 +58,16 @@ def check_data(config, offline: bool = False) -> Preflight:
     d = config.data
     from ..catalog.losses import label_mode
 
-    dataset = load_dataset(d["dataset"], d["params"], d["target"], config.seed, task=d["task"],
-                           features=d["features"], categorical=d["categorical"], image_size=d["image_size"],
-                           color_mode=d["color_mode"], exclude=d["exclude"], include=d["include"],
-                           missing=d["missing"],
-                           header=d["header"], comment=d["comment"], delimiter=d["delimiter"],
-                           max_categories=d["max_categories"],
+    dataset = load_dataset(d.dataset, d.params, d.target, config.seed, task=d.task, features=d.features,
+                           categorical=d.categorical, image_size=d.image_size, color_mode=d.color_mode,
+                           exclude=d.exclude, include=d.include, missing=d.missing, header=d.header,
+                           comment=d.comment, delimiter=d.delimiter, max_categories=d.max_categories,
                            regression_loss=label_mode(config.loss_spec()) == "regression")
     if dataset.inference:  # config.yaml records what was inferred, so the run repeats exactly
-        d.update(dataset.inference["resolved"])
-    elif d["task"] == "auto":
-        d["task"] = dataset.task
-    data = prepare(dataset, d, config.loss_spec(), config.seed)
+        config.data = d.replace(**dataset.inference["resolved"])
+    elif d.task == "auto":
+        config.data = d.replace(task=dataset.task)
+    data = prepare(dataset, config.data, config.loss_spec(), config.seed)
     notes += data.notes
     if data.x_val is None or len(data.x_val) == 0:
         notes.append("no validation data (data.validation_split is 0): the diagnosis cannot judge over-fitting, "
@@ -95,28 +93,28 @@ def check_data(config, offline: bool = False) -> Preflight:
 
 
 def _check_output(config, data: Prepared) -> None:
-    override = config.model.get("output_activation")
+    override = config.model.output_activation
     units = data.output_units
     if override == "softmax" and units == 1:
         raise ConfigError("model.output_activation is softmax on a single output unit: softmax over one value is "
                           "always 1.0, so nothing can be learned. Use sigmoid for one unit (or leave "
                           "output_activation unset to follow the loss).", key="model.output_activation")
-    if config.loss.get("from_logits") and override not in (None, "linear"):
+    if config.loss.from_logits and override not in (None, "linear"):
         raise ConfigError(f"loss.from_logits is true but model.output_activation is {override}: the loss would "
                           f"apply its own sigmoid/softmax on top of an activated output. Set "
                           f"model.output_activation: linear (or leave it unset), or from_logits: false.",
                           key="model.output_activation")
     if data.encoding == "signed" and override in ("sigmoid", "softmax"):
-        raise ConfigError(f"loss {config.loss['name']} compares -1/+1 labels with the output, but "
+        raise ConfigError(f"loss {config.loss.name} compares -1/+1 labels with the output, but "
                           f"model.output_activation {override} cannot go below 0. Use linear or tanh.",
                           key="model.output_activation")
     if override == "sigmoid" and data.encoding == "one_hot" and data.label_mode == "categorical":
-        raise ConfigError(f"model.output_activation sigmoid with {config.loss['name']}: the outputs do not sum to "
+        raise ConfigError(f"model.output_activation sigmoid with {config.loss.name}: the outputs do not sum to "
                           f"one over the {data.n_classes} classes. Use softmax (or leave it unset).",
                           key="model.output_activation")
-    if config.model["type"] == "cnn" and image_shape(data.input_shape) is None:
+    if config.model.type == "cnn" and image_shape(data.input_shape) is None:
         raise ConfigError(f"model.type cnn needs image-shaped data (height, width[, channels]) or a flat square "
-                          f"vector; {config.data['dataset']} has samples of shape {data.input_shape}. Use model.type "
+                          f"vector; {config.data.dataset} has samples of shape {data.input_shape}. Use model.type "
                           f"mlp.", key="model.type")
 
 
@@ -133,7 +131,7 @@ def _check_metrics(config, data: Prepared) -> list[str]:
         tags = spec.entry.tags
         if data.task == "regression" and CLASSIFICATION_ONLY in tags:
             raise ConfigError(f"metrics[{i}] {spec.name} is a classification metric but "
-                              f"{config.data['dataset']} is a regression task. Use mae, mse, rmse or r2.",
+                              f"{config.data.dataset} is a regression task. Use mae, mse, rmse or r2.",
                               key=f"metrics[{i}]")
         if data.task == "classification" and "regression" in tags:
             notes.append(f"metrics[{i}] {spec.name} measures regression error on encoded class labels; "
@@ -151,7 +149,7 @@ def _check_metrics(config, data: Prepared) -> list[str]:
 
 
 def _check_class_weight(config, data: Prepared) -> list[str]:
-    setting = config.data["class_weight"]
+    setting = config.data.class_weight
     if setting is None:
         return []
     if data.task != "classification":
@@ -166,7 +164,7 @@ def _check_class_weight(config, data: Prepared) -> list[str]:
 
 
 def _batch_size(config, n_train: int) -> tuple[int, list[str]]:
-    batch = config.training["batch_size"]
+    batch = config.training.batch_size
     notes = []
     if is_full_batch(config.optimizer_spec()):
         if batch != "full":
@@ -191,9 +189,9 @@ def monitors(config) -> dict[str, str]:
     """Every monitored name in the config: {config key: name}."""
     out = {}
     for key in ("early_stopping", "reduce_lr_on_plateau"):
-        setting = config.training[key]
+        setting = getattr(config.training, key)
         if setting:
-            out[f"training.{key}.monitor"] = setting["monitor"]
+            out[f"training.{key}.monitor"] = setting.monitor
     return out
 
 
@@ -228,8 +226,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
         raise
     except Exception as exc:
         message = str(exc).strip().splitlines()
-        raise ConfigError(f"the first training step failed with model.type {config.model['type']}, loss "
-                          f"{config.loss['name']} and metrics {[m['name'] for m in config.metrics or []]}: "
+        raise ConfigError(f"the first training step failed with model.type {config.model.type}, loss "
+                          f"{config.loss.name} and metrics {[m['name'] for m in config.metrics or []]}: "
                           f"{type(exc).__name__}: {message[0] if message else ''}"[:1200], key="model") from None
     finally:
         model.run_eagerly = run_eagerly

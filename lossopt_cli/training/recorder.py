@@ -61,12 +61,12 @@ class RunRecorder:
                run_dir: str | Path | None = None, on_epoch=None) -> RunRecorder:
         """A new run directory under ``config.output.dir`` (or the new, empty ``run_dir`` given, as a sweep
         makes them), with ``config.yaml`` and a ``summary.json`` of status ``running``."""
-        run_dir = Path(run_dir) if run_dir is not None else rundir.create_run_dir(config.output["dir"], config.name)
+        run_dir = Path(run_dir) if run_dir is not None else rundir.create_run_dir(config.output.dir, config.name)
         if any(run_dir.iterdir()):
             raise FileExistsError(f"{run_dir} is not empty: a run directory is never reused")
         rundir.atomic_write(run_dir / rundir.CONFIG, dump(config))
         base = {"name": config.name, "run_dir": str(run_dir), "seed": config.seed, "status": "running",
-                "epochs_requested": config.training["epochs"], "started_at": _iso(time.time()), **(info or {}),
+                "epochs_requested": config.training.epochs, "started_at": _iso(time.time()), **(info or {}),
                 **liveness.owner()}  # pid and host: `list` tells a live run from one whose process is gone
         recorder = cls(run_dir, base, monitor, on_epoch=on_epoch)
         recorder.write_summary()

@@ -48,7 +48,7 @@ def prepare_run(config: RunConfig) -> PreparedRun:
     strategy = distribute.make_strategy(config)
     data, batch_size, notes = checked.data, checked.batch_size, list(checked.notes)
     context = {"task": data.task, "encoding": data.encoding, "n_classes": data.n_classes,
-               "from_logits": bool(config.loss.get("from_logits"))}
+               "from_logits": bool(config.loss.from_logits)}
     seed_everything(config.seed, config.deterministic)
     with distribute.scope(strategy):  # training.distribute: variables made here are replicated
         model = config.model_spec().build(input_shape=data.input_shape, output_units=data.output_units,
@@ -87,12 +87,12 @@ def execute(prepared: PreparedRun, verbose="auto", on_epoch=None, run_dir: Path 
     config, data = prepared.config, prepared.data
     recorder, saved = lifecycle.open_run(prepared, run_dir=run_dir, on_epoch=on_epoch, resume=resume)
     callbacks = build_callbacks(config, recorder, resume=saved)
-    first_epoch, epochs = recorder.epochs_recorded, config.training["epochs"]
+    first_epoch, epochs = recorder.epochs_recorded, config.training.epochs
     interrupted, failure = False, None
     try:
         if first_epoch < epochs:  # lossopt's own batch order, a function of (seed, epoch): resumes exactly
             fit_in_order(prepared.model, data, batch_size=prepared.batch_size, epochs=epochs, seed=config.seed,
-                         shuffle=config.training["shuffle"], callbacks=callbacks, verbose=verbose,
+                         shuffle=config.training.shuffle, callbacks=callbacks, verbose=verbose,
                          initial_epoch=first_epoch)
     except KeyboardInterrupt:
         interrupted = True

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import RunConfig
 from .batches import epoch_order
 
 # Optimizers whose update of a variable is element by element (no norm over a whole variable).
@@ -37,26 +38,25 @@ STACKED_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw",
                       "nadam", "ftrl", "lion")
 
 
-def config_reason(config) -> str | None:
+def config_reason(config: RunConfig) -> str | None:
     """Why a run of this config falls back to the per-member fused loop (None: it is stacked), read from
     the config alone (``--dry-run``, no TensorFlow). ``stack_reason`` decides on the built models."""
-    model = config.model if isinstance(config.model, dict) else {"type": config.model}
-    if model.get("type") != "mlp":
-        return f"model.type {model.get('type')} (stacked: mlp)"
-    if model.get("dropout"):
+    model, optimizer = config.model, config.optimizer
+    if model.type != "mlp":
+        return f"model.type {model.type} (stacked: mlp)"
+    if model.dropout:
         return "model.dropout (random masks drawn per model: not stacked yet)"
-    if model.get("batch_norm"):
+    if model.batch_norm:
         return "model.batch_norm (not stacked yet)"
-    if model.get("l1") or model.get("l2"):
+    if model.params.get("l1") or model.params.get("l2"):
         return "model.l1/l2 penalties (not stacked yet)"
-    optimizer = config.optimizer if isinstance(config.optimizer, dict) else {"name": config.optimizer}
-    if optimizer.get("name") not in STACKED_OPTIMIZERS:
-        return f"optimizer {optimizer.get('name')} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
-    if optimizer.get("clipnorm") or optimizer.get("global_clipnorm"):
+    if optimizer.name not in STACKED_OPTIMIZERS:
+        return f"optimizer {optimizer.name} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
+    if optimizer.clipnorm or optimizer.global_clipnorm:
         return "optimizer clipnorm/global_clipnorm (a norm over a whole variable)"
-    if config.training.get("class_weight"):
-        return "training.class_weight (sample weights: not stacked yet)"
-    if config.training.get("reduce_lr_on_plateau"):
+    if config.data.class_weight is not None:  # stack_reason: a member with sample weights
+        return "data.class_weight (sample weights: not stacked yet)"
+    if config.training.reduce_lr_on_plateau:
         return "training.reduce_lr_on_plateau (changes one member's rate during training)"
     return None
 

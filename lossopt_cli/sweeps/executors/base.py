@@ -15,21 +15,26 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from ... import rundir, signals
+from ...config import RunConfig, validate
 
 
 @dataclass
 class Job:
-    """One run to train: its name in the sweep, its config (the ``RunConfig`` the sweep's plan validated, or a
-    resolved config mapping), and where its run directory goes."""
+    """One run to train: its name in the sweep, its config (the ``RunConfig`` the sweep's plan validated; a
+    resolved config mapping given instead is validated here, once), and where its run directory goes."""
 
     name: str
-    config: Any
+    config: RunConfig
     runs_root: str
     resume_dir: str | None = None  # an interrupted attempt to continue from its checkpoint, in place
     prune: dict | None = None  # a tune sweep's trial: the PruneCallback's arguments (training.callbacks.pruning)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.config, RunConfig):  # executors, workers and Ray tasks read it, never validate it
+            self.config = validate(dict(self.config))
 
 
 @dataclass

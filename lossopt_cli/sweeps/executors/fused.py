@@ -48,7 +48,7 @@ def member_bytes(config) -> int:
 
     data = config.data
     try:
-        ds = load_dataset(data["dataset"], data["params"], data["target"], config.seed)
+        ds = load_dataset(data.dataset, data.params, data.target, config.seed)
         size = int(ds.x.size) * 4 * 2  # the split's arrays, and their scaled copies while preparing
     except (ConfigError, OSError, ValueError, MemoryError):
         size = 0
@@ -61,14 +61,13 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
     into groups of at most ``max_size`` (default: ``MAX_GROUP_SIZE`` bounded by memory); with
     ``split_for_workers``, into at least ``workers`` groups where there are enough runs, so that every
     worker has a group. Runs of the same seed stay together (they share their data split)."""
-    from ...config import as_run_config
     from ...training.fused_runs import fusion_key
 
     by_key: dict = {}
     alone: list[Job] = []
     sizes: dict = {}
     for job in jobs:
-        config = as_run_config(job.config)
+        config = job.config  # read only: each run copies it when it is prepared
         key = fusion_key(config) if job.prune is None else None  # a tune trial: its own PruneCallback, alone
         if key is None:
             alone.append(job)

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ... import rundir
-from ...config import as_run_config
 from ...schema import ConfigError
 from .base import Executor, Job, JobResult, run_job
 from .processes import cores
@@ -147,11 +146,11 @@ def receive(result: JobResult, archive: bytes | None, runs_root: str) -> JobResu
 
 
 def _gpus(job: Job) -> float:
-    return float(as_run_config(job.config).training["gpus"] or 0)
+    return float(job.config.training.gpus or 0)
 
 
 def _shared(job: Job) -> bool:
-    return bool(as_run_config(job.config).output["shared"])
+    return job.config.output.shared
 
 
 def _reachable(address: str, timeout: float = 5.0) -> None:
