@@ -51,18 +51,23 @@ def set_up(h: History, th: dict, ctx: Context) -> list[Finding]:
     settled = fell >= th["slow_progress"] or (fell >= th["stall_progress"] and not creeping and came_down)
     if above and settled and end <= 1.05 * ctx.train_baseline:
         # it came down to the constant model's loss and settled there: where a reference shows the inputs carry
-        # signal, the model is too small or too regularized to use it; otherwise it learned the prior and nothing else
-        if (ctx.reference is not None and ctx.baseline is not None
-                and ctx.reference < (1 - th["signal_gain"]) * ctx.baseline):
+        # little signal, it learned the prior and there was nothing else to learn (stalled); otherwise (the
+        # reference beats the constant model, or there is no reference to say) the model is too small or too
+        # regularized to use what the inputs hold
+        no_signal = (ctx.reference is not None and ctx.baseline is not None
+                     and ctx.reference >= (1 - th["signal_gain"]) * ctx.baseline)
+        if not no_signal:
             where = ("k nearest neighbours reach" if ctx.reference_run == REFERENCE_FIT else
                      f"the best run on the same data ({ctx.reference_run}) reaches" if ctx.reference_run else
                      "the best run on the same data reaches")
+            signal = (f", while {where} {_fmt(ctx.reference)} on validation data: the inputs carry signal this model "
+                      f"cannot use" if ctx.reference is not None else ": the model predicts a constant")
             return [_finding("underfitting", "warning", h.epochs[-1],
                              f"Under-fitting: the training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) and settled at "
                              f"the loss of a model that ignores its input ({ctx.train_baseline_what}: "
-                             f"{_fmt(ctx.train_baseline)}), while {where} {_fmt(ctx.reference)} on validation data: "
-                             f"the inputs carry signal this model cannot use.", {**ev, "reference_val_loss": ctx.reference},
-                             "Use a bigger model (more units or layers) or much less regularization (dropout, L2).")]
+                             f"{_fmt(ctx.train_baseline)}){signal}.", {**ev, "reference_val_loss": ctx.reference},
+                             "Use a bigger model (more units or layers) or much less regularization (dropout, L2)"
+                             + ("." if ctx.reference is not None else "; check the inputs carry signal."))]
         return [_finding("stalled", "error", h.epochs[-1],
                          f"The training loss fell ({_fmt(loss[0])} -> {_fmt(end)}) to the loss of a model that "
                          f"ignores its input ({ctx.train_baseline_what}: {_fmt(ctx.train_baseline)}) and stayed "
