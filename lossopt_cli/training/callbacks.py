@@ -104,7 +104,8 @@ def build_callbacks(config, recorder: RunRecorder, resume: tuple[dict, dict] | N
         from .checkpoint import CheckpointCallback
 
         meta, arrays = resume or ({}, {})
-        callbacks.append(CheckpointCallback(recorder.run_dir, callbacks, meta.get("callbacks"), arrays))
+        callbacks.append(CheckpointCallback(recorder.run_dir, callbacks, meta.get("callbacks"), arrays,
+                                            write=recorder.write))
     from .fused import needs_batch_hooks
 
     # last: an epoch is recorded (and checkpointed) before a signal stops the run. Trained by model.fit

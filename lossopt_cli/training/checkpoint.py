@@ -7,7 +7,9 @@ is the learning-rate schedule's position, and the learning rate ReduceLROnPlatea
 cut), the state of EarlyStopping (best, wait, best weights) and ReduceLROnPlateau (best, wait,
 cooldown), the epoch, and a hash of ``config.yaml``. It is written whole to a temporary name
 and renamed, so a kill at any moment leaves the previous checkpoint or the new one, never half
-of one; only the last is kept. NumPy writes and reads it (no pickle).
+of one; only the last is kept. NumPy writes and reads it (no pickle). A run's checkpoint is written
+by its recorder's writer: in the background, after that epoch's ``history.csv`` (``rundir.QUEUED``),
+so the disk's wait (``fsync``) overlaps the next epoch; the state itself is copied at the epoch's end.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ def _num(value):
     return None if value is None else float(value)
 
 
-def save(run_dir: Path, model, epoch: int, callbacks) -> Path:
-    """Write ``checkpoint.npz`` for the state after ``epoch`` (1-based) finished."""
+def save(run_dir: Path, model, epoch: int, callbacks, write=rundir.atomic_write) -> Path:
+    """Write ``checkpoint.npz`` for the state after ``epoch`` (1-based) finished. The state is copied here;
+    ``write`` (``atomic_write``, or the run's ``rundir.QUEUED``, after its ``history.csv``) puts it on disk."""
     state, arrays = _callback_state(callbacks)
     for i, v in enumerate(model.variables):
         arrays[f"model_{i}"] = np.asarray(v.numpy())
@@ -63,7 +66,7 @@ def save(run_dir: Path, model, epoch: int, callbacks) -> Path:
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
     path = Path(run_dir) / CHECKPOINT
-    rundir.atomic_write(path, buffer.getvalue())
+    write(path, buffer.getvalue())
     return path
 
 
@@ -95,9 +98,11 @@ class CheckpointCallback(keras.callbacks.Callback):
     """Writes the checkpoint at the end of every epoch (after the recorder and the other callbacks
     have seen it), and puts the saved callback state back when a resumed ``fit`` begins."""
 
-    def __init__(self, run_dir: Path, callbacks: list, resume_state: dict | None = None, arrays: dict | None = None):
+    def __init__(self, run_dir: Path, callbacks: list, resume_state: dict | None = None, arrays: dict | None = None,
+                 write=rundir.atomic_write):
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.write = write  # the run recorder's: the checkpoint goes to disk after the epoch's history.csv
         self.others = callbacks  # the run's callback list (this one included): whose state to save
         self.resume_state = resume_state
         self.arrays = arrays or {}
@@ -116,4 +121,4 @@ class CheckpointCallback(keras.callbacks.Callback):
                 cb.wait, cb.best, cb.cooldown_counter = s["wait"], s["best"], s["cooldown_counter"]
 
     def on_epoch_end(self, epoch, logs=None):
-        save(self.run_dir, self.model, epoch + 1, self.others)
+        save(self.run_dir, self.model, epoch + 1, self.others, self.write)
