@@ -19,6 +19,7 @@ import json
 import math
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -93,6 +94,10 @@ class QueuedWriter:
             if self._thread is None or not self._thread.is_alive():
                 import threading
 
+                if self._thread is None:
+                    import atexit
+
+                    atexit.register(self._flush_at_exit)  # a process that ends with writes queued still makes them
                 self._thread = threading.Thread(target=self._work, name="lossopt-writer", daemon=True)
                 self._thread.start()
         self._queue.put((Path(path), data))
@@ -112,6 +117,12 @@ class QueuedWriter:
         """Wait until every write asked so far is on disk; raise the error of one that failed."""
         self._queue.join()
         self._raise()
+
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - at exit: say it, there is no caller left to raise to
+            print(f"warning: could not write {exc}", file=sys.stderr)
 
     def _raise(self) -> None:
         error, self._error = self._error, None
