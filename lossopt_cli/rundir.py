@@ -51,9 +51,12 @@ def _temporary_name(path: Path, suffix: str = ".tmp") -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
 
 
-def atomic_write(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` whole to a temporary file beside ``path``, then rename it into place."""
+def atomic_write(path: str | Path, data: str | bytes | Callable[[], str | bytes]) -> None:
+    """Write ``data`` whole to a temporary file beside ``path``, then rename it into place. ``data`` may be a
+    function that makes it, called just before writing (a ``QueuedWriter`` calls it in the background)."""
     path = Path(path)
+    if callable(data):
+        data = data()
     tmp = _temporary_name(path)
     try:
         # O_EXCL on a fresh name; mode 0o666 less the umask, like any file the user creates

@@ -41,7 +41,7 @@ def _callback_state(callbacks) -> tuple[dict, dict]:
                                        "stopped_epoch": int(cb.stopped_epoch),
                                        "has_best_weights": cb.best_weights is not None}
             for i, w in enumerate(cb.best_weights or []):
-                arrays[f"es_best_{i}"] = np.asarray(w)
+                arrays[f"es_best_{i}"] = np.array(w)
         elif isinstance(cb, keras.callbacks.ReduceLROnPlateau):
             state["reduce_lr_on_plateau"] = {"wait": int(cb.wait), "best": _num(cb.best),
                                              "cooldown_counter": int(cb.cooldown_counter)}
@@ -53,20 +53,24 @@ def _num(value):
 
 
 def save(run_dir: Path, model, epoch: int, callbacks, write=rundir.atomic_write) -> Path:
-    """Write ``checkpoint.npz`` for the state after ``epoch`` (1-based) finished. The state is copied here;
-    ``write`` (``atomic_write``, or the run's ``rundir.QUEUED``, after its ``history.csv``) puts it on disk."""
+    """Write ``checkpoint.npz`` for the state after ``epoch`` (1-based) finished. The state is copied here
+    (under a millisecond); ``write`` (``atomic_write``, or the run's ``rundir.QUEUED``, after its ``history.csv``)
+    encodes it and puts it on disk."""
     state, arrays = _callback_state(callbacks)
     for i, v in enumerate(model.variables):
-        arrays[f"model_{i}"] = np.asarray(v.numpy())
+        arrays[f"model_{i}"] = np.array(v.numpy())  # a copy: training goes on while it waits to be written
     for i, v in enumerate(model.optimizer.variables):
-        arrays[f"optimizer_{i}"] = np.asarray(v.numpy())
-    meta = {"format": FORMAT, "epoch": int(epoch), "config_sha256": config_hash(run_dir),
-            "model_variables": len(model.variables), "optimizer_variables": len(model.optimizer.variables),
-            "callbacks": state}
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+        arrays[f"optimizer_{i}"] = np.array(v.numpy())
+    meta = {"format": FORMAT, "epoch": int(epoch), "model_variables": len(model.variables),
+            "optimizer_variables": len(model.optimizer.variables), "callbacks": state}
+
+    def encode() -> bytes:
+        buffer = io.BytesIO()
+        np.savez(buffer, meta=np.array(json.dumps({**meta, "config_sha256": config_hash(run_dir)})), **arrays)
+        return buffer.getvalue()
+
     path = Path(run_dir) / CHECKPOINT
-    write(path, buffer.getvalue())
+    write(path, encode)
     return path
 
 
