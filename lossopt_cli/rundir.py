@@ -6,7 +6,8 @@
 ``runs/<run>/`` (run directories), ``leaderboard.csv``, its plots, ``summary.json`` and
 ``report.html``. Every file is written whole to a temporary name and renamed into place
 (``atomic_write`` for text and bytes, ``atomic_save`` for writers that want a path, such as
-matplotlib and Keras), so a reader (or a crash) never sees half a file. Everything else in
+matplotlib and Keras; ``QueuedWriter`` makes the same writes in order on a background thread), so a
+reader (or a crash) never sees half a file. Everything else in
 lossopt names these files and statuses through this module.
 """
 
@@ -91,7 +92,7 @@ class QueuedWriter:
         self._start = threading.Lock()
         self._error: BaseException | None = None
 
-    def __call__(self, path: str | Path, data: str | bytes) -> None:
+    def __call__(self, path: str | Path, data: str | bytes | Callable[[], str | bytes]) -> None:
         self._raise()
         with self._start:
             if self._thread is None or not self._thread.is_alive():
