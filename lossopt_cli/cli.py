@@ -332,7 +332,13 @@ def main():
     from . import signals
 
     signals.owns_process()  # a signal after the command finished is ignored, not click's "Aborted!" and exit 1
-    cli(prog_name="lossopt")
+    try:
+        cli(prog_name="lossopt")
+    except SystemExit as done:  # click ends every command so, success included
+        from .training.quick_exit import leave
+
+        leave(done.code)  # a process that trained: its files are written, TensorFlow's teardown is skipped
+        raise
 
 
 if __name__ == "__main__":

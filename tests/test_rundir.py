@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from lossopt_cli import rundir
 
 
@@ -41,3 +43,22 @@ def test_json_stays_standard_with_non_finite_numbers(tmp_path):
 
     rundir.write_json(tmp_path / "s.json", {"loss": float("inf"), "x": [float("nan"), 1.0]})
     assert json.loads((tmp_path / "s.json").read_text()) == {"loss": "inf", "x": ["nan", 1.0]}
+
+
+def test_the_queued_writer_writes_in_order_and_hands_a_failure_to_flush(tmp_path):
+    writer = rundir.QueuedWriter()
+    for epoch in range(1, 6):
+        writer(tmp_path / "history.csv", f"epoch {epoch}\n")
+        writer(tmp_path / "checkpoint.npz", f"checkpoint {epoch}".encode())
+    writer.flush()
+    assert (tmp_path / "history.csv").read_text() == "epoch 5\n"
+    assert (tmp_path / "checkpoint.npz").read_bytes() == b"checkpoint 5"
+    writer(tmp_path / "missing" / "history.csv", "no such directory")  # fails in the background
+    writer(tmp_path / "checkpoint.npz", b"after the failure")  # depends on it: dropped, never ahead of history
+    with pytest.raises(FileNotFoundError):
+        writer.flush()
+    assert (tmp_path / "checkpoint.npz").read_bytes() == b"checkpoint 5"
+    writer(tmp_path / "checkpoint.npz", b"once the failure is reported")
+    writer.flush()
+    assert (tmp_path / "checkpoint.npz").read_bytes() == b"once the failure is reported"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left

@@ -11,6 +11,7 @@ from pathlib import Path
 from .. import rundir
 from ..analysis.runs import RunRecord
 from ..analysis.stats import final_metric_name, finite, lower_is_better, mean_curve, mean_std, shared_loss_key
+from .plots import PNG_OPTIONS
 
 
 def _pyplot():
@@ -27,7 +28,7 @@ def _save(fig, path: str | Path, layout: bool = True) -> Path:
     if layout:
         fig.tight_layout()
     try:
-        return rundir.atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100))
+        return rundir.atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100, pil_kwargs=PNG_OPTIONS))
     finally:
         plt.close(fig)
 

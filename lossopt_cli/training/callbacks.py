@@ -106,7 +106,8 @@ def build_callbacks(config: RunConfig, recorder: RunRecorder, resume: tuple[dict
         from .checkpoint import CheckpointCallback
 
         meta, arrays = resume or ({}, {})
-        callbacks.append(CheckpointCallback(recorder.run_dir, callbacks, meta.get("callbacks"), arrays))
+        callbacks.append(CheckpointCallback(recorder.run_dir, callbacks, meta.get("callbacks"), arrays,
+                                            write=recorder.write))
     from .fused import needs_batch_hooks
 
     # last: an epoch is recorded (and checkpointed) before a signal stops the run. Trained by model.fit

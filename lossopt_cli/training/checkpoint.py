@@ -7,7 +7,9 @@ is the learning-rate schedule's position, and the learning rate ReduceLROnPlatea
 cut), the state of EarlyStopping (best, wait, best weights) and ReduceLROnPlateau (best, wait,
 cooldown), the epoch, and a hash of ``config.yaml``. It is written whole to a temporary name
 and renamed, so a kill at any moment leaves the previous checkpoint or the new one, never half
-of one; only the last is kept. NumPy writes and reads it (no pickle).
+of one; only the last is kept. NumPy writes and reads it (no pickle). A run's checkpoint is written
+by its recorder's writer: in the background, after that epoch's ``history.csv`` (``rundir.QUEUED``),
+so the disk's wait (``fsync``) overlaps the next epoch; the state itself is copied at the epoch's end.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def _callback_state(callbacks) -> tuple[dict, dict]:
                                        "stopped_epoch": int(cb.stopped_epoch),
                                        "has_best_weights": cb.best_weights is not None}
             for i, w in enumerate(cb.best_weights or []):
-                arrays[f"es_best_{i}"] = np.asarray(w)
+                arrays[f"es_best_{i}"] = np.array(w)
         elif isinstance(cb, keras.callbacks.ReduceLROnPlateau):
             state["reduce_lr_on_plateau"] = {"wait": int(cb.wait), "best": _num(cb.best),
                                              "cooldown_counter": int(cb.cooldown_counter)}
@@ -50,20 +52,25 @@ def _num(value):
     return None if value is None else float(value)
 
 
-def save(run_dir: Path, model, epoch: int, callbacks) -> Path:
-    """Write ``checkpoint.npz`` for the state after ``epoch`` (1-based) finished."""
+def save(run_dir: Path, model, epoch: int, callbacks, write=rundir.atomic_write) -> Path:
+    """Write ``checkpoint.npz`` for the state after ``epoch`` (1-based) finished. The state is copied here
+    (under a millisecond); ``write`` (``atomic_write``, or the run's ``rundir.QUEUED``, after its ``history.csv``)
+    encodes it and puts it on disk."""
     state, arrays = _callback_state(callbacks)
     for i, v in enumerate(model.variables):
-        arrays[f"model_{i}"] = np.asarray(v.numpy())
+        arrays[f"model_{i}"] = np.array(v.numpy())  # a copy: training goes on while it waits to be written
     for i, v in enumerate(model.optimizer.variables):
-        arrays[f"optimizer_{i}"] = np.asarray(v.numpy())
-    meta = {"format": FORMAT, "epoch": int(epoch), "config_sha256": config_hash(run_dir),
-            "model_variables": len(model.variables), "optimizer_variables": len(model.optimizer.variables),
-            "callbacks": state}
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+        arrays[f"optimizer_{i}"] = np.array(v.numpy())
+    meta = {"format": FORMAT, "epoch": int(epoch), "model_variables": len(model.variables),
+            "optimizer_variables": len(model.optimizer.variables), "callbacks": state}
+
+    def encode() -> bytes:
+        buffer = io.BytesIO()
+        np.savez(buffer, meta=np.array(json.dumps({**meta, "config_sha256": config_hash(run_dir)})), **arrays)
+        return buffer.getvalue()
+
     path = Path(run_dir) / CHECKPOINT
-    rundir.atomic_write(path, buffer.getvalue())
+    write(path, encode)
     return path
 
 
@@ -95,9 +102,11 @@ class CheckpointCallback(keras.callbacks.Callback):
     """Writes the checkpoint at the end of every epoch (after the recorder and the other callbacks
     have seen it), and puts the saved callback state back when a resumed ``fit`` begins."""
 
-    def __init__(self, run_dir: Path, callbacks: list, resume_state: dict | None = None, arrays: dict | None = None):
+    def __init__(self, run_dir: Path, callbacks: list, resume_state: dict | None = None, arrays: dict | None = None,
+                 write=rundir.atomic_write):
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.write = write  # the run recorder's: the checkpoint goes to disk after the epoch's history.csv
         self.others = callbacks  # the run's callback list (this one included): whose state to save
         self.resume_state = resume_state
         self.arrays = arrays or {}
@@ -116,4 +125,4 @@ class CheckpointCallback(keras.callbacks.Callback):
                 cb.wait, cb.best, cb.cooldown_counter = s["wait"], s["best"], s["cooldown_counter"]
 
     def on_epoch_end(self, epoch, logs=None):
-        save(self.run_dir, self.model, epoch + 1, self.others)
+        save(self.run_dir, self.model, epoch + 1, self.others, self.write)

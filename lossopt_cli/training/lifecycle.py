@@ -65,7 +65,9 @@ def open_run(prepared, *, run_dir: Path | None = None, on_epoch=None, resume: bo
              info: dict | None = None) -> tuple[RunRecorder, tuple | None]:
     """The recorder of a prepared run and the checkpoint it continues from (None for a new run).
     New: a new run directory (or the empty ``run_dir`` given); ``info`` adds to ``summary.json``.
-    ``resume``: the run in ``run_dir`` reopened at its checkpoint, the model's state restored."""
+    ``resume``: the run in ``run_dir`` reopened at its checkpoint, the model's state restored. The per-epoch
+    files (``history.csv``, ``summary.json``, ``checkpoint.npz``) are written in the background, in order
+    (``rundir.QUEUED``); ``RunRecorder.finish`` waits for them."""
     if resume:
         from . import checkpoint
 
@@ -73,11 +75,11 @@ def open_run(prepared, *, run_dir: Path | None = None, on_epoch=None, resume: bo
         if saved is not None:
             checkpoint.restore(prepared.model, *saved)
         recorder = RunRecorder.reopen(run_dir, monitor=prepared.monitor, on_epoch=on_epoch,
-                                      keep_epochs=saved[0]["epoch"] if saved else 0)
+                                      keep_epochs=saved[0]["epoch"] if saved else 0, write=rundir.QUEUED)
         recorder.write_summary()  # status running again, with this process as its owner
         return recorder, saved
     recorder = RunRecorder.create(prepared.config, monitor=prepared.monitor, info={**run_info(prepared), **(info or {})},
-                                  run_dir=run_dir, on_epoch=on_epoch)
+                                  run_dir=run_dir, on_epoch=on_epoch, write=rundir.QUEUED)
     return recorder, None
 
 
@@ -141,28 +143,22 @@ def end_training(prepared, recorder: RunRecorder, callbacks: list, *, interrupte
 def _finish_trained(prepared, recorder: RunRecorder, callbacks: list) -> None:
     """After training (alone or fused): the status from the callbacks, test and per-class scores, the model."""
     status, extra = ending(recorder, callbacks)
-    if prepared.data.x_test is not None and status != "diverged":
-        extra["test"] = evaluate_test(prepared)
     if status != "diverged":
-        extra["per_class"] = _per_class(prepared)
+        from .predictions import Predictions
+
+        predictions = Predictions(prepared)  # each split through the model once, for both scores
+        if prepared.data.x_test is not None:
+            extra["test"] = predictions.test_scores()
+        extra["per_class"] = _per_class(predictions)
     if prepared.config.output.save_model:
         recorder.save_model(prepared.model)
     recorder.finish(status, **extra)
 
 
-def evaluate_test(prepared) -> dict:
-    data = prepared.data
-    scores = prepared.model.evaluate(data.x_test, data.y_test, batch_size=max(prepared.batch_size, 256), verbose=0,
-                                     return_dict=True)
-    return {k: float(v) for k, v in scores.items()}
-
-
-def _per_class(prepared) -> dict | None:
+def _per_class(predictions) -> dict | None:
     """Per-class precision, recall and confusion (``training.per_class``); a failure only warns."""
     try:
-        from .per_class import per_class_scores
-
-        return per_class_scores(prepared.model, prepared.data, prepared.batch_size)
+        return predictions.per_class()
     except Exception as exc:  # noqa: BLE001 - extra detail must never lose the run
         print(f"warning: could not compute per-class scores: {exc}", file=sys.stderr)
         return None

@@ -3,7 +3,8 @@ class by name with its precision, recall and support, and the confusion matrix.
 
 Written to ``summary.json`` as ``per_class`` and shown in ``report.html``, so a user with string
 labels sees "Chinstrap: recall 0.62" rather than a macro average. Predictions are decoded as the
-labels were encoded (``training.data``): argmax over the classes, or a threshold on one unit.
+labels were encoded (``training.data``): argmax over the classes, or a threshold on one unit. The
+outputs come from ``training.predictions``, which runs each split through the model once.
 """
 
 from __future__ import annotations
@@ -38,16 +39,18 @@ def scores(true: np.ndarray, predicted: np.ndarray, n_classes: int) -> dict:
             "support": support.tolist(), "confusion": confusion.tolist()}
 
 
-def per_class_scores(model, data: Prepared, batch_size: int) -> dict | None:
-    """``{split, classes, precision, recall, support, confusion}`` (rows: true class, columns: predicted)."""
+def per_class_split(data: Prepared) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """``(name, x, y)`` of the split the per-class scores are computed on: the validation split, else the
+    test split; None for a regression or a run with neither."""
     if data.task != "classification" or not data.n_classes:
         return None
-    split, x, y = next(((name, x, y) for name, x, y in (("validation", data.x_val, data.y_val),
-                                                          ("test", data.x_test, data.y_test))
-                        if x is not None and len(x)), (None, None, None))
-    if split is None:
-        return None
-    outputs = model.predict(x, batch_size=max(batch_size, 256), verbose=0)
+    return next(((name, x, y) for name, x, y in (("validation", data.x_val, data.y_val), ("test", data.x_test, data.y_test))
+                 if x is not None and len(x)), None)
+
+
+def per_class_scores(data: Prepared, split: str, y: np.ndarray, outputs: np.ndarray) -> dict:
+    """``{split, classes, precision, recall, support, confusion}`` (rows: true class, columns: predicted) from the
+    model's ``outputs`` on the split's inputs (``training.predictions``) and its labels ``y``."""
     sigmoid_like = data.output_activation in ("sigmoid", "softmax")
     threshold = 0.5 if sigmoid_like and data.encoding != "signed" else 0.0
     true = labels_from(y, data.encoding, 0.0 if data.encoding == "signed" else 0.5)

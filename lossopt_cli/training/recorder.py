@@ -42,12 +42,14 @@ class RunRecorder:
     ``on_epoch(epoch, row)`` is called after each recorded epoch (progress lines, a sweep)."""
 
     def __init__(self, run_dir: Path, base: dict, monitor: str, rows: list[dict] = (),
-                 on_epoch: Callable[[int, dict], None] | None = None, previous_wall_time: float = 0.0):
+                 on_epoch: Callable[[int, dict], None] | None = None, previous_wall_time: float = 0.0,
+                 write: Callable[[Path, str | bytes], None] = rundir.atomic_write):
         self.run_dir = Path(run_dir)
         self.base = base
         self.monitor = monitor
         self.on_epoch = on_epoch
-        self.history_writer = rundir.HistoryWriter(self.run_dir / rundir.HISTORY, rows)
+        self.write = write  # the per-epoch files' writer: atomic_write, or rundir.QUEUED (in the background)
+        self.history_writer = rundir.HistoryWriter(self.run_dir / rundir.HISTORY, rows, write)
         self.started = time.time()
         self.previous_wall_time = previous_wall_time  # of the earlier sessions of a reopened run
         self.extra: dict = {}
@@ -58,9 +60,10 @@ class RunRecorder:
 
     @classmethod
     def create(cls, config: RunConfig, *, monitor: str = "val_loss", info: Mapping[str, Any] | None = None,
-               run_dir: str | Path | None = None, on_epoch=None) -> RunRecorder:
+               run_dir: str | Path | None = None, on_epoch=None, write=rundir.atomic_write) -> RunRecorder:
         """A new run directory under ``config.output.dir`` (or the new, empty ``run_dir`` given, as a sweep
-        makes them), with ``config.yaml`` and a ``summary.json`` of status ``running``."""
+        makes them), with ``config.yaml`` and a ``summary.json`` of status ``running``. ``write``: how the
+        per-epoch files are written (``rundir.QUEUED``: in the background, in order)."""
         run_dir = Path(run_dir) if run_dir is not None else rundir.create_run_dir(config.output.dir, config.name)
         if any(run_dir.iterdir()):
             raise FileExistsError(f"{run_dir} is not empty: a run directory is never reused")
@@ -68,13 +71,13 @@ class RunRecorder:
         base = {"name": config.name, "run_dir": str(run_dir), "seed": config.seed, "status": "running",
                 "epochs_requested": config.training.epochs, "started_at": _iso(time.time()), **(info or {}),
                 **liveness.owner()}  # pid and host: `list` tells a live run from one whose process is gone
-        recorder = cls(run_dir, base, monitor, on_epoch=on_epoch)
+        recorder = cls(run_dir, base, monitor, on_epoch=on_epoch, write=write)
         recorder.write_summary()
         return recorder
 
     @classmethod
     def reopen(cls, run_dir: str | Path, *, monitor: str | None = None, on_epoch=None,
-               keep_epochs: int | None = None) -> RunRecorder:
+               keep_epochs: int | None = None, write=rundir.atomic_write) -> RunRecorder:
         """An existing run directory, to continue it: its epochs so far and its summary are read back;
         the next ``record_epoch`` appends after them. ``config.yaml`` is left as it is. ``keep_epochs``:
         continue after that many epochs (those of the checkpoint), dropping any recorded after it."""
@@ -93,7 +96,7 @@ class RunRecorder:
         base["run_dir"] = str(run_dir)
         base.update(liveness.owner())  # this process writes it now
         recorder = cls(run_dir, base, monitor or summary.get("monitor") or "val_loss", rows, on_epoch,
-                       previous_wall_time=float(summary.get("wall_time_seconds") or 0.0))
+                       previous_wall_time=float(summary.get("wall_time_seconds") or 0.0), write=write)
         return recorder
 
     # --- during training ------------------------------------------------------------------
@@ -128,8 +131,21 @@ class RunRecorder:
     def write_summary(self) -> dict:
         summary = {**self.base, "status": self.status, **summarize(self.history, self.monitor),
                    "wall_time_seconds": round(self.previous_wall_time + time.time() - self.started, 3), **self.extra}
-        rundir.write_json(self.run_dir / rundir.SUMMARY, summary)
+        rundir.write_json(self.run_dir / rundir.SUMMARY, summary, self.write)
         return summary
+
+    def finalize_writes(self) -> None:
+        """``flush``, warning instead of raising: the report is drawn from what is on disk and must never lose the run."""
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001
+            print(f"warning: could not write the run's files: {exc}", file=sys.stderr)
+
+    def flush(self) -> None:
+        """Wait until the files written in the background are on disk (raises a write's error)."""
+        flush = getattr(self.write, "flush", None)
+        if flush is not None:
+            flush()
 
     def save_model(self, model) -> Path:
         """``model.keras``, written whole or not at all."""
@@ -143,7 +159,9 @@ class RunRecorder:
             raise ValueError(f"unknown run status {status!r}; valid: {', '.join(rundir.STATUSES)}")
         self.status = status
         self.extra.update(extra, finished_at=_iso(time.time()))
-        return self.write_summary()
+        summary = self.write_summary()
+        self.flush()  # from here on the run's files are read back (the diagnosis, the report, a resume)
+        return summary
 
     def fail(self, exc: BaseException) -> dict:
         """Finish as ``failed`` with the error and a short traceback: the finished epochs stay."""
@@ -153,10 +171,12 @@ class RunRecorder:
     def finalize(self) -> None:
         """``diagnosis.json``, ``curves.png`` and ``report.html`` from the saved files; only warns on failure.
         A run stopped before its first epoch ended has nothing to draw: its summary says so."""
+        self.finalize_writes()
         if self.epochs_recorded:
             finalize(self.run_dir)
 
     def result(self, notes: list[str] | None = None) -> RunResult:
+        self.finalize_writes()
         return RunResult(self.run_dir, self.status, rundir.read_summary(self.run_dir), list(notes or []))
 
 

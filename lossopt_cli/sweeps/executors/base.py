@@ -149,3 +149,8 @@ def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+    import atexit
+
+    from ...training.quick_exit import leave
+
+    atexit.register(leave)  # registered last, run first: the worker ends without TensorFlow's teardown
