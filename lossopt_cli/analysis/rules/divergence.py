@@ -175,7 +175,8 @@ def _oscillation_rule(h: History, th: dict) -> list[Finding]:
     biggest = max(at, key=lambda i: curve[i] - curve[i - 1])
     return [_finding(
         "oscillation", "warning", h.epoch(at[0]),
-        f"{what} by more than {tol:.0%} of its first value (largest at epoch {h.epoch(biggest)}: "
+        f"{what} by more than {th['oscillation_rise']:.0%} of the epoch before (and {tol:.0%} of its first value; "
+        f"largest at epoch {h.epoch(biggest)}: "
         f"{_fmt(curve[biggest - 1])} -> {_fmt(curve[biggest])}).",
         {"training_rises": len(rises), "validation_peaks": len(peaks), "largest_rise": curve[biggest] - curve[biggest - 1],
          "first_loss": curve[0], "share_of_epochs": count / (h.n - 1)},
