@@ -105,3 +105,18 @@ def test_a_stalled_regression_gets_no_classification_advice(tmp_path):
     assert diagnosis["verdict"] == "stalled"
     text = " ".join(f["message"] + " " + f["suggestion"] for f in diagnosis["findings"])
     assert "softmax" not in text and "sigmoid" not in text and "labels match" not in text
+
+
+def test_a_run_that_gives_back_what_it_learned_diverged_and_a_tenth_of_the_rate_fixes_it(tmp_path):
+    # digits at Adam 0.05: the training loss reaches 0.002 at epoch 17, then climbs back to 0.94 (first 1.06)
+    raw = {"seed": 2, "data": {"dataset": "digits", "validation_split": 0.2, "test_split": 0.2},
+           "model": {"hidden_units": [64]}, "loss": "categorical_crossentropy",
+           "optimizer": {"name": "adam", "learning_rate": 0.05},
+           "training": {"epochs": 25, "batch_size": 16, "checkpoint": "none"}}
+    fast, diagnosis = train(tmp_path, raw)
+    assert diagnosis["verdict"] == "diverged", diagnosis["findings"]
+    (finding,) = [f for f in diagnosis["findings"] if f["code"] == "diverged"]
+    assert "Divide the learning rate by 10" in finding["suggestion"]
+    tenth, diagnosis = train(tmp_path, raw, **{"optimizer.learning_rate": 0.005})
+    assert diagnosis["verdict"] != "diverged" and "diverged" not in codes(diagnosis)
+    assert tenth.summary["final"]["val_loss"] < 0.1 * fast.summary["final"]["val_loss"]
