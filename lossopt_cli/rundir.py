@@ -80,8 +80,11 @@ class QueuedWriter:
     write waits for its ``fsync`` (a few milliseconds, as long as a small model's epoch); queued, the
     writes overlap the next epoch's training. In order, so whatever is on disk after a crash is a prefix
     of what was asked: a checkpoint is never more than one epoch behind ``history.csv``, and never ahead.
-    ``flush`` waits until everything asked is written and raises the first write's error, if any (as
-    does the next write): whoever ends a run flushes before reading its files or reporting it."""
+    A failed write is kept against its directory (one run's): the later writes into that directory are
+    dropped until the failure is reported, while the other runs of the process (a fused group) go on.
+    ``flush(directory)`` waits until everything asked is written and raises that directory's failure (any
+    directory's without one), as does the next write into it: whoever ends a run flushes before reading
+    its files or reporting it."""
 
     def __init__(self, limit: int = 64):
         import queue
@@ -90,10 +93,11 @@ class QueuedWriter:
         self._queue: queue.Queue = queue.Queue(maxsize=limit)  # full: the caller waits (a disk slower than training)
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
-        self._error: BaseException | None = None
+        self._errors: dict[Path, BaseException] = {}
 
     def __call__(self, path: str | Path, data: str | bytes | Callable[[], str | bytes]) -> None:
-        self._raise()
+        path = Path(path)
+        self._raise(path.parent)
         with self._start:
             if self._thread is None or not self._thread.is_alive():
                 import threading
@@ -104,23 +108,24 @@ class QueuedWriter:
                     atexit.register(self._flush_at_exit)  # a process that ends with writes queued still makes them
                 self._thread = threading.Thread(target=self._work, name="lossopt-writer", daemon=True)
                 self._thread.start()
-        self._queue.put((Path(path), data))
+        self._queue.put((path, data))
 
     def _work(self) -> None:
         while True:
             path, data = self._queue.get()
             try:
-                if self._error is None:  # after a failure, the writes that depended on it are dropped
+                if path.parent not in self._errors:  # after a failure, that run's later writes are dropped
                     atomic_write(path, data)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller by flush or the next write
-                self._error = exc
+                self._errors.setdefault(path.parent, exc)
             finally:
                 self._queue.task_done()
 
-    def flush(self) -> None:
-        """Wait until every write asked so far is on disk; raise the error of one that failed."""
+    def flush(self, directory: str | Path | None = None) -> None:
+        """Wait until every write asked so far is on disk; raise the error of one that failed in ``directory``
+        (in any directory when None)."""
         self._queue.join()
-        self._raise()
+        self._raise(None if directory is None else Path(directory))
 
     def _flush_at_exit(self) -> None:
         try:
@@ -128,10 +133,13 @@ class QueuedWriter:
         except Exception as exc:  # noqa: BLE001 - at exit: say it, there is no caller left to raise to
             print(f"warning: could not write {exc}", file=sys.stderr)
 
-    def _raise(self) -> None:
-        error, self._error = self._error, None
-        if error is not None:
-            raise error
+    def _raise(self, directory: Path | None) -> None:
+        if directory is None:
+            key = next(iter(self._errors), None)
+        else:
+            key = directory if directory in self._errors else None
+        if key is not None:
+            raise self._errors.pop(key)
 
 
 QUEUED = QueuedWriter()  # the process's one background writer (config-driven runs' per-epoch files)

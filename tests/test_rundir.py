@@ -53,12 +53,23 @@ def test_the_queued_writer_writes_in_order_and_hands_a_failure_to_flush(tmp_path
     writer.flush()
     assert (tmp_path / "history.csv").read_text() == "epoch 5\n"
     assert (tmp_path / "checkpoint.npz").read_bytes() == b"checkpoint 5"
-    writer(tmp_path / "missing" / "history.csv", "no such directory")  # fails in the background
-    writer(tmp_path / "checkpoint.npz", b"after the failure")  # depends on it: dropped, never ahead of history
+    import threading
+
+    broken, other = tmp_path / "broken", tmp_path / "other"  # two runs of one fused group
+    other.mkdir()
+    gate = threading.Event()
+    writer(other / "gate", lambda: "opened" if gate.wait(10) else "timed out")  # holds the writer's thread
+    writer(broken / "history.csv", "no such directory")  # will fail in the background
+    writer(broken / "checkpoint.npz", b"after the failure")  # depends on it: dropped, never ahead of history
+    writer(other / "history.csv", "the other run goes on")  # another run's write is not dropped
+    gate.set()
+    writer.flush(other)  # the other run's flush does not take this run's failure
+    assert (other / "history.csv").read_text() == "the other run goes on"
     with pytest.raises(FileNotFoundError):
-        writer.flush()
-    assert (tmp_path / "checkpoint.npz").read_bytes() == b"checkpoint 5"
-    writer(tmp_path / "checkpoint.npz", b"once the failure is reported")
+        writer.flush(broken)  # this run's own failure, once
+    broken.mkdir()
+    assert not (broken / "checkpoint.npz").exists()
+    writer(broken / "checkpoint.npz", b"once the failure is reported")
     writer.flush()
-    assert (tmp_path / "checkpoint.npz").read_bytes() == b"once the failure is reported"
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+    assert (broken / "checkpoint.npz").read_bytes() == b"once the failure is reported"
+    assert not [p for p in tmp_path.rglob(".*")]  # no temporary file left

@@ -142,10 +142,10 @@ class RunRecorder:
             print(f"warning: could not write the run's files: {exc}", file=sys.stderr)
 
     def flush(self) -> None:
-        """Wait until the files written in the background are on disk (raises a write's error)."""
+        """Wait until the files written in the background are on disk (raises this run's write error)."""
         flush = getattr(self.write, "flush", None)
         if flush is not None:
-            flush()
+            flush(self.run_dir)
 
     def save_model(self, model) -> Path:
         """``model.keras``, written whole or not at all."""
