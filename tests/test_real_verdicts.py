@@ -108,15 +108,24 @@ def test_a_stalled_regression_gets_no_classification_advice(tmp_path):
 
 
 def test_a_run_that_gives_back_what_it_learned_diverged_and_a_tenth_of_the_rate_fixes_it(tmp_path):
-    # digits at Adam 0.05: the training loss reaches 0.002 at epoch 17, then climbs back to 0.94 (first 1.06)
-    raw = {"seed": 2, "data": {"dataset": "digits", "validation_split": 0.2, "test_split": 0.2},
-           "model": {"hidden_units": [64]}, "loss": "categorical_crossentropy",
-           "optimizer": {"name": "adam", "learning_rate": 0.05},
-           "training": {"epochs": 25, "batch_size": 16, "checkpoint": "none"}}
-    fast, diagnosis = train(tmp_path, raw)
+    # the case: the corpus' digits run at Adam 0.05 (benchmarks/diagnosis/corpus/unstable-digits-mlp-05): its
+    # training loss reached 0.002 at epoch 17, then climbed back to 0.94 (first 1.06). At such a rate the exact
+    # curve varies from one machine (or thread schedule) to the next, so the case is the recorded run; the
+    # advice is checked by training the same config (same seed, same split) at a tenth of the rate
+    from pathlib import Path
+
+    from lossopt_cli.analysis.diagnose import diagnose_path
+
+    case = Path(__file__).resolve().parents[1] / "benchmarks" / "diagnosis" / "corpus" / "unstable-digits-mlp-05"
+    diagnosis = diagnose_path(case)
     assert diagnosis["verdict"] == "diverged", diagnosis["findings"]
     (finding,) = [f for f in diagnosis["findings"] if f["code"] == "diverged"]
     assert "Divide the learning rate by 10" in finding["suggestion"]
-    tenth, diagnosis = train(tmp_path, raw, **{"optimizer.learning_rate": 0.005})
+    raw = {"seed": 2, "deterministic": True, "data": {"dataset": "digits", "validation_split": 0.2, "test_split": 0.2},
+           "model": {"hidden_units": [64]}, "loss": "categorical_crossentropy",
+           "optimizer": {"name": "adam", "learning_rate": 0.005},
+           "training": {"epochs": 25, "batch_size": 16, "checkpoint": "none"}}
+    tenth, diagnosis = train(tmp_path, raw)
     assert diagnosis["verdict"] != "diverged" and "diverged" not in codes(diagnosis)
-    assert tenth.summary["final"]["val_loss"] < 0.1 * fast.summary["final"]["val_loss"]
+    recorded = rundir.read_json(case / rundir.SUMMARY)["final"]["val_loss"]
+    assert tenth.summary["final"]["val_loss"] < 0.1 * recorded
