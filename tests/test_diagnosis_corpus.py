@@ -89,3 +89,19 @@ def test_the_held_out_third_is_the_hashed_third(part):
         assert held_out(name) == (part == "-holdout"), row["file"]
         assert (BENCH / row["file"]).exists(), row["file"]
         assert row["file"].startswith("corpus-holdout/" if part else "corpus/")
+
+
+def test_the_fresh_held_out_set_is_other_seeds_of_the_same_recipes():
+    from make_corpus import FRESH, FRESH_SEEDS, recipes
+
+    path = BENCH / "corpus-labels-fresh.csv"
+    if not path.exists():
+        pytest.skip("the fresh set has not been labelled in this checkout")
+    rows = list(csv.DictReader(open(path)))
+    fresh = {r["name"]: r for r in recipes(fresh=True)}
+    corpus_seeds = {r["seed"] for r in recipes()}
+    assert rows and not corpus_seeds & set(FRESH_SEEDS)
+    for row in rows:
+        name = Path(row["file"]).name.removesuffix(".csv")
+        assert name.startswith(FRESH) and name in fresh, row["file"]
+        assert row["file"].startswith("corpus-fresh/") and (BENCH / row["file"]).exists(), row["file"]

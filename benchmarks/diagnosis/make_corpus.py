@@ -47,8 +47,12 @@ def held_out(name: str) -> bool:
     return int(hashlib.sha1(name.encode()).hexdigest(), 16) % 3 == 0
 
 
+FRESH = "fresh-"  # the prefix of the fresh held-out set's runs (--fresh: other seeds, made after the rules were tuned)
+FRESH_SEEDS = (100,)
+
+
 def run_path(name: str, history_only: bool) -> Path:
-    folder = HERE / ("corpus-holdout" if held_out(name) else "corpus")
+    folder = HERE / ("corpus-fresh" if name.startswith(FRESH) else "corpus-holdout" if held_out(name) else "corpus")
     return folder / (f"{name}.csv" if history_only else name)
 
 
@@ -99,15 +103,23 @@ def model_section(kind: str, **kw) -> dict:
     raise ValueError(kind)
 
 
-def recipes() -> list[dict]:
+def recipes(fresh: bool = False) -> list[dict]:
+    """Every run of the corpus; ``fresh``: the fresh held-out set instead, each recipe once on each of
+    ``FRESH_SEEDS`` (splits, initial weights and batch orders no run of the corpus had)."""
     out: list[dict] = []
+    prefix = FRESH if fresh else ""
 
     def add(intent, data, kind, seeds=(0,), opt="adam", lr=1e-3, epochs=30, batch=32, val=0.2, test=0.2, es=None,
             restore=True, cw=None, metrics=None, history_only=False, **kw):
-        for seed in seeds:
+        for seed in (FRESH_SEEDS if fresh else seeds):
             tag = kind + ("-w" if cw else "") + ("-es" if es else "")
-            k = 1 + sum(1 for r in out if r["name"].startswith(f"{intent}-{data}-{tag}-"))
-            out.append({"name": f"{intent}-{data}-{tag}-{k:02d}", "intent": intent, "data": data, "kind": kind,
+            same = {"intent": intent, "data": data, "kind": kind, "seed": seed, "opt": opt, "lr": lr, "epochs": epochs,
+                    "batch": batch, "val": val, "test": test, "es": es, "restore": restore, "cw": cw,
+                    "metrics": metrics, "history_only": history_only, "model": kw}
+            if fresh and any({k: r[k] for k in same} == same for r in out):
+                continue  # a recipe added again for more seeds is one run on the fresh seed
+            k = 1 + sum(1 for r in out if r["name"].startswith(f"{prefix}{intent}-{data}-{tag}-"))
+            out.append({"name": f"{prefix}{intent}-{data}-{tag}-{k:02d}", "intent": intent, "data": data, "kind": kind,
                         "seed": seed, "opt": opt, "lr": lr, "epochs": epochs, "batch": batch, "val": val, "test": test,
                         "es": es, "restore": restore, "cw": cw, "metrics": metrics, "history_only": history_only,
                         "model": kw})
@@ -470,13 +482,13 @@ def group(r: dict) -> str:
             + ("-weighted" if r["cw"] else ""))
 
 
-def train_all(shard: int, shards: int, only: set[str]) -> None:
+def train_all(shard: int, shards: int, only: set[str], fresh: bool = False) -> None:
     import keras
 
     paths = write_all()
     os.environ["KERAS_HOME"] = str(paths["keras_home"])
     FACTS.mkdir(parents=True, exist_ok=True)
-    todo = [r for i, r in enumerate(recipes()) if i % shards == shard and (not only or r["name"] in only)]
+    todo = [r for i, r in enumerate(recipes(fresh)) if i % shards == shard and (not only or r["name"] in only)]
     started = time.time()
     for i, r in enumerate(todo):
         fact_file = FACTS / f"{r['name']}.json"
@@ -536,11 +548,13 @@ def _rounded(x):
     return x
 
 
-def label_all() -> None:
+def label_all(fresh: bool = False) -> None:
+    """Label every trained run (``fresh``: the fresh held-out set's, into corpus-labels-fresh.csv)."""
     from label_rule import RULE_VERSION, label
 
     rows = []
     all_facts = [json.loads(p.read_text()) for p in sorted(FACTS.glob("*.json"))]
+    all_facts = [f for f in all_facts if f["name"].startswith(FRESH) == fresh]
     best: dict[str, float] = {}
     for f in all_facts:  # the best test loss on each split: the reference fits and every run's delivered model
         losses = [v for k, v in f.get("references", {}).items() if not k.endswith("balanced_accuracy")]
@@ -573,8 +587,8 @@ def label_all() -> None:
                      "held_out": int(held_out(r["name"]))})
         f["label"], f["why"] = lbl, why
     fields = ["file", "label", "intent", "rule", "history_only", "kind", "data"]
-    for part, suffix in ((0, ""), (1, "-holdout")):
-        chosen = sorted((r for r in rows if r["held_out"] == part), key=lambda r: r["file"])
+    for part, suffix in (((None, "-fresh"),) if fresh else ((0, ""), (1, "-holdout"))):
+        chosen = sorted((r for r in rows if part is None or r["held_out"] == part), key=lambda r: r["file"])
         with open(HERE / f"corpus-labels{suffix}.csv", "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
             writer.writeheader()
@@ -592,14 +606,15 @@ def label_all() -> None:
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
+    fresh = "--fresh" in argv
     if "--refresh" in argv:
         refresh_facts()
     elif "--label" in argv:
-        label_all()
+        label_all(fresh)
     elif "--list" in argv:
-        for r in recipes():
-            print(r["name"], "held out" if held_out(r["name"]) else "")
+        for r in recipes(fresh):
+            print(r["name"], "fresh" if fresh else "held out" if held_out(r["name"]) else "")
     else:
         shard_arg = next((a for a in argv if "/" in a), "0/1")
         s, n = (int(v) for v in shard_arg.split("/"))
-        train_all(s, n, {a for a in argv if not a.startswith("--") and "/" not in a})
+        train_all(s, n, {a for a in argv if not a.startswith("--") and "/" not in a}, fresh)
