@@ -23,7 +23,7 @@ from .verdict import CODES, VERDICT_ORDER, VERDICTS, result  # noqa: F401 - the 
 
 # The rules after divergence, in the order their findings are listed; each is (history, thresholds, context)
 # -> findings, with the severity decided where the finding is made (docs/diagnosis.md has the table).
-RULES = (learning_rate.set_up, overfitting.rules, divergence.oscillation, progress.rules, accuracy.rules,
+RULES = (overfitting.rules, divergence.oscillation, progress.rules, accuracy.rules,
          imbalance.minority_rule, overfitting.val_better)
 
 
@@ -36,7 +36,7 @@ def establish_facts(h: History, th: dict, ctx: Context) -> None:
     """The facts the curve rules share, each from the one function that owns it, before any of them runs (on a
     curve that did not diverge: where the training loss blew up is known before, ``divergence.blow_up``)."""
     ctx.overfit = overfitting.assess(h, th, ctx)
-    ctx.set_up_stalled = any(f.code == "stalled" for f in learning_rate.set_up(h, th, ctx))
+    ctx.set_up = learning_rate.set_up(h, th, ctx)
 
 
 def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = None,
@@ -74,6 +74,7 @@ def diagnose_history(history: dict[str, list[float]], thresholds: dict | None = 
         ctx.skip("constant-model comparison (under-fitting, never learned): summary.json has no data.constant_model")
     if not diverged:  # a diverged run is judged on that alone: nothing else about its curve means anything
         establish_facts(h, th, ctx)
+        findings += ctx.set_up  # the set-up rule's findings, judged first (and read by the progress rule)
         for rule in RULES:
             findings += rule(h, th, ctx)
     findings += divergence.lr_too_high(h, findings, ctx)

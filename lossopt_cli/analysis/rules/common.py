@@ -34,6 +34,12 @@ def argmin(values: list[float]) -> int | None:
     return min(finite)[1] if finite else None
 
 
+def balanced_accuracy(recall: list) -> float | None:
+    """The mean of the per-class recalls (summary.json's ``per_class.recall``), None without any."""
+    values = [r for r in recall if ok(r)]
+    return sum(values) / len(values) if values else None
+
+
 def rel_drop(first: float, last: float) -> float:
     """Relative fall from ``first`` to ``last`` (positive when the value went down)."""
     return (first - last) / abs(first) if first else 0.0

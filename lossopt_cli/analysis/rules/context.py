@@ -54,10 +54,10 @@ class Context:
         self.skipped: list[str] = []  # what could not be judged, and why (diagnosis.json's "skipped")
         # facts owned by one rule module and read by others, established by diagnose.establish_facts before
         # any rule runs: where the training loss blew up (divergence.blow_up), Prechelt's judgement of the
-        # validation curve (overfitting.assess: findings, onset) and whether the set-up rule called it stalled
+        # validation curve (overfitting.assess: findings, onset) and the set-up rule's findings (learning_rate.set_up)
         self.blow_up: dict | None = None
         self.overfit: tuple[list, int | None] = ([], None)
-        self.set_up_stalled = False
+        self.set_up: list = []
         data = summary.get("data") or {}
         constant = data.get("constant_model") or summary.get("constant_model") or {}
         self.baseline = constant.get("loss") if _ok(constant.get("loss")) else None
@@ -101,6 +101,11 @@ class Context:
         self.skipped.append(what)
 
     # --- facts about the curve that more than one rule reads ---------------------------------------
+
+    @property
+    def set_up_stalled(self) -> bool:
+        """The set-up rule called the run stalled: the progress rule does not say it again."""
+        return any(f.code == "stalled" for f in self.set_up)
 
     @cached_property
     def trained(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .common import Finding, finding, fmt, mean, ok, rel_drop
+from .common import Finding, balanced_accuracy, finding, fmt, mean, ok, rel_drop
 
 MINORITY_METRICS = ("recall", "pr_auc", "auc", "precision", "f1")
 MAJORITY_LEVEL = 0.75  # a pinned accuracy below this is no majority-class signature (no class is rare enough)
@@ -32,8 +32,7 @@ def minority_rule(h, th: dict, ctx) -> list[Finding]:
     precision = per_class.get("precision") or [None] * len(support)
     shares = [c / sum(counts) for c in counts]
     limit = min(th["minority_share"], 0.5 / len(counts))
-    recalls = [r for r in recall if ok(r)]
-    balanced = sum(recalls) / len(recalls) if recalls else None
+    balanced = balanced_accuracy(recall)
     out = []
     for i, share in enumerate(shares):
         r = recall[i]

@@ -3,7 +3,7 @@ model), the plateau, a run not converged, and under-fitting judged against what 
 
 from __future__ import annotations
 
-from .common import REFERENCE_FIT, Finding
+from .common import REFERENCE_FIT, Finding, balanced_accuracy
 from .common import argmin as _argmin
 from .common import finding as _finding
 from .common import fmt as _fmt
@@ -143,4 +143,4 @@ def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
 def _separates(summary: dict, th: dict) -> bool:
     """The per-class recalls of summary.json put the balanced accuracy clearly above chance (1/classes)."""
     recall = [r for r in ((summary.get("per_class") or {}).get("recall") or []) if _ok(r)]
-    return len(recall) >= 2 and sum(recall) / len(recall) >= 1 / len(recall) + 2 * th["chance_margin"]
+    return len(recall) >= 2 and balanced_accuracy(recall) >= 1 / len(recall) + 2 * th["chance_margin"]
