@@ -113,16 +113,13 @@ def recipes(fresh: bool = False) -> list[dict]:
             restore=True, cw=None, metrics=None, history_only=False, **kw):
         for seed in (FRESH_SEEDS if fresh else seeds):
             tag = kind + ("-w" if cw else "") + ("-es" if es else "")
-            same = {"intent": intent, "data": data, "kind": kind, "seed": seed, "opt": opt, "lr": lr, "epochs": epochs,
-                    "batch": batch, "val": val, "test": test, "es": es, "restore": restore, "cw": cw,
-                    "metrics": metrics, "history_only": history_only, "model": kw}
-            if fresh and any({k: r[k] for k in same} == same for r in out):
+            recipe = {"intent": intent, "data": data, "kind": kind, "seed": seed, "opt": opt, "lr": lr,
+                      "epochs": epochs, "batch": batch, "val": val, "test": test, "es": es, "restore": restore,
+                      "cw": cw, "metrics": metrics, "history_only": history_only, "model": kw}
+            if fresh and any({k: r[k] for k in recipe} == recipe for r in out):
                 continue  # a recipe added again for more seeds is one run on the fresh seed
             k = 1 + sum(1 for r in out if r["name"].startswith(f"{prefix}{intent}-{data}-{tag}-"))
-            out.append({"name": f"{prefix}{intent}-{data}-{tag}-{k:02d}", "intent": intent, "data": data, "kind": kind,
-                        "seed": seed, "opt": opt, "lr": lr, "epochs": epochs, "batch": batch, "val": val, "test": test,
-                        "es": es, "restore": restore, "cw": cw, "metrics": metrics, "history_only": history_only,
-                        "model": kw})
+            out.append({"name": f"{prefix}{intent}-{data}-{tag}-{k:02d}", **recipe})
 
     rec = ["accuracy", "precision", "recall", "auc"]
     # healthy: right-sized models, early stopping with restored weights or a modest number of epochs
