@@ -155,8 +155,8 @@ def _mean_metrics(model):
 def _raw(variable):
     """The TensorFlow variable under a Keras variable (assigning it in a graph skips Keras' Python layers, which
     made tracing the copy of 12 members' state cost 0.65 s); a plain tf.Variable as it is."""
-    return getattr(variable, "_value", None) if hasattr(variable, "_value") and hasattr(variable._value, "assign") \
-        else variable
+    value = getattr(variable, "_value", None)
+    return value if hasattr(value, "assign") else variable
 
 
 class _Stack:
