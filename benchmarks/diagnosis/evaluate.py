@@ -3,7 +3,8 @@
     python benchmarks/diagnosis/evaluate.py                   # the tuning part (corpus/)
     python benchmarks/diagnosis/evaluate.py --holdout         # the held-out third (corpus-holdout/): never tune on it
     python benchmarks/diagnosis/evaluate.py --holdout --misses       # and each run whose verdict is not its label
-    python benchmarks/diagnosis/evaluate.py --fresh           # the fresh held-out set (corpus-fresh/, other seeds)
+    python benchmarks/diagnosis/evaluate.py --fresh           # the fresh held-out set (corpus-fresh/, seed 100)
+    python benchmarks/diagnosis/evaluate.py --fresh2          # the second fresh held-out set (corpus-fresh2/, seed 101)
     PYTHONPATH=/path/to/lossopt python benchmarks/diagnosis/evaluate.py --holdout   # another checkout's detector
 
 The detector is whatever ``lossopt_cli`` imports first (PYTHONPATH, else the installed one, else this
@@ -83,14 +84,14 @@ def measure(rows: list[dict]) -> dict:
 
 def main(argv: list[str]) -> int:
     holdout = "--holdout" in argv
-    fresh = "--fresh" in argv
-    labels_file = ("corpus-labels-fresh.csv" if fresh else "corpus-labels-holdout.csv" if holdout
+    fresh = next((a[2:] for a in argv if a in ("--fresh", "--fresh2")), None)
+    labels_file = (f"corpus-labels-{fresh}.csv" if fresh else "corpus-labels-holdout.csv" if holdout
                    else "corpus-labels.csv")
     rows = diagnose_all(labels_file)
     all_rows = list(csv.DictReader(open(HERE / labels_file)))
     m = measure(rows)
     print(f"detector: {checkout()}")
-    part = "fresh held-out set" if fresh else "held-out third" if holdout else "tuning part"
+    part = f"fresh held-out set {fresh}" if fresh else "held-out third" if holdout else "tuning part"
     print(f"{part} ({labels_file}): {len(rows)} scored runs of "
           f"{len(all_rows)} ({len(all_rows) - len(rows)} unclear by the label rule, not scored); "
           f"load {os.getloadavg()[0]:.1f}")

@@ -47,12 +47,21 @@ def held_out(name: str) -> bool:
     return int(hashlib.sha1(name.encode()).hexdigest(), 16) % 3 == 0
 
 
-FRESH = "fresh-"  # the prefix of the fresh held-out set's runs (--fresh: other seeds, made after the rules were tuned)
-FRESH_SEEDS = (100,)
+# The fresh held-out sets (--fresh, --fresh2: every recipe on a seed no corpus run had, made after the rules
+# were tuned; a set once scored becomes tuning material and the next measurement needs the next set):
+# name -> seed. A run's name starts with "<set>-" and it lives in corpus-<set>/.
+FRESH_SETS = {"fresh": 100, "fresh2": 101}
+
+
+def fresh_set(name: str) -> str | None:
+    """The fresh set a run belongs to (None: the corpus)."""
+    head = name.split("-", 1)[0]
+    return head if head in FRESH_SETS else None
 
 
 def run_path(name: str, history_only: bool) -> Path:
-    folder = HERE / ("corpus-fresh" if name.startswith(FRESH) else "corpus-holdout" if held_out(name) else "corpus")
+    fresh = fresh_set(name)
+    folder = HERE / (f"corpus-{fresh}" if fresh else "corpus-holdout" if held_out(name) else "corpus")
     return folder / (f"{name}.csv" if history_only else name)
 
 
@@ -103,15 +112,15 @@ def model_section(kind: str, **kw) -> dict:
     raise ValueError(kind)
 
 
-def recipes(fresh: bool = False) -> list[dict]:
-    """Every run of the corpus; ``fresh``: the fresh held-out set instead, each recipe once on each of
-    ``FRESH_SEEDS`` (splits, initial weights and batch orders no run of the corpus had)."""
+def recipes(fresh: str | None = None) -> list[dict]:
+    """Every run of the corpus; ``fresh``: that fresh held-out set instead, each recipe once on its seed in
+    ``FRESH_SETS`` (a split, initial weights and batch order no run of the corpus had)."""
     out: list[dict] = []
-    prefix = FRESH if fresh else ""
+    prefix = f"{fresh}-" if fresh else ""
 
     def add(intent, data, kind, seeds=(0,), opt="adam", lr=1e-3, epochs=30, batch=32, val=0.2, test=0.2, es=None,
             restore=True, cw=None, metrics=None, history_only=False, **kw):
-        for seed in (FRESH_SEEDS if fresh else seeds):
+        for seed in ((FRESH_SETS[fresh],) if fresh else seeds):
             tag = kind + ("-w" if cw else "") + ("-es" if es else "")
             recipe = {"intent": intent, "data": data, "kind": kind, "seed": seed, "opt": opt, "lr": lr,
                       "epochs": epochs, "batch": batch, "val": val, "test": test, "es": es, "restore": restore,
@@ -479,7 +488,7 @@ def group(r: dict) -> str:
             + ("-weighted" if r["cw"] else ""))
 
 
-def train_all(shard: int, shards: int, only: set[str], fresh: bool = False) -> None:
+def train_all(shard: int, shards: int, only: set[str], fresh: str | None = None) -> None:
     import keras
 
     paths = write_all()
@@ -545,13 +554,13 @@ def _rounded(x):
     return x
 
 
-def label_all(fresh: bool = False) -> None:
-    """Label every trained run (``fresh``: the fresh held-out set's, into corpus-labels-fresh.csv)."""
+def label_all(fresh: str | None = None) -> None:
+    """Label every trained run (``fresh``: that fresh held-out set's, into corpus-labels-<set>.csv)."""
     from label_rule import RULE_VERSION, label
 
     rows = []
     all_facts = [json.loads(p.read_text()) for p in sorted(FACTS.glob("*.json"))]
-    all_facts = [f for f in all_facts if f["name"].startswith(FRESH) == fresh]
+    all_facts = [f for f in all_facts if fresh_set(f["name"]) == fresh]
     best: dict[str, float] = {}
     for f in all_facts:  # the best test loss on each split: the reference fits and every run's delivered model
         losses = [v for k, v in f.get("references", {}).items() if not k.endswith("balanced_accuracy")]
@@ -584,7 +593,7 @@ def label_all(fresh: bool = False) -> None:
                      "held_out": int(held_out(r["name"]))})
         f["label"], f["why"] = lbl, why
     fields = ["file", "label", "intent", "rule", "history_only", "kind", "data"]
-    for part, suffix in (((None, "-fresh"),) if fresh else ((0, ""), (1, "-holdout"))):
+    for part, suffix in (((None, f"-{fresh}"),) if fresh else ((0, ""), (1, "-holdout"))):
         chosen = sorted((r for r in rows if part is None or r["held_out"] == part), key=lambda r: r["file"])
         with open(HERE / f"corpus-labels{suffix}.csv", "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
@@ -603,7 +612,7 @@ def label_all(fresh: bool = False) -> None:
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    fresh = "--fresh" in argv
+    fresh = next((a[2:] for a in argv if a[2:] in FRESH_SETS), None)  # --fresh, --fresh2
     if "--refresh" in argv:
         refresh_facts()
     elif "--label" in argv:
