@@ -540,6 +540,39 @@ def refresh_facts() -> None:
     print(f"refreshed {len(list(FACTS.glob('*.json')))} runs' data facts")
 
 
+def refit_references() -> None:
+    """Rewrite every corpus run's ``data.reference_fit`` in its summary.json with what lossopt's current reference
+    fits reach on the run's split (``training.reference_fit``, the code ``lossopt train`` runs), no training: the
+    split is rebuilt by lossopt's own data preparation from the recipe kept in corpus-facts*.json."""
+    import yaml
+
+    from lossopt_cli import config as config_module
+    from lossopt_cli.training.preflight import check_data
+    from lossopt_cli.training.reference_fit import reference_fit
+
+    os.environ["KERAS_HOME"] = str(write_all()["keras_home"])
+    done = 0
+    for facts_file in sorted(HERE.glob("corpus-facts*.json")):
+        for name, f in json.loads(facts_file.read_text())["runs"].items():
+            r = f["recipe"]
+            summary_file = run_path(name, r["history_only"]) / "summary.json"
+            if r["history_only"] or not summary_file.exists():
+                continue
+            with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+                yaml.safe_dump(config_for(r), fh)
+            config = config_module.load(fh.name)
+            os.unlink(fh.name)
+            data = check_data(config).data
+            summary = json.loads(summary_file.read_text())
+            fit = reference_fit(data.x_train, data.y_train, data.x_val, data.y_val, data.encoding,
+                                config.loss_spec().name, seed=config.seed)
+            fit.pop("seconds", None)  # (timings would make every refit a change in git)
+            summary.setdefault("data", {})["reference_fit"] = fit
+            summary_file.write_text(json.dumps(summary, indent=2) + "\n")
+            done += 1
+    print(f"rewrote the reference fit of {done} runs")
+
+
 # --- labelling -------------------------------------------------------------------------------------------------
 
 
@@ -615,6 +648,8 @@ if __name__ == "__main__":
     fresh = next((a[2:] for a in argv if a[2:] in FRESH_SETS), None)  # --fresh, --fresh2
     if "--refresh" in argv:
         refresh_facts()
+    elif "--refit" in argv:
+        refit_references()
     elif "--label" in argv:
         label_all(fresh)
     elif "--list" in argv:

@@ -49,7 +49,7 @@ def run_info(prepared) -> dict:
 
 
 def _reference_fit(prepared) -> dict:
-    """What k nearest neighbours reach on the run's split (``training.reference_fit``): the diagnosis' evidence
+    """What simple models (neighbours, boosted trees) reach on the run's split (``training.reference_fit``): the diagnosis' evidence
     that a bigger model would help, or that the data are at their ceiling."""
     from .reference_fit import reference_fit
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-REFERENCE_FIT = "k nearest neighbours on the same split"  # Context.reference_run of summary.json's reference_fit
+REFERENCE_FIT = "the reference fit on the same split"  # Context.reference_run of summary.json's reference_fit
 
 
 def ok(v: Any) -> bool:

@@ -86,7 +86,8 @@ class Context:
         ref = reference.get("val_loss")
         self.reference = ref if _ok(ref) and ref > 0 else None  # a zero loss gives no scale to compare with
         self.reference_run = reference.get("run")
-        fit = (data.get("reference_fit") or {}).get("loss")  # k nearest neighbours on the same split
+        fit = (data.get("reference_fit") or {}).get("loss")  # simple models (neighbours, boosted trees), same split
+        self.reference_model = (data.get("reference_fit") or {}).get("model") or "k nearest neighbours"
         weighted = (config.get("data") or {}).get("class_weight") is not None
         # (a weighted run's validation loss is unweighted and pays for the weights: no unweighted fit compares)
         if _ok(fit) and fit > 0 and not weighted and (self.reference is None or fit < self.reference):

@@ -57,7 +57,7 @@ def set_up(h: History, th: dict, ctx: Context) -> list[Finding]:
         no_signal = (ctx.reference is not None and ctx.baseline is not None
                      and ctx.reference >= (1 - th["signal_gain"]) * ctx.baseline)
         if not no_signal:
-            where = ("k nearest neighbours reach" if ctx.reference_run == REFERENCE_FIT else
+            where = (f"{ctx.reference_model} reach" if ctx.reference_run == REFERENCE_FIT else
                      f"the best run on the same data ({ctx.reference_run}) reaches" if ctx.reference_run else
                      "the best run on the same data reaches")
             signal = (f", while {where} {_fmt(ctx.reference)} on validation data: the inputs carry signal this model "

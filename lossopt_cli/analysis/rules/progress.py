@@ -109,7 +109,7 @@ def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
     at_ceiling = (ctx.reference is not None and val_end is not None
                   and val_end <= (1 + th["underfit_reference_margin"]) * ctx.reference)
     fit_reference = ctx.reference_run == REFERENCE_FIT
-    where = ("what k nearest neighbours reach on the same split" if fit_reference else
+    where = (f"what {ctx.reference_model} reach on the same split" if fit_reference else
              "the best run on the same data")
     why = None
     if at_chance:
