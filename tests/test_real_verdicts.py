@@ -129,3 +129,23 @@ def test_a_run_that_gives_back_what_it_learned_diverged_and_a_tenth_of_the_rate_
     assert diagnosis["verdict"] != "diverged" and "diverged" not in codes(diagnosis)
     recorded = rundir.read_json(case / rundir.SUMMARY)["final"]["val_loss"]
     assert tenth.summary["final"]["val_loss"] < 0.1 * recorded
+
+
+def test_a_loss_the_initial_weights_put_below_the_prior_that_never_moves_is_stalled_and_a_higher_rate_fixes_it(
+        tmp_path):
+    # the corpus' fresh-stalled-breast_cancer-mlp runs: SGD at 1e-5, the first epoch's loss already below the class
+    # prior's (the initial weights happen to separate the classes a little) and 30 epochs move it by 0.1 %. Once
+    # called under-fitting ("use a bigger model"); it is stalled, and the advice (the rate x10-100) must help
+    raw = {"seed": 100, "data": {"dataset": "breast_cancer", "validation_split": 0.2, "test_split": 0.2},
+           "model": {"hidden_units": [32]}, "loss": "binary_crossentropy",
+           "optimizer": {"name": "sgd", "learning_rate": 1e-5}, "training": {"epochs": 12, "checkpoint": "none"}}
+    (tmp_path / "slow").mkdir(), (tmp_path / "fixed").mkdir()
+    slow, diagnosis = train(tmp_path / "slow", raw)
+    assert diagnosis["verdict"] == "stalled" and "underfitting" not in codes(diagnosis), diagnosis["findings"]
+    (finding,) = [f for f in diagnosis["findings"] if f["code"] == "stalled"]
+    assert "Multiply the learning rate by 10-100" in finding["suggestion"]
+    fixed, diagnosis = train(tmp_path / "fixed", raw, **{"optimizer.learning_rate": 1e-3})
+    assert diagnosis["verdict"] != "stalled" and "stalled" not in codes(diagnosis)
+    history = rundir.read_history(fixed.run_dir / rundir.HISTORY)
+    assert history["loss"][-1] < 0.92 * history["loss"][0]  # it learns: 12-13 % in 12 epochs, against 0.1 % at 1e-5
+    assert fixed.summary["best"]["val_loss"] < 0.92 * slow.summary["best"]["val_loss"]

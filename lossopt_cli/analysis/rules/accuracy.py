@@ -23,11 +23,19 @@ def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
         ctx.skip("generalization_gap, overconfidence (accuracy), class_imbalance: no accuracy column")
         return out
     acc_end, val_end = _mean(h.acc[-k:]), _mean(h.val_acc[-k:]) if h.val_acc else None
+    gl_end = generalization_loss(h.val_loss, h.n - 1) if h.val_loss and _ok(h.val_loss[-1]) else None
     if acc_end is not None and val_end is not None and acc_end - val_end > th["gap_accuracy"]:
-        out.append(_finding("generalization_gap", "warning", h.epochs[-1],
+        # a gap that has cost nothing yet (validation loss within overfitting_gl of its best: noisy data a model
+        # memorizes at its ceiling) is a note; one the validation loss pays for is a warning
+        paid = gl_end is None or gl_end >= th["overfitting_gl"]
+        out.append(_finding("generalization_gap", "warning" if paid else "info", h.epochs[-1],
                             f"Training accuracy {_fmt(acc_end)} is {acc_end - val_end:.1%} above validation "
-                            f"accuracy {_fmt(val_end)} (mean of the last {min(k, h.n)} epochs).",
-                            {"train_accuracy": acc_end, "val_accuracy": val_end, "gap": acc_end - val_end},
+                            f"accuracy {_fmt(val_end)} (mean of the last {min(k, h.n)} epochs)."
+                            + ("" if paid else f" The validation loss is still within {th['overfitting_gl']:.0f}% "
+                               f"of its best ({gl_end:.0f}%): the model memorizes training samples, at no cost "
+                               f"on unseen data so far."),
+                            {"train_accuracy": acc_end, "val_accuracy": val_end, "gap": acc_end - val_end,
+                             "gl_percent": gl_end},
                             "Regularize (dropout, L2, data augmentation), use a smaller model, or get more data."))
     # over-confidence (a): validation loss rising while validation accuracy holds
     if h.val_loss and h.val_acc and any(_ok(v) for v in h.val_loss):
@@ -36,10 +44,15 @@ def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
         if (gl is not None and gl >= th["overfitting_gl"] and h.n - 1 - onset >= th["overfitting_min_epochs"]
                 and _ok(h.val_acc[onset]) and _ok(h.val_acc[-1])
                 and h.val_acc[-1] >= h.val_acc[onset] - th["overconfidence_accuracy_tolerance"]):
-            out.append(_finding("overconfidence", "warning", h.epoch(onset),
+            es = ctx.early_stopping  # early stopping restored the best epoch: the saved model is not the one that rose
+            restored = bool(es and es.get("restore_best_weights", True) and h.n - 1 - onset <= int(es.get("patience", 3))
+                            and str(es.get("monitor", "val_loss")) in ("val_loss", f"val_{h.loss_key}"))
+            out.append(_finding("overconfidence", "info" if restored else "warning", h.epoch(onset),
                                 f"Validation loss rose {gl:.0f}% after epoch {h.epoch(onset)} while validation "
                                 f"accuracy held ({_fmt(h.val_acc[onset])} -> {_fmt(h.val_acc[-1])}): the model is "
-                                f"more confident on its mistakes, not less accurate.",
+                                f"more confident on its mistakes, not less accurate."
+                                + (f" Early stopping restored epoch {h.epoch(onset)}'s weights: the saved model is "
+                                   f"not over-confident." if restored else ""),
                                 {"gl_percent": gl, "val_accuracy_at_onset": h.val_acc[onset],
                                  "final_val_accuracy": h.val_acc[-1]},
                                 "Early stopping on val_loss, label smoothing (loss: {name: "

@@ -87,7 +87,7 @@ def imbalance_signature(h, th: dict, ctx) -> list[Finding]:
     loss_falls = rel_drop(loss[0], mean(loss[-k:])) >= th["slow_progress"]
     # a model that predicts the prior: its loss cannot go below the entropy of a two-way split at that rate
     floor = _binary_entropy(last) if last is not None and 0 < last < 1 else None
-    at_prior = floor is not None and mean(loss[-k:]) >= 0.85 * floor
+    at_prior = floor is not None and mean(loss[-k:]) >= 0.8 * floor  # (a little signal: 80-85 %)
     signature = majority is None and pinned and above_chance and last < 0.99 and loss_falls and at_prior
     if signature and last < MAJORITY_LEVEL:  # no class is rare enough to call it imbalance: a constant prediction
         return [finding("underfitting", "warning", h.epochs[-1],

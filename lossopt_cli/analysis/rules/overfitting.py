@@ -98,8 +98,11 @@ def assess(h: History, th: dict, ctx: Context) -> tuple[list[Finding], int | Non
     if not called:
         return [], onset
     es = ctx.early_stopping
-    if es and str(es.get("monitor", "val_loss")) in ("val_loss", f"val_{h.loss_key}") and after <= int(es.get("patience", 3)):
-        restored = es.get("restore_best_weights", True)
+    patience_tail = (es and str(es.get("monitor", "val_loss")) in ("val_loss", f"val_{h.loss_key}")
+                     and after <= int(es.get("patience", 3)))
+    # without restore_best_weights the saved model is the last epoch's: the tail is what the user gets
+    restored = bool(patience_tail and es.get("restore_best_weights", True))
+    if patience_tail and (restored or not by_gl):
         return [_finding(
             "overfitting", "info", h.epoch(onset),
             f"EarlyStopping(patience={es.get('patience', 3)}) ended the run {after} epochs after the lowest validation "
@@ -130,6 +133,10 @@ def assess(h: History, th: dict, ctx: Context) -> tuple[list[Finding], int | Non
                       f"a smaller model, dropout or L2.")
     else:
         suggestion = "Stop earlier (early stopping), or regularize: more data, a smaller model, dropout or L2."
+    if patience_tail:  # early stopping without restored weights, GL past the threshold: the saved model over-fits
+        suggestion = (f"Set training.early_stopping.restore_best_weights: true (EarlyStopping(restore_best_weights="
+                      f"True)): early stopping ended the run {after} epochs after the best epoch but kept the last "
+                      f"weights, val_loss {_fmt(h.val_loss[last])} instead of {_fmt(h.val_loss[onset])}.")
     criteria = [name for name, hit in (("GL", by_gl), (f"UP_{th['up_strips']}", by_up), ("gap ratio", by_gap)) if hit]
     message = (f"Over-fitting from epoch {h.epoch(onset)}: validation loss rose from {_fmt(h.val_loss[onset])} to "
                f"{_fmt(h.val_loss[last])} (GL {gl:.0f}%) while training loss kept falling "

@@ -36,9 +36,12 @@ def rules(h: History, th: dict, ctx: Context) -> list[Finding]:
                and end < th["underfit_baseline_ratio"] * ctx.train_baseline)
     ev = {"first_loss": loss[0], "lowest_loss": min(loss), "total_fall": total, "net_fall": net,
           "fall_last_window": recent, "epochs_falling": falls, "constant_model_loss": ctx.train_baseline}
-    # stalled: the loss barely moved, or only wobbled around where it started (dropout noise at a tiny rate)
-    stalled = h.n >= 3 and not skip_stall and not learned and (
-        total < th["stall_progress"] or (net < th["slow_progress"] and net < max(th["stall_progress"], 2 * noise)))
+    # stalled: the loss barely moved, or only wobbled around where it started (dropout noise at a tiny rate);
+    # a loss below the constant model's from the first epoch on that then never moves (a tiny rate: the
+    # initial weights happened to beat the prior) is stalled too: it was not training that got it there
+    never_moved = h.n >= 5 and total < th["stall_progress"]
+    stalled = h.n >= 3 and not skip_stall and (never_moved or not learned and (
+        total < th["stall_progress"] or (net < th["slow_progress"] and net < max(th["stall_progress"], 2 * noise))))
     if stalled:
         out.append(_finding("stalled", "error", h.epochs[0],
                             f"The training loss barely moved: {_fmt(loss[0])} -> {_fmt(end)} (mean of the last "
