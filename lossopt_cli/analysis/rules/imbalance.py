@@ -89,7 +89,10 @@ def imbalance_signature(h, th: dict, ctx) -> list[Finding]:
     floor = _binary_entropy(last) if last is not None and 0 < last < 1 else None
     at_prior = floor is not None and mean(loss[-k:]) >= 0.8 * floor  # (a little signal: 80-85 %)
     signature = majority is None and pinned and above_chance and last < 0.99 and loss_falls and at_prior
+    ignores_input = floor is not None and mean(loss[-k:]) >= 0.95 * floor  # at the prior's entropy itself
     if signature and last < MAJORITY_LEVEL:  # no class is rare enough to call it imbalance: a constant prediction
+        if not ignores_input:  # a few % below it: a little signal learned, on data that may hold little more
+            return []
         return [finding("underfitting", "warning", h.epochs[-1],
                         f"Under-fitting: accuracy stays at {fmt(last)} while the loss settles at {fmt(mean(loss[-k:]))},"
                         f" the {fmt(floor)} of a model that predicts the class prior: the model ignores its input.",
