@@ -13,7 +13,7 @@ _FRACTION = Float(0, 1, low_open=True)
 THRESHOLDS: dict[str, Param] = {
     # --- over-fitting (Prechelt 1998, "Early stopping - but when?") -----------------------------
     "strip_length": Param(5, Int(1), "k, the length in epochs of Prechelt's training strips (PQ, UP_s)"),
-    "overfitting_gl": Param(20.0, Float(0, low_open=True),
+    "overfitting_gl": Param(15.0, Float(0, low_open=True),
                             "generalization loss GL = 100*(val_loss/min val_loss - 1), in percent, at the last "
                             "epoch above which the run over-fitted; below it, a run called by UP_s or the gap "
                             "ratio gets an over-fitting note (memorizing, validation not yet hurt)"),
