@@ -33,7 +33,7 @@ MAX_VAL = 2_000
 MAX_FEATURES = 256  # wider inputs (images, bags of words) get no reference fit
 NEIGHBOURS = (5, 15, 40)  # the k tried (leave-one-out on the training split picks one)
 SMOOTHING = (0.1, 0.5, 2.0)  # pseudo-counts spread over the classes by the training prior (picked the same way)
-LOO_ROWS = 1_000  # training rows the leave-one-out choice is made on
+LOO_ROWS = 600  # training rows the leave-one-out choice is made on
 BOOSTED_MAX_CLASSES = 3
 BOOSTED_ROUNDS = 50
 CLASSIFICATION = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
@@ -98,6 +98,8 @@ def _fit(x_train, y_train, x_val, y_val, encoding, loss_name, seed) -> dict:
 
 
 def _distances(a, b):
+    """Squared Euclidean distances, in float32 (they only rank neighbours; twice as fast as float64)."""
+    a, b = a.astype("float32"), b.astype("float32")
     return (a ** 2).sum(1)[:, None] - 2 * a @ b.T + (b ** 2).sum(1)[None, :]
 
 
