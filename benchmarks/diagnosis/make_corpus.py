@@ -548,7 +548,7 @@ def refit_references() -> None:
 
     from lossopt_cli import config as config_module
     from lossopt_cli.training.preflight import check_data
-    from lossopt_cli.training.reference_fit import reference_fit
+    from lossopt_cli.training.reference_fit import reference_fit, settle
 
     os.environ["KERAS_HOME"] = str(write_all()["keras_home"])
     done = 0
@@ -564,8 +564,8 @@ def refit_references() -> None:
             os.unlink(fh.name)
             data = check_data(config).data
             summary = json.loads(summary_file.read_text())
-            fit = reference_fit(data.x_train, data.y_train, data.x_val, data.y_val, data.encoding,
-                                config.loss_spec().name, seed=config.seed)
+            fit = settle(reference_fit(data.x_train, data.y_train, data.x_val, data.y_val, data.encoding,
+                                       config.loss_spec().name, seed=config.seed))
             fit.pop("seconds", None)  # (timings would make every refit a change in git)
             summary.setdefault("data", {})["reference_fit"] = fit
             summary_file.write_text(json.dumps(summary, indent=2) + "\n")

@@ -152,6 +152,11 @@ def _finish_trained(prepared, recorder: RunRecorder, callbacks: list) -> None:
         extra["per_class"] = _per_class(predictions)
     if prepared.config.output.save_model:
         recorder.save_model(prepared.model)
+    data = recorder.base.get("data")
+    if isinstance(data, dict) and data.get("reference_fit"):  # the trees fitted in the background while it trained
+        from .reference_fit import settle
+
+        data["reference_fit"] = settle(data["reference_fit"])
     recorder.finish(status, **extra)
 
 
