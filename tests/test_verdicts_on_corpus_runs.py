@@ -182,3 +182,11 @@ def test_a_validation_loss_15_to_20_percent_above_its_best_is_over_fitting(name)
     assert result["verdict"] == "overfitting"
     (finding,) = [f for f in result["findings"] if f["code"] == "overfitting"]
     assert 15 <= finding["evidence"]["gl_percent"] < 20 and finding["severity"] == "warning"
+
+
+@pytest.mark.parametrize("name", ["runs-holdout/healthy-moons-16.csv", "runs-holdout/healthy-moons-h05.csv"])
+def test_a_balanced_task_whose_accuracy_creeps_up_is_not_the_majority_signature(name):
+    # the first corpus' two-moons runs (50/50 classes): accuracy creeping 0.84 -> 0.85 while the loss falls is a
+    # model learning slowly, not one predicting the majority; a majority model's accuracy does not move
+    result = diagnose_path(BENCH / name)
+    assert result["verdict"] != "imbalanced" and "class_imbalance" not in codes(result)

@@ -120,11 +120,11 @@ def imbalance_signature(h, th: dict, ctx) -> list[Finding]:
 def _pinned(acc: list[float], th: dict, late: bool = False) -> bool:
     """Accuracy within a narrow band after the first epoch (Keras' epoch-1 accuracy is a mean taken while the
     first steps move the weights) or, ``late``, over the second half of the run (a model can take a few epochs
-    to settle on the prior): within accuracy_flat, or a tenth of the error rate when that is wider."""
+    to settle on the prior): within accuracy_flat. (A band of a tenth of the error rate, allowed before, let a
+    balanced two-moons run whose accuracy crept 0.840 -> 0.847 pass for a model predicting the majority.)"""
     if len(acc) > 3:
         acc = acc[min(len(acc) // 2, len(acc) - 3):] if late else acc[1:]
-    level = sum(acc) / len(acc)
-    return max(acc) - min(acc) < max(th["accuracy_flat"], 0.1 * (1 - level))
+    return max(acc) - min(acc) < th["accuracy_flat"]
 
 
 def _binary_entropy(p: float) -> float:
