@@ -5,8 +5,10 @@ single-run loop, what ``--executor serial`` trains with) and against the per-mem
 
     python benchmarks/stacked_seeds.py --repeats 2
 
-Each side prepares its runs (data, model, compile) and trains them; no run directory is written (that
-cost is the same per run on every side). The sides alternate within each repeat, so a shared machine's
+Each side prepares its runs and trains them; no run directory is written (that cost is the same per run on
+every side). The serial side and the fused loop prepare each run alone (data, model, compile, the checked step);
+the stacked sides prepare the group as a sweep does (``fused_runs.prepare_members``: the data read once, the
+checked step once per configuration but for the seed). The sides alternate within each repeat, so a shared machine's
 load falls on all alike; the load (``uptime``) is printed before each repeat. The final val_loss of every
 member on the stacked side is compared with the same run trained alone (largest relative difference).
 """
@@ -45,6 +47,7 @@ def serial(cfgs):
 def fused(cfgs, stacked: bool, forward: str = "matmul"):
     from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.fused import FusedMember, fit_fused
+    from lossopt_cli.training.fused_runs import prepare_members
     from lossopt_cli.training.runner import prepare_run
 
     original = stacked_module.stack_reason
@@ -53,7 +56,12 @@ def fused(cfgs, stacked: bool, forward: str = "matmul"):
         stacked_module.stack_reason = lambda members, initial_epoch=0: "disabled by the benchmark"
     try:
         started = time.perf_counter()
-        prepared = [prepare_run(cfg) for cfg in cfgs]
+        if stacked:  # as a sweep's group is prepared: data read once, the checked step once per configuration
+            by_index, errors = prepare_members(cfgs)
+            assert not errors, errors
+            prepared = [by_index[i] for i in sorted(by_index)]
+        else:
+            prepared = [prepare_run(cfg) for cfg in cfgs]
         members = [FusedMember(p.model, p.data.x_train, p.data.y_train, p.data.x_val, p.data.y_val,
                                p.data.sample_weight, seed=p.config.seed) for p in prepared]
         fit_fused(members, batch_size=prepared[0].batch_size, epochs=cfgs[0].training["epochs"])

@@ -106,3 +106,66 @@ def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path):
     weighted.data = weighted.data.replace(class_weight="balanced")  # sample weights: stack_reason falls back too
     assert "data.class_weight" in config_reason(weighted)
     assert "reduce_lr_on_plateau" in config_reason(make(tmp_path, "r", "adam", 0.01, 0, reduce_lr_on_plateau=True))
+
+
+def test_a_stacked_group_reads_its_data_once_and_takes_one_checked_step_per_configuration(tmp_path, monkeypatch):
+    """Three seeds of Adam and one of SGD: the digits are read once, the checked step is taken twice (once per
+    configuration but for the seed); every member comes out ready to train (optimizer and metrics built) with
+    its own split, and the same initial weights as the run prepared alone."""
+    import numpy as np
+
+    from lossopt_cli.catalog import datasets
+    from lossopt_cli.training import preflight
+    from lossopt_cli.training.fused_runs import prepare_members
+    from lossopt_cli.training.runner import prepare_run
+
+    reads, steps = [], []
+    original_load, original_step = datasets.load_dataset, preflight.check_training_step
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: reads.append(a[0]) or original_load(*a, **k))
+    monkeypatch.setattr(preflight, "check_training_step", lambda *a, **k: steps.append(a[1].seed) or original_step(*a, **k))
+    configs = [make(tmp_path, f"adam-{s}", "adam", 0.01, s) for s in (0, 1, 2)] + [make(tmp_path, "sgd", "sgd", 0.1, 0)]
+    prepared, errors = prepare_members(configs)
+    assert not errors and sorted(prepared) == [0, 1, 2, 3]
+    assert reads == ["digits"]
+    assert steps == [0, 0]  # adam seed 0, sgd seed 0: seeds 1 and 2 of adam were not stepped
+    for p in prepared.values():
+        assert p.model.optimizer.built and p.model._compile_metrics.built
+        assert list(p.model.get_metrics_result()) == ["loss", "accuracy"]
+    assert not np.array_equal(prepared[0].data.x_val, prepared[1].data.x_val)  # each seed its own split
+    alone = prepare_run(make(tmp_path, "adam-1", "adam", 0.01, 1))
+    for ours, theirs in zip(prepared[1].model.get_weights(), alone.model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(prepared[1].data.x_train, alone.data.x_train)
+
+
+def test_groups_that_cannot_be_stacked_prepare_every_member_alone(tmp_path, monkeypatch):
+    from lossopt_cli.training import preflight
+    from lossopt_cli.training.fused_runs import prepare_members
+
+    steps = []
+    original_step = preflight.check_training_step
+    monkeypatch.setattr(preflight, "check_training_step", lambda *a, **k: steps.append(a[1].seed) or original_step(*a, **k))
+    configs = [make(tmp_path, f"d-{s}", "adam", 0.01, s, model={"batch_norm": True}) for s in (0, 1)]
+    prepared, errors = prepare_members(configs)
+    assert not errors and steps == [0, 1]
+
+
+def test_a_configuration_is_only_skipped_after_its_checked_step_passed(tmp_path):
+    from lossopt_cli.training.runner import SharedPreparation
+
+    shared = SharedPreparation()
+    first, other_seed = make(tmp_path, "a", "adam", 0.01, 0), make(tmp_path, "b", "adam", 0.01, 7)
+    assert not shared.stepped(first) and not shared.stepped(other_seed)
+    shared.passed(first)
+    assert shared.stepped(other_seed)
+    assert not shared.stepped(make(tmp_path, "c", "adam", 0.02, 0))  # another learning rate: its own step
+
+
+def test_only_data_drawn_from_the_seed_is_loaded_per_seed():
+    from lossopt_cli.catalog.datasets import LoadedDatasets, seed_matters
+
+    assert not seed_matters("digits") and seed_matters("spirals")
+    loaded = LoadedDatasets()
+    assert loaded.load("digits", {}, None, 0) is loaded.load("digits", {}, None, 5)
+    assert loaded.load("spirals", {}, None, 0) is not loaded.load("spirals", {}, None, 5)
+    assert loaded.load("spirals", {}, None, 0) is loaded.load("spirals", {}, None, 0)

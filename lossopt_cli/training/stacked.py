@@ -10,8 +10,9 @@ variable is exactly K updates of its slices (and K sets of moments). Members who
 The total loss is the sum of the members' losses: member j's loss does not depend on member k's
 weights, so the gradient of each slice is that member's own gradient.
 
-The members' Keras models keep the truth outside the step: each one's metrics (loss tracker and
-compiled metrics) are updated from its slice of the predictions, and after every epoch the stacked
+The members' Keras models keep the truth outside the step: each epoch's logs are read from the stacked
+sums of the loss and the mean-of-values metrics (one read per stack; other metrics are updated in each
+member's own Keras metrics from its slice of the predictions), and after every epoch the stacked
 weights and optimizer slots are copied back into the member's model and optimizer, so its callbacks
 (early stopping with ``restore_best_weights``, checkpoints, the recorder) see the run as ``fit`` does.
 A member that leaves (early stopping) keeps the weights copied at its last epoch; its slice goes on
@@ -173,12 +174,16 @@ class _Stack:
         self.optimizer = type(source).from_config(source.get_config())
         self.optimizer.build(self.variables)
         self.sums = self.count = None
+        self.names = None  # the log names of the rows of ``sums`` (loss first), as Keras' get_metrics_result names them
         metrics = [_mean_metrics(m) for m in models]
         if all(ms is not None for ms in metrics) and len({tuple((type(x), x._fn if hasattr(x, "_fn") else None)
                                                                 for x in ms) for ms in metrics}) == 1:
-            self.metric_fns = [(x._fn, getattr(x, "_fn_kwargs", {}) or {}) for x in metrics[0][1:]]
-            self.sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
-            self.count = tf.Variable(0.0, trainable=False)
+            names = [list(m.get_metrics_result()) for m in models]
+            if all(n == names[0] for n in names) and len(names[0]) == len(metrics[0]):
+                self.names = names[0]
+                self.metric_fns = [(x._fn, getattr(x, "_fn_kwargs", {}) or {}) for x in metrics[0][1:]]
+                self.sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
+                self.count = tf.Variable(0.0, trainable=False)
 
 
 class StackedGroup:
@@ -210,8 +215,6 @@ class StackedGroup:
             if has_val else None
         self._train = None
         self._validate = None
-        self._publish = None
-        self._copies: dict = {}
 
     # --- the stacked forward pass -----------------------------------------------------------
     # "matmul": one batched matmul per Dense layer (kept: the fastest measured); "vectorized_map":
@@ -268,28 +271,32 @@ class StackedGroup:
                 model._compile_metrics.update_state(y[slot], y_pred[slot])
 
     def _start_sums(self):
+        """Zero the stacked sums; the members of a stack without them start their own Keras metrics afresh."""
         for stack in self.stacks:
             if stack.sums is not None:
-                stack.sums.assign(stack.sums * 0)
+                stack.sums.assign(np.zeros(stack.sums.shape, np.float32))
                 stack.count.assign(0.0)
+            else:
+                for i in stack.indices:
+                    self.members[i].model.reset_metrics()
 
-    def _publish_sums(self):
-        """The stacked sums into each member's Keras metrics (their ``total`` and ``count``), as ``fit`` leaves them:
-        one compiled call for all members (one eager assign per metric variable cost 17 ms an epoch for 12)."""
-        import tensorflow as tf
+    def _logs(self, prefix: str = "") -> dict[int, dict]:
+        """Every member's logs of the pass just made, as ``fit`` logs them: from the stacked sums (one read per
+        stack; a Keras ``Mean`` is ``total / count`` in float32, so the values are the same), else from the
+        member's own Keras metrics."""
+        from keras.src.utils.python_utils import pythonify_logs
 
-        if self._publish is None:
-            self._publish = tf.function(self._publish_graph, autograph=False)
-        self._publish()
-
-    def _publish_graph(self):
+        logs: dict[int, dict] = {}
         for stack in self.stacks:
             if stack.sums is None:
+                for i in stack.indices:
+                    logs[i] = {prefix + k: v for k, v in pythonify_logs(self.members[i].model.get_metrics_result()).items()}
                 continue
+            sums, count = stack.sums.numpy(), np.float32(stack.count.numpy())
             for slot, i in enumerate(stack.indices):
-                for row, metric in enumerate(_mean_metrics(self.members[i].model)):
-                    _raw(metric.total).assign(stack.sums[row, slot])
-                    _raw(metric.count).assign(stack.count)
+                logs[i] = {prefix + name: float(sums[row, slot] / count) if count else 0.0
+                           for row, name in enumerate(stack.names)}
+        return logs
 
     def _member_losses(self, y, y_pred):
         import tensorflow as tf
@@ -297,7 +304,8 @@ class StackedGroup:
         per_sample = self.loss(y, y_pred)
         return tf.reduce_mean(tf.reshape(per_sample, [tf.shape(per_sample)[0], -1]), axis=1)
 
-    def train_epoch(self, epoch: int) -> None:
+    def train_epoch(self, epoch: int) -> dict[int, dict]:
+        """One epoch of every member; returns each member's training logs."""
         import tensorflow as tf
 
         if self._train is None:
@@ -306,7 +314,7 @@ class StackedGroup:
                                         for i in s.indices])) for s in self.stacks]
         self._start_sums()
         self._train(orders)
-        self._publish_sums()
+        return self._logs()
 
     def _train_epoch(self, orders):
         import tensorflow as tf
@@ -330,16 +338,17 @@ class StackedGroup:
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
 
-    def validate(self) -> None:
+    def validate(self) -> dict[int, dict]:
+        """Every member's validation pass; returns each member's ``val_`` logs."""
         import tensorflow as tf
 
         if self.x_val is None:
-            return
+            return {}
         if self._validate is None:
             self._validate = tf.function(self._validation, autograph=False)
         self._start_sums()
         self._validate()
-        self._publish_sums()
+        return self._logs("val_")
 
     def _validation(self):
         import tensorflow as tf
@@ -359,25 +368,35 @@ class StackedGroup:
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
 
     def copy_back(self, active) -> None:
-        """Each active member's slice of the weights and optimizer state into its own model and optimizer, in one
-        compiled call per set of active members (one eager assign per variable cost 63 ms an epoch for 12)."""
+        """Each active member's slice of the weights and optimizer state into its own model and optimizer: one
+        unstack per stacked variable, then one raw assign per member variable, eagerly (about 6 ms an epoch for
+        12 members; a compiled copy cost 0.33-0.5 s of tracing, a Keras ``assign`` of a slice per variable 63 ms
+        an epoch)."""
         import tensorflow as tf
 
         active = frozenset(active)
-        if active not in self._copies:
-            self._copies[active] = tf.function(lambda: self._copy_graph(active), autograph=False)
-        self._copies[active]()
-
-    def _copy_graph(self, active) -> None:
         for stack in self.stacks:
             slots = stack.optimizer.variables
+            targets = []  # per active member: its slot and (its variable, the stacked variable) pairs
             for slot, i in enumerate(stack.indices):
                 if i not in active:
                     continue
                 model = self.members[i].model
-                for var, value in zip(model.trainable_weights, stack.variables):
-                    _raw(var).assign(value[slot])
                 own = model.optimizer.variables
+                pairs = list(zip(model.trainable_weights, stack.variables))
                 if len(own) == len(slots):
-                    for var, value in zip(own, slots):
-                        _raw(var).assign(value[slot] if tuple(value.shape) != tuple(var.shape) else value)
+                    pairs += list(zip(own, slots))
+                targets.append((slot, pairs))
+            if not targets:
+                continue
+            count = len(stack.indices)
+            parts = {}
+            for _, pairs in targets[:1]:
+                for var, value in pairs:
+                    if tuple(value.shape) != tuple(var.shape):
+                        parts[id(value)] = tf.unstack(_raw(value).read_value(), num=count)
+            for slot, pairs in targets:
+                for var, value in pairs:
+                    raw = _raw(var)
+                    new = parts[id(value)][slot] if id(value) in parts else _raw(value).read_value()
+                    tf.raw_ops.AssignVariableOp(resource=raw.handle, value=tf.cast(new, raw.dtype))
