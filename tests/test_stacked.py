@@ -68,6 +68,46 @@ def test_stacked_members_match_the_same_runs_trained_alone(tmp_path, monkeypatch
     assert group.results[-1].status == "early_stopped"
 
 
+@pytest.mark.slow
+def test_class_weights_and_l1_l2_penalties_are_stacked_and_match_the_runs_alone(tmp_path, monkeypatch):
+    """Class weights (each member's sample weights in its loss and training metrics) and L1/L2 penalties on the
+    hidden kernels (each member's own, in its training and validation loss): every epoch of every column within
+    1e-3 of the same run trained alone; the weights really differ from 1 and the penalty really counts."""
+    from lossopt_cli.training import stacked as stacked_module
+    from lossopt_cli.training.fused_runs import train_group
+    from lossopt_cli.training.runner import run
+
+    used = []
+    original = stacked_module.StackedGroup.train_epoch
+
+    def spy(self, epoch):
+        used.append((len(self.stacks), self.weights[0] is not None, len(self.penalties)))
+        return original(self, epoch)
+
+    monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
+    model = {"hidden_units": [32, 16], "l1": 1e-4, "l2": 3e-3}
+    configs = []
+    for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.01), (2, "momentum", 0.05)):
+        cfg = make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model=model)
+        cfg.data = cfg.data.replace(class_weight={0: 4.0, 1: 0.25, 7: 2.0})
+        configs.append(cfg)
+    group = train_group(configs, [None] * len(configs))
+    assert used and set(used) == {(2, True, 2)}, used
+    used.clear()
+    solo = [run(cfg, verbose=0) for cfg in configs]
+    assert not used
+    for alone, together in zip(solo, group.results):
+        assert together.status == alone.status == "completed"
+        ours, theirs = (rundir.read_history(r.run_dir / rundir.HISTORY) for r in (together, alone))
+        assert list(ours) == list(theirs)
+        for column in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            assert close(ours[column], theirs[column]), (column, ours[column], theirs[column])
+    unweighted = make(tmp_path, "plain", "adam", 0.01, 0, model={"hidden_units": [32, 16]})
+    plain = rundir.read_history(run(unweighted, verbose=0).run_dir / rundir.HISTORY)
+    first = rundir.read_history(group.results[0].run_dir / rundir.HISTORY)
+    assert abs(plain["loss"][0] - first["loss"][0]) > 1e-2  # the weights and penalties changed the loss
+
+
 def test_stack_reason_names_what_falls_back(tmp_path):
     import keras
     import numpy as np
@@ -103,8 +143,9 @@ def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path):
     assert "batch_norm" in config_reason(make(tmp_path, "b", "adam", 0.01, 0, model={"batch_norm": True}))
     assert "model.type cnn" in config_reason(make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"}))
     weighted = make(tmp_path, "w", "adam", 0.01, 0)
-    weighted.data = weighted.data.replace(class_weight="balanced")  # sample weights: stack_reason falls back too
-    assert "data.class_weight" in config_reason(weighted)
+    weighted.data = weighted.data.replace(class_weight="balanced")
+    assert config_reason(weighted) is None  # each member's sample weights in its own loss and metrics
+    assert config_reason(make(tmp_path, "p", "adam", 0.01, 0, model={"l1": 1e-4, "l2": 1e-3})) is None
     assert "reduce_lr_on_plateau" in config_reason(make(tmp_path, "r", "adam", 0.01, 0, reduce_lr_on_plateau=True))
 
 

@@ -49,14 +49,10 @@ def config_reason(config: RunConfig) -> str | None:
         return "model.dropout (random masks drawn per model: not stacked yet)"
     if model.batch_norm:
         return "model.batch_norm (not stacked yet)"
-    if model.params.get("l1") or model.params.get("l2"):
-        return "model.l1/l2 penalties (not stacked yet)"
     if optimizer.name not in STACKED_OPTIMIZERS:
         return f"optimizer {optimizer.name} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
     if optimizer.clipnorm or optimizer.global_clipnorm:
         return "optimizer clipnorm/global_clipnorm (a norm over a whole variable)"
-    if config.data.class_weight is not None:  # stack_reason: a member with sample weights
-        return "data.class_weight (sample weights: not stacked yet)"
     if config.training.reduce_lr_on_plateau:
         return "training.reduce_lr_on_plateau (changes one member's rate during training)"
     return None
@@ -70,8 +66,6 @@ def stack_reason(members, initial_epoch: int = 0) -> str | None:
         return "a resumed run (its optimizer state lives in its own optimizer)"
     first = members[0].model
     for m in members:
-        if m.sample_weight is not None:
-            return "sample weights (class_weight)"
         reason = _model_reason(m.model)
         if reason:
             return reason
@@ -109,19 +103,34 @@ def _model_reason(model) -> str | None:
             return "batch normalization (not stacked yet)"
         if kind not in CHAIN_LAYERS and kind != "Dropout":
             return f"layer {kind} (stacked: {', '.join(CHAIN_LAYERS)})"
-        if kind == "Dense" and (layer.kernel_regularizer or layer.bias_regularizer or layer.activity_regularizer
-                                or layer.kernel_constraint or layer.bias_constraint):
-            return "L1/L2 penalties or constraints on a Dense layer (not stacked yet)"
+        if kind == "Dense" and (layer.bias_regularizer or layer.activity_regularizer or layer.kernel_constraint
+                                or layer.bias_constraint):
+            return "a bias or activity penalty, or a constraint, on a Dense layer (stacked: L1/L2 on kernels)"
+        if kind == "Dense" and layer.kernel_regularizer is not None and _l1_l2(layer.kernel_regularizer) is None:
+            return f"kernel regularizer {type(layer.kernel_regularizer).__name__} (stacked: L1, L2, L1L2)"
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         return "a model with several inputs or outputs"
-    if model.losses:
+    penalized = sum(type(layer).__name__ == "Dense" and layer.kernel_regularizer is not None for layer in model.layers)
+    if len(model.losses) != penalized:
         return "a model with added losses"
     return None
 
 
 def _architecture(model):
     return [(type(layer).__name__, tuple(tuple(w.shape) for w in layer.weights),
-             getattr(getattr(layer, "activation", None), "__name__", None)) for layer in model.layers]
+             getattr(getattr(layer, "activation", None), "__name__", None),
+             _l1_l2(getattr(layer, "kernel_regularizer", None))) for layer in model.layers]
+
+
+def _l1_l2(regularizer) -> tuple[float, float] | None:
+    """(l1, l2) of Keras' L1, L2 or L1L2 penalty (None for no penalty or another kind)."""
+    import keras
+
+    if regularizer is None or not isinstance(regularizer, (keras.regularizers.L1, keras.regularizers.L2,
+                                                           keras.regularizers.L1L2)):
+        return None
+    config = regularizer.get_config()
+    return float(config.get("l1", 0.0) or 0.0), float(config.get("l2", 0.0) or 0.0)
 
 
 def _loss_config(loss):
@@ -148,8 +157,9 @@ def _mean_metrics(model):
     if not isinstance(model._loss_tracker, Mean) or not all(type(x).update_state is MeanMetricWrapper.update_state
                                                              and isinstance(x, MeanMetricWrapper) for x in compiled):
         return None
-    if model._compile_metrics is not None and not model._compile_metrics.built:
-        return None
+    if model._compile_metrics is not None and (not model._compile_metrics.built
+                                               or any(model._compile_metrics._flat_weighted_metrics)):
+        return None  # weighted_metrics read the sample weights: updated member by member
     return [model._loss_tracker, *compiled]
 
 
@@ -207,6 +217,18 @@ class StackedGroup:
         self.x = [tf.constant(np.stack([np.asarray(members[i].x_train) for i in s.indices]), dtype=self.dtype)
                   for s in self.stacks]
         self.y = [tf.constant(np.stack([np.asarray(members[i].y_train) for i in s.indices])) for s in self.stacks]
+        # class weights: each member's per-sample weights (ones for a member without them: the same arithmetic)
+        self.weights = [tf.constant(np.stack([np.ones(len(members[i].x_train), "float32") if members[i].sample_weight
+                                              is None else np.asarray(members[i].sample_weight, "float32")
+                                              for i in s.indices]), dtype=self.dtype)
+                        if any(members[i].sample_weight is not None for i in s.indices) else None for s in self.stacks]
+        self.penalties = []  # (index among the trainable variables, (l1, l2)) of each penalized kernel
+        at = 0
+        for layer in self.layers:
+            if type(layer).__name__ == "Dense":
+                if _l1_l2(layer.kernel_regularizer):
+                    self.penalties.append((at, _l1_l2(layer.kernel_regularizer)))
+                at += 1 + bool(layer.use_bias)
         self.n_train = len(members[0].x_train)
         has_val = members[0].x_val is not None
         self.x_val = [tf.constant(np.stack([np.asarray(members[i].x_val) for i in s.indices]), dtype=self.dtype)
@@ -248,10 +270,12 @@ class StackedGroup:
                 x = layer.activation(x)
         return x
 
-    def _update_metrics(self, s, stack, y, y_pred, losses):
-        """Each member's loss and metrics for this batch. Mean-of-values metrics (the loss tracker,
-        accuracy, mae...) are summed stacked into ``stack.sums`` (one row per metric); others are updated
-        member by member from the member's slice."""
+    def _update_metrics(self, s, stack, y, y_pred, losses, weights=None):
+        """Each member's loss and metrics for this batch, as ``train_step``/``test_step`` update them: the loss
+        tracker gets the (class-weighted) loss over the batch's samples; compiled ``metrics`` ignore sample weights
+        in Keras (only ``weighted_metrics`` read them). Mean-of-values metrics (the loss tracker, accuracy, mae...)
+        are summed stacked into ``stack.sums`` (one row per metric); others are updated member by member from the
+        member's slice (with its ``weights``, for a model compiled with weighted metrics)."""
         import tensorflow as tf
 
         batch = tf.cast(tf.shape(y)[1], self.dtype)
@@ -268,7 +292,8 @@ class StackedGroup:
             model = self.members[i].model
             model._loss_tracker.update_state(losses[slot], sample_weight=batch)
             if model._compile_metrics is not None:
-                model._compile_metrics.update_state(y[slot], y_pred[slot])
+                model._compile_metrics.update_state(y[slot], y_pred[slot],
+                                                    sample_weight=None if weights is None else weights[slot])
 
     def _start_sums(self):
         """Zero the stacked sums; the members of a stack without them start their own Keras metrics afresh."""
@@ -298,11 +323,25 @@ class StackedGroup:
                            for row, name in enumerate(stack.names)}
         return logs
 
-    def _member_losses(self, y, y_pred):
+    def _member_losses(self, variables, y, y_pred, weights=None):
+        """Each member's loss, (K,): its compiled loss over its batch (each sample weighted by ``weights`` and
+        divided by the batch's size, Keras' ``sum_over_batch_size``), plus its own L1/L2 penalties on its kernels
+        (what ``model.losses`` adds, in training and validation alike)."""
         import tensorflow as tf
 
         per_sample = self.loss(y, y_pred)
-        return tf.reduce_mean(tf.reshape(per_sample, [tf.shape(per_sample)[0], -1]), axis=1)
+        values = tf.reshape(per_sample, [tf.shape(per_sample)[0], tf.shape(y)[1], -1])
+        if weights is not None:
+            values = values * tf.cast(weights, values.dtype)[:, :, None]
+        losses = tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+        for at, (l1, l2) in self.penalties:
+            kernel = variables[at]
+            axes = list(range(1, len(kernel.shape)))
+            if l1:
+                losses = losses + tf.cast(l1, kernel.dtype) * tf.reduce_sum(tf.abs(kernel), axis=axes)
+            if l2:
+                losses = losses + tf.cast(l2, kernel.dtype) * tf.reduce_sum(tf.square(kernel), axis=axes)
+        return losses
 
     def train_epoch(self, epoch: int) -> dict[int, dict]:
         """One epoch of every member; returns each member's training logs."""
@@ -327,13 +366,14 @@ class StackedGroup:
                 chosen = orders[s][:, start:start + self.batch_size]
                 x = tf.gather(self.x[s], chosen, batch_dims=1)
                 y = tf.gather(self.y[s], chosen, batch_dims=1)
+                weights = None if self.weights[s] is None else tf.gather(self.weights[s], chosen, batch_dims=1)
                 with tf.GradientTape() as tape:
                     y_pred = self.forward(stack.variables, x)
-                    losses = self._member_losses(y, y_pred)
+                    losses = self._member_losses(stack.variables, y, y_pred, weights)
                     total = tf.reduce_sum(losses)
                 grads = tape.gradient(total, stack.variables)
                 stack.optimizer.apply_gradients(zip(grads, stack.variables))
-                self._update_metrics(s, stack, y, y_pred, losses)
+                self._update_metrics(s, stack, y, y_pred, losses, weights)
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
@@ -362,7 +402,7 @@ class StackedGroup:
                 x = self.x_val[s][:, start:start + self.batch_size]
                 y = self.y_val[s][:, start:start + self.batch_size]
                 y_pred = self.forward(stack.variables, x)
-                self._update_metrics(s, stack, y, y_pred, self._member_losses(y, y_pred))
+                self._update_metrics(s, stack, y, y_pred, self._member_losses(stack.variables, y, y_pred))
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
