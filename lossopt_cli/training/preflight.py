@@ -225,12 +225,14 @@ def ready_without_step(model, data: Prepared) -> None:
 
 
 def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
-    """One real training step on a small batch, then the weights and optimizer state put back:
-    confirms the model, loss and metrics run together and that every monitored name is logged."""
+    """One real training step on a small batch, then every model variable (the weights, and the dropout seed
+    generators' states) and the optimizer state put back: confirms the model, loss and metrics run together and
+    that every monitored name is logged, and leaves no trace in the run (a member of a stacked group that skips
+    the step, ``ready_without_step``, starts from the same state)."""
     import numpy as np
 
     n = min(batch_size, len(data.x_train))  # the run's own batch shape: fit reuses the traced step
-    weights = model.get_weights()
+    weights = [np.array(v.numpy()) for v in model.variables]  # the weights and the dropout seed generators' states
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
     saved = [np.array(v.numpy()) for v in optimizer.variables]
@@ -249,7 +251,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
     finally:
         model.run_eagerly = run_eagerly
         model.train_function = None  # fit and the fused engine make their own compiled step
-        model.set_weights(weights)
+        for var, value in zip(model.variables, weights):  # the run starts as if the step had not been taken
+            var.assign(value)
         for var, value in zip(optimizer.variables, saved):
             var.assign(value)
         model.reset_metrics()

@@ -45,8 +45,6 @@ def config_reason(config: RunConfig) -> str | None:
     model, optimizer = config.model, config.optimizer
     if model.type != "mlp":
         return f"model.type {model.type} (stacked: mlp)"
-    if model.dropout:
-        return "model.dropout (random masks drawn per model: not stacked yet)"
     if model.batch_norm:
         return "model.batch_norm (not stacked yet)"
     if optimizer.name not in STACKED_OPTIMIZERS:
@@ -97,8 +95,9 @@ def _model_reason(model) -> str | None:
         return "a model with several outputs"
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind == "Dropout" and layer.rate:
-            return "dropout (its random masks are drawn per model: not stacked yet)"
+        if kind == "Dropout" and layer.rate and (layer.noise_shape is not None
+                                                 or getattr(layer, "seed_generator", None) is None):
+            return "dropout with a noise shape (stacked: Keras' Dropout with its own seed generator)"
         if kind == "BatchNormalization":
             return "batch normalization (not stacked yet)"
         if kind not in CHAIN_LAYERS and kind != "Dropout":
@@ -118,7 +117,7 @@ def _model_reason(model) -> str | None:
 
 def _architecture(model):
     return [(type(layer).__name__, tuple(tuple(w.shape) for w in layer.weights),
-             getattr(getattr(layer, "activation", None), "__name__", None),
+             getattr(getattr(layer, "activation", None), "__name__", None), getattr(layer, "rate", None),
              _l1_l2(getattr(layer, "kernel_regularizer", None))) for layer in model.layers]
 
 
@@ -180,6 +179,12 @@ class _Stack:
         models = [members[i].model for i in indices]
         self.variables = [tf.Variable(np.stack([np.asarray(m.trainable_weights[j].numpy()) for m in models]),
                                       name=f"stacked_{j}") for j in range(len(models[0].trainable_weights))]
+        # each dropout layer's seed generator state, one row per member: each member draws its own masks, from
+        # the state its run alone would have (``StackedGroup.forward``)
+        dropouts = [j for j, layer in enumerate(models[0].layers) if type(layer).__name__ == "Dropout" and layer.rate]
+        self.seed_states = [tf.Variable(np.stack([np.asarray(m.layers[j].seed_generator.state.numpy()) for m in models]),
+                                        trainable=False, name=f"stacked_seed_{j}") for j in dropouts]
+        self.member_seed_states = [[m.layers[j].seed_generator.state for j in dropouts] for m in models]
         source = models[0].optimizer
         self.optimizer = type(source).from_config(source.get_config())
         self.optimizer.build(self.variables)
@@ -243,7 +248,11 @@ class StackedGroup:
     # tf.vectorized_map over the first member's Keras stateless_call (measured by benchmarks/stacked_seeds.py).
     FORWARD = "matmul"
 
-    def forward(self, variables, x):
+    def forward(self, variables, x, seed_states=None):
+        """The stacked network on ``x`` (K, batch, ...). ``seed_states`` (training): each dropout layer's stacked
+        seed generator state; member k's mask is drawn exactly as its Keras ``Dropout`` draws it alone (TensorFlow's
+        stateless dropout on its slice, seeded by its state, which then advances by one), so its masks, and its
+        run, are those of the run alone. Without: inference (no dropout)."""
         import tensorflow as tf
 
         if self.FORWARD == "vectorized_map":
@@ -254,7 +263,7 @@ class StackedGroup:
 
             return tf.vectorized_map(one, (*variables, x))
 
-        at = 0
+        at = dropout = 0
         for layer in self.layers:
             kind = type(layer).__name__
             if kind == "Flatten":
@@ -268,6 +277,13 @@ class StackedGroup:
                 x = layer.activation(x)
             elif kind == "Activation":
                 x = layer.activation(x)
+            elif kind == "Dropout" and layer.rate and seed_states is not None:
+                states = seed_states[dropout]
+                dropout += 1
+                seeds = tf.cast(tf.math.floormod(states, tf.int32.max - 1), tf.int32)  # Keras' _cast_seed
+                x = tf.stack([tf.nn.experimental.stateless_dropout(member, rate=layer.rate, seed=seeds[k])
+                              for k, member in enumerate(tf.unstack(x, num=states.shape[0]))])
+                states.assign_add(tf.tile(tf.constant([[0, 1]], states.dtype), [states.shape[0], 1]))
         return x
 
     def _update_metrics(self, s, stack, y, y_pred, losses, weights=None):
@@ -368,7 +384,7 @@ class StackedGroup:
                 y = tf.gather(self.y[s], chosen, batch_dims=1)
                 weights = None if self.weights[s] is None else tf.gather(self.weights[s], chosen, batch_dims=1)
                 with tf.GradientTape() as tape:
-                    y_pred = self.forward(stack.variables, x)
+                    y_pred = self.forward(stack.variables, x, stack.seed_states)
                     losses = self._member_losses(stack.variables, y, y_pred, weights)
                     total = tf.reduce_sum(losses)
                 grads = tape.gradient(total, stack.variables)
@@ -424,6 +440,7 @@ class StackedGroup:
                 model = self.members[i].model
                 own = model.optimizer.variables
                 pairs = list(zip(model.trainable_weights, stack.variables))
+                pairs += list(zip(stack.member_seed_states[slot], stack.seed_states))
                 if len(own) == len(slots):
                     pairs += list(zip(own, slots))
                 targets.append((slot, pairs))
