@@ -31,7 +31,7 @@ from .batches import epoch_order
 
 # Optimizers whose update of a variable is element by element (no norm over a whole variable).
 ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl")
-CHAIN_LAYERS = ("InputLayer", "Flatten", "Dense", "Activation")
+CHAIN_LAYERS = ("InputLayer", "Flatten", "Dense", "Activation", "BatchNormalization")
 PER_EPOCH_LR_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
 
 
@@ -45,8 +45,6 @@ def config_reason(config: RunConfig) -> str | None:
     model, optimizer = config.model, config.optimizer
     if model.type != "mlp":
         return f"model.type {model.type} (stacked: mlp)"
-    if model.batch_norm:
-        return "model.batch_norm (not stacked yet)"
     if optimizer.name not in STACKED_OPTIMIZERS:
         return f"optimizer {optimizer.name} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
     if optimizer.clipnorm or optimizer.global_clipnorm:
@@ -98,8 +96,10 @@ def _model_reason(model) -> str | None:
         if kind == "Dropout" and layer.rate and (layer.noise_shape is not None
                                                  or getattr(layer, "seed_generator", None) is None):
             return "dropout with a noise shape (stacked: Keras' Dropout with its own seed generator)"
-        if kind == "BatchNormalization":
-            return "batch normalization (not stacked yet)"
+        if kind == "BatchNormalization" and (layer.axis not in (-1, len(layer.input.shape) - 1) or layer.renorm
+                                             or layer.synchronized or not layer.center or not layer.scale
+                                             or not layer.trainable or len(layer.input.shape) != 2):
+            return "batch normalization other than Keras' default after a Dense layer"
         if kind not in CHAIN_LAYERS and kind != "Dropout":
             return f"layer {kind} (stacked: {', '.join(CHAIN_LAYERS)})"
         if kind == "Dense" and (layer.bias_regularizer or layer.activity_regularizer or layer.kernel_constraint
@@ -185,6 +185,13 @@ class _Stack:
         self.seed_states = [tf.Variable(np.stack([np.asarray(m.layers[j].seed_generator.state.numpy()) for m in models]),
                                         trainable=False, name=f"stacked_seed_{j}") for j in dropouts]
         self.member_seed_states = [[m.layers[j].seed_generator.state for j in dropouts] for m in models]
+        # each batch normalization's moving mean and variance, one row per member
+        norms = [j for j, layer in enumerate(models[0].layers) if type(layer).__name__ == "BatchNormalization"]
+        self.norm_states = [tuple(tf.Variable(np.stack([np.asarray(getattr(m.layers[j], name).numpy()) for m in models]),
+                                              trainable=False) for name in ("moving_mean", "moving_variance"))
+                            for j in norms]
+        self.member_norm_states = [[v for j in norms for v in (m.layers[j].moving_mean, m.layers[j].moving_variance)]
+                                   for m in models]
         source = models[0].optimizer
         self.optimizer = type(source).from_config(source.get_config())
         self.optimizer.build(self.variables)
@@ -234,6 +241,8 @@ class StackedGroup:
                 if _l1_l2(layer.kernel_regularizer):
                     self.penalties.append((at, _l1_l2(layer.kernel_regularizer)))
                 at += 1 + bool(layer.use_bias)
+            elif type(layer).__name__ == "BatchNormalization":
+                at += 2  # gamma, beta
         self.n_train = len(members[0].x_train)
         has_val = members[0].x_val is not None
         self.x_val = [tf.constant(np.stack([np.asarray(members[i].x_val) for i in s.indices]), dtype=self.dtype)
@@ -248,13 +257,15 @@ class StackedGroup:
     # tf.vectorized_map over the first member's Keras stateless_call (measured by benchmarks/stacked_seeds.py).
     FORWARD = "matmul"
 
-    def forward(self, variables, x, seed_states=None):
-        """The stacked network on ``x`` (K, batch, ...). ``seed_states`` (training): each dropout layer's stacked
-        seed generator state; member k's mask is drawn exactly as its Keras ``Dropout`` draws it alone (TensorFlow's
-        stateless dropout on its slice, seeded by its state, which then advances by one), so its masks, and its
-        run, are those of the run alone. Without: inference (no dropout)."""
+    def forward(self, stack, x, training: bool):
+        """The stacked network on ``x`` (K, batch, ...) with the stack's variables. In training, each dropout layer
+        draws member k's mask exactly as its Keras ``Dropout`` draws it alone (TensorFlow's stateless dropout on its
+        slice, seeded by its seed generator's state, cast as Keras casts it; the state then advances by one), and
+        each batch normalization normalizes member k's slice by its own batch's moments and moves its own moving
+        mean and variance as Keras' ``BatchNormalization`` does; in inference (validation) it uses them."""
         import tensorflow as tf
 
+        variables = stack.variables
         if self.FORWARD == "vectorized_map":
             template = self.members[0].model
 
@@ -263,7 +274,7 @@ class StackedGroup:
 
             return tf.vectorized_map(one, (*variables, x))
 
-        at = dropout = 0
+        at = dropout = norm = 0
         for layer in self.layers:
             kind = type(layer).__name__
             if kind == "Flatten":
@@ -277,13 +288,27 @@ class StackedGroup:
                 x = layer.activation(x)
             elif kind == "Activation":
                 x = layer.activation(x)
-            elif kind == "Dropout" and layer.rate and seed_states is not None:
-                states = seed_states[dropout]
+            elif kind == "Dropout" and layer.rate and training:
+                states = stack.seed_states[dropout]
                 dropout += 1
                 seeds = tf.cast(tf.math.floormod(states, tf.int32.max - 1), tf.int32)  # Keras' _cast_seed
                 x = tf.stack([tf.nn.experimental.stateless_dropout(member, rate=layer.rate, seed=seeds[k])
                               for k, member in enumerate(tf.unstack(x, num=states.shape[0]))])
                 states.assign_add(tf.tile(tf.constant([[0, 1]], states.dtype), [states.shape[0], 1]))
+            elif kind == "BatchNormalization":
+                gamma, beta = variables[at][:, None, :], variables[at + 1][:, None, :]
+                at += 2
+                moving_mean, moving_variance = stack.norm_states[norm]
+                norm += 1
+                if training:
+                    mean, variance = tf.nn.moments(x, axes=[1], keepdims=True)  # each member's own batch
+                    moving_mean.assign(moving_mean * layer.momentum + mean[:, 0, :] * (1.0 - layer.momentum))
+                    moving_variance.assign(moving_variance * layer.momentum
+                                           + variance[:, 0, :] * (1.0 - layer.momentum))
+                else:
+                    mean, variance = moving_mean[:, None, :], moving_variance[:, None, :]
+                x = tf.nn.batch_normalization(x, mean, variance, offset=beta, scale=gamma,
+                                              variance_epsilon=layer.epsilon)
         return x
 
     def _update_metrics(self, s, stack, y, y_pred, losses, weights=None):
@@ -384,7 +409,7 @@ class StackedGroup:
                 y = tf.gather(self.y[s], chosen, batch_dims=1)
                 weights = None if self.weights[s] is None else tf.gather(self.weights[s], chosen, batch_dims=1)
                 with tf.GradientTape() as tape:
-                    y_pred = self.forward(stack.variables, x, stack.seed_states)
+                    y_pred = self.forward(stack, x, training=True)
                     losses = self._member_losses(stack.variables, y, y_pred, weights)
                     total = tf.reduce_sum(losses)
                 grads = tape.gradient(total, stack.variables)
@@ -417,7 +442,7 @@ class StackedGroup:
             for s, stack in enumerate(self.stacks):
                 x = self.x_val[s][:, start:start + self.batch_size]
                 y = self.y_val[s][:, start:start + self.batch_size]
-                y_pred = self.forward(stack.variables, x)
+                y_pred = self.forward(stack, x, training=False)
                 self._update_metrics(s, stack, y, y_pred, self._member_losses(stack.variables, y, y_pred))
             return (step + 1,)
 
@@ -441,6 +466,7 @@ class StackedGroup:
                 own = model.optimizer.variables
                 pairs = list(zip(model.trainable_weights, stack.variables))
                 pairs += list(zip(stack.member_seed_states[slot], stack.seed_states))
+                pairs += list(zip(stack.member_norm_states[slot], [v for pair in stack.norm_states for v in pair]))
                 if len(own) == len(slots):
                     pairs += list(zip(own, slots))
                 targets.append((slot, pairs))
