@@ -31,7 +31,9 @@ from .batches import epoch_order
 
 # Optimizers whose update of a variable is element by element (no norm over a whole variable).
 ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl")
-CHAIN_LAYERS = ("InputLayer", "Flatten", "Dense", "Activation", "BatchNormalization")
+CHAIN_LAYERS = ("InputLayer", "Reshape", "Flatten", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D",
+                "Activation", "BatchNormalization")
+WEIGHTED_LAYERS = ("Dense", "Conv2D")  # a kernel (and a bias): its L1/L2 penalty is stacked
 PER_EPOCH_LR_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
 
 
@@ -43,8 +45,8 @@ def config_reason(config: RunConfig) -> str | None:
     """Why a run of this config falls back to the per-member fused loop (None: it is stacked), read from
     the config alone (``--dry-run``, no TensorFlow). ``stack_reason`` decides on the built models."""
     model, optimizer = config.model, config.optimizer
-    if model.type != "mlp":
-        return f"model.type {model.type} (stacked: mlp)"
+    if model.type not in ("mlp", "cnn"):
+        return f"model.type {model.type} (stacked: mlp, cnn)"
     if optimizer.name not in STACKED_OPTIMIZERS:
         return f"optimizer {optimizer.name} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
     if optimizer.clipnorm or optimizer.global_clipnorm:
@@ -98,18 +100,24 @@ def _model_reason(model) -> str | None:
             return "dropout with a noise shape (stacked: Keras' Dropout with its own seed generator)"
         if kind == "BatchNormalization" and (layer.axis not in (-1, len(layer.input.shape) - 1) or layer.renorm
                                              or layer.synchronized or not layer.center or not layer.scale
-                                             or not layer.trainable or len(layer.input.shape) != 2):
-            return "batch normalization other than Keras' default after a Dense layer"
+                                             or not layer.trainable or len(layer.input.shape) not in (2, 4)):
+            return "batch normalization other than Keras' default after a Dense or Conv2D layer"
         if kind not in CHAIN_LAYERS and kind != "Dropout":
             return f"layer {kind} (stacked: {', '.join(CHAIN_LAYERS)})"
-        if kind == "Dense" and (layer.bias_regularizer or layer.activity_regularizer or layer.kernel_constraint
-                                or layer.bias_constraint):
-            return "a bias or activity penalty, or a constraint, on a Dense layer (stacked: L1/L2 on kernels)"
-        if kind == "Dense" and layer.kernel_regularizer is not None and _l1_l2(layer.kernel_regularizer) is None:
+        if kind == "Conv2D" and (layer.groups != 1 or layer.data_format != "channels_last"
+                                 or tuple(layer.dilation_rate) != (1, 1)):
+            return "a grouped, dilated or channels-first convolution"
+        if kind in ("MaxPooling2D", "AveragePooling2D") and layer.data_format != "channels_last":
+            return "channels-first pooling"
+        if kind in WEIGHTED_LAYERS and (layer.bias_regularizer or layer.activity_regularizer or layer.kernel_constraint
+                                        or layer.bias_constraint):
+            return f"a bias or activity penalty, or a constraint, on a {kind} layer (stacked: L1/L2 on kernels)"
+        if kind in WEIGHTED_LAYERS and layer.kernel_regularizer is not None and _l1_l2(layer.kernel_regularizer) is None:
             return f"kernel regularizer {type(layer.kernel_regularizer).__name__} (stacked: L1, L2, L1L2)"
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         return "a model with several inputs or outputs"
-    penalized = sum(type(layer).__name__ == "Dense" and layer.kernel_regularizer is not None for layer in model.layers)
+    penalized = sum(type(layer).__name__ in WEIGHTED_LAYERS and layer.kernel_regularizer is not None
+                    for layer in model.layers)
     if len(model.losses) != penalized:
         return "a model with added losses"
     return None
@@ -118,6 +126,7 @@ def _model_reason(model) -> str | None:
 def _architecture(model):
     return [(type(layer).__name__, tuple(tuple(w.shape) for w in layer.weights),
              getattr(getattr(layer, "activation", None), "__name__", None), getattr(layer, "rate", None),
+             *(repr(getattr(layer, key, None)) for key in ("strides", "padding", "pool_size", "target_shape")),
              _l1_l2(getattr(layer, "kernel_regularizer", None))) for layer in model.layers]
 
 
@@ -237,7 +246,7 @@ class StackedGroup:
         self.penalties = []  # (index among the trainable variables, (l1, l2)) of each penalized kernel
         at = 0
         for layer in self.layers:
-            if type(layer).__name__ == "Dense":
+            if type(layer).__name__ in WEIGHTED_LAYERS:
                 if _l1_l2(layer.kernel_regularizer):
                     self.penalties.append((at, _l1_l2(layer.kernel_regularizer)))
                 at += 1 + bool(layer.use_bias)
@@ -279,6 +288,21 @@ class StackedGroup:
             kind = type(layer).__name__
             if kind == "Flatten":
                 x = tf.reshape(x, tf.concat([tf.shape(x)[:2], [-1]], 0))
+            elif kind == "Reshape":
+                x = tf.reshape(x, tf.concat([tf.shape(x)[:2], list(layer.target_shape)], 0))
+            elif kind == "Conv2D":
+                x = self._convolution(layer, x, variables[at])
+                at += 1
+                if layer.use_bias:
+                    x = x + variables[at][:, None, None, None, :]
+                    at += 1
+                x = layer.activation(x)
+            elif kind in ("MaxPooling2D", "AveragePooling2D"):  # per sample: the members folded into the batch
+                shape = tf.shape(x)
+                pooled = (tf.nn.max_pool2d if kind == "MaxPooling2D" else tf.nn.avg_pool2d)(
+                    tf.reshape(x, tf.concat([[-1], shape[2:]], 0)), ksize=layer.pool_size, strides=layer.strides,
+                    padding=layer.padding.upper())
+                x = tf.reshape(pooled, tf.concat([shape[:2], tf.shape(pooled)[1:]], 0))
             elif kind == "Dense":
                 x = tf.matmul(x, variables[at])
                 at += 1
@@ -296,20 +320,45 @@ class StackedGroup:
                               for k, member in enumerate(tf.unstack(x, num=states.shape[0]))])
                 states.assign_add(tf.tile(tf.constant([[0, 1]], states.dtype), [states.shape[0], 1]))
             elif kind == "BatchNormalization":
-                gamma, beta = variables[at][:, None, :], variables[at + 1][:, None, :]
+                members, rank = variables[at].shape[0], len(x.shape)
+                per_member = [members] + [1] * (rank - 2) + [-1]  # (K, 1.., channels): broadcast over each batch
+                gamma, beta = tf.reshape(variables[at], per_member), tf.reshape(variables[at + 1], per_member)
                 at += 2
                 moving_mean, moving_variance = stack.norm_states[norm]
                 norm += 1
-                if training:
-                    mean, variance = tf.nn.moments(x, axes=[1], keepdims=True)  # each member's own batch
-                    moving_mean.assign(moving_mean * layer.momentum + mean[:, 0, :] * (1.0 - layer.momentum))
+                if training:  # each member's own batch (and positions, after a convolution)
+                    mean, variance = tf.nn.moments(x, axes=list(range(1, rank - 1)), keepdims=True)
+                    moving_mean.assign(moving_mean * layer.momentum
+                                       + tf.reshape(mean, [members, -1]) * (1.0 - layer.momentum))
                     moving_variance.assign(moving_variance * layer.momentum
-                                           + variance[:, 0, :] * (1.0 - layer.momentum))
+                                           + tf.reshape(variance, [members, -1]) * (1.0 - layer.momentum))
                 else:
-                    mean, variance = moving_mean[:, None, :], moving_variance[:, None, :]
+                    mean, variance = tf.reshape(moving_mean, per_member), tf.reshape(moving_variance, per_member)
                 x = tf.nn.batch_normalization(x, mean, variance, offset=beta, scale=gamma,
                                               variance_epsilon=layer.epsilon)
         return x
+
+    # "grouped": the K members' convolutions as one grouped convolution (HFTA's), their channels side by side;
+    # "loop": one convolution per member. Both exact (benchmarks/stacked_seeds.py --model cnn measures them).
+    CONVOLUTION = "grouped"
+
+    def _convolution(self, layer, x, kernel):
+        """Each member's ``x`` (K, batch, h, w, c) convolved with its own kernel (K, kh, kw, c, f), as its Keras
+        ``Conv2D`` does (``tf.nn.convolution``, the layer's strides and padding)."""
+        import tensorflow as tf
+
+        members = kernel.shape[0]
+        strides, padding = list(layer.strides), layer.padding.upper()
+        if self.CONVOLUTION == "loop":
+            return tf.stack([tf.nn.convolution(x[k], kernel[k], strides=strides, padding=padding)
+                             for k in range(members)])
+        kh, kw, c, f = kernel.shape[1:]
+        shape = tf.shape(x)
+        side_by_side = tf.reshape(tf.transpose(x, [1, 2, 3, 0, 4]), tf.concat([shape[1:4], [members * c]], 0))
+        kernels = tf.reshape(tf.transpose(kernel, [1, 2, 3, 0, 4]), [kh, kw, c, members * f])
+        out = tf.nn.convolution(side_by_side, kernels, strides=strides, padding=padding)  # groups = K
+        out_shape = tf.shape(out)
+        return tf.transpose(tf.reshape(out, tf.concat([out_shape[:3], [members, f]], 0)), [3, 0, 1, 2, 4])
 
     def _update_metrics(self, s, stack, y, y_pred, losses, weights=None):
         """Each member's loss and metrics for this batch, as ``train_step``/``test_step`` update them: the loss
