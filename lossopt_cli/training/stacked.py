@@ -215,6 +215,8 @@ class _Stack:
                 self.metric_fns = [(x._fn, getattr(x, "_fn_kwargs", {}) or {}) for x in metrics[0][1:]]
                 self.sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
                 self.count = tf.Variable(0.0, trainable=False)
+                self.val_sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
+                self.val_count = tf.Variable(0.0, trainable=False)
 
 
 class StackedGroup:
@@ -260,6 +262,8 @@ class StackedGroup:
             if has_val else None
         self._train = None
         self._validate = None
+        self.validate_with_training = self.x_val is not None and all(stack.sums is not None for stack in self.stacks)
+        self._val_logs: dict = {}
 
     # --- the stacked forward pass -----------------------------------------------------------
     # "matmul": one batched matmul per Dense layer (kept: the fastest measured); "vectorized_map":
@@ -360,7 +364,7 @@ class StackedGroup:
         out_shape = tf.shape(out)
         return tf.transpose(tf.reshape(out, tf.concat([out_shape[:3], [members, f]], 0)), [3, 0, 1, 2, 4])
 
-    def _update_metrics(self, s, stack, y, y_pred, losses, weights=None):
+    def _update_metrics(self, s, stack, y, y_pred, losses, weights=None, validation: bool = False):
         """Each member's loss and metrics for this batch, as ``train_step``/``test_step`` update them: the loss
         tracker gets the (class-weighted) loss over the batch's samples; compiled ``metrics`` ignore sample weights
         in Keras (only ``weighted_metrics`` read them). Mean-of-values metrics (the loss tracker, accuracy, mae...)
@@ -375,8 +379,9 @@ class StackedGroup:
                 values = tf.cast(fn(y, y_pred, **kwargs), self.dtype)
                 values = tf.reshape(values, [tf.shape(values)[0], tf.shape(y)[1], -1])
                 rows.append(tf.reduce_sum(tf.reduce_mean(values, axis=2), axis=1))
-            stack.sums.assign_add(tf.stack(rows))
-            stack.count.assign_add(batch)
+            sums, count = (stack.val_sums, stack.val_count) if validation else (stack.sums, stack.count)
+            sums.assign_add(tf.stack(rows))
+            count.assign_add(batch)
             return
         for slot, i in enumerate(stack.indices):
             model = self.members[i].model
@@ -389,13 +394,14 @@ class StackedGroup:
         """Zero the stacked sums; the members of a stack without them start their own Keras metrics afresh."""
         for stack in self.stacks:
             if stack.sums is not None:
-                stack.sums.assign(np.zeros(stack.sums.shape, np.float32))
-                stack.count.assign(0.0)
+                for sums, count in ((stack.sums, stack.count), (stack.val_sums, stack.val_count)):
+                    sums.assign(np.zeros(sums.shape, np.float32))
+                    count.assign(0.0)
             else:
                 for i in stack.indices:
                     self.members[i].model.reset_metrics()
 
-    def _logs(self, prefix: str = "") -> dict[int, dict]:
+    def _logs(self, prefix: str = "", validation: bool = False) -> dict[int, dict]:
         """Every member's logs of the pass just made, as ``fit`` logs them: from the stacked sums (one read per
         stack; a Keras ``Mean`` is ``total / count`` in float32, so the values are the same), else from the
         member's own Keras metrics."""
@@ -407,7 +413,8 @@ class StackedGroup:
                 for i in stack.indices:
                     logs[i] = {prefix + k: v for k, v in pythonify_logs(self.members[i].model.get_metrics_result()).items()}
                 continue
-            sums, count = stack.sums.numpy(), np.float32(stack.count.numpy())
+            sums, count = (stack.val_sums, stack.val_count) if validation else (stack.sums, stack.count)
+            sums, count = sums.numpy(), np.float32(count.numpy())
             for slot, i in enumerate(stack.indices):
                 logs[i] = {prefix + name: float(sums[row, slot] / count) if count else 0.0
                            for row, name in enumerate(stack.names)}
@@ -434,7 +441,9 @@ class StackedGroup:
         return losses
 
     def train_epoch(self, epoch: int) -> dict[int, dict]:
-        """One epoch of every member; returns each member's training logs."""
+        """One epoch of every member; returns each member's training logs. When every stack sums its metrics, the
+        validation pass runs in the same compiled call (one function traced instead of two: about 0.1 s less per
+        group) and ``validate`` returns its logs."""
         import tensorflow as tf
 
         if self._train is None:
@@ -443,6 +452,8 @@ class StackedGroup:
                                         for i in s.indices])) for s in self.stacks]
         self._start_sums()
         self._train(orders)
+        if self.validate_with_training:
+            self._val_logs = self._logs("val_", validation=True)
         return self._logs()
 
     def _train_epoch(self, orders):
@@ -467,6 +478,8 @@ class StackedGroup:
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
+        if self.validate_with_training:  # after the epoch's last update (the ops on the variables keep their order)
+            self._validation()
 
     def validate(self) -> dict[int, dict]:
         """Every member's validation pass; returns each member's ``val_`` logs."""
@@ -474,6 +487,8 @@ class StackedGroup:
 
         if self.x_val is None:
             return {}
+        if self.validate_with_training:
+            return self._val_logs
         if self._validate is None:
             self._validate = tf.function(self._validation, autograph=False)
         self._start_sums()
@@ -492,7 +507,8 @@ class StackedGroup:
                 x = self.x_val[s][:, start:start + self.batch_size]
                 y = self.y_val[s][:, start:start + self.batch_size]
                 y_pred = self.forward(stack, x, training=False)
-                self._update_metrics(s, stack, y, y_pred, self._member_losses(stack.variables, y, y_pred))
+                self._update_metrics(s, stack, y, y_pred, self._member_losses(stack.variables, y, y_pred),
+                                     validation=True)
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
