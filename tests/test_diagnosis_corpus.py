@@ -91,17 +91,19 @@ def test_the_held_out_third_is_the_hashed_third(part):
         assert row["file"].startswith("corpus-holdout/" if part else "corpus/")
 
 
-def test_the_fresh_held_out_set_is_other_seeds_of_the_same_recipes():
-    from make_corpus import FRESH, FRESH_SEEDS, recipes
+@pytest.mark.parametrize("fresh", ["fresh", "fresh2"])
+def test_each_fresh_held_out_set_is_other_seeds_of_the_same_recipes(fresh):
+    from make_corpus import FRESH_SETS, fresh_set, recipes
 
-    path = BENCH / "corpus-labels-fresh.csv"
+    path = BENCH / f"corpus-labels-{fresh}.csv"
     if not path.exists():
-        pytest.skip("the fresh set has not been labelled in this checkout")
+        pytest.skip(f"the {fresh} set has not been labelled in this checkout")
     rows = list(csv.DictReader(open(path)))
-    fresh = {r["name"]: r for r in recipes(fresh=True)}
+    recipes_of_set = {r["name"]: r for r in recipes(fresh)}
     corpus_seeds = {r["seed"] for r in recipes()}
-    assert rows and not corpus_seeds & set(FRESH_SEEDS)
+    assert rows and FRESH_SETS[fresh] not in corpus_seeds and len(set(FRESH_SETS.values())) == len(FRESH_SETS)
+    assert {r["seed"] for r in recipes_of_set.values()} == {FRESH_SETS[fresh]}
     for row in rows:
         name = Path(row["file"]).name.removesuffix(".csv")
-        assert name.startswith(FRESH) and name in fresh, row["file"]
-        assert row["file"].startswith("corpus-fresh/") and (BENCH / row["file"]).exists(), row["file"]
+        assert fresh_set(name) == fresh and name in recipes_of_set, row["file"]
+        assert row["file"].startswith(f"corpus-{fresh}/") and (BENCH / row["file"]).exists(), row["file"]
