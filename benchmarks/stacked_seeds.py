@@ -56,6 +56,7 @@ def fused(cfgs, stacked: bool, forward: str = "matmul", convolution: str = "grou
     original = stacked_module.stack_reason
     stacked_module.StackedGroup.FORWARD = forward
     stacked_module.StackedGroup.CONVOLUTION = convolution
+    stacked_module.STACK_CONVOLUTIONS = True  # off in lossopt (docs/fusion.md): measured here
     if not stacked:
         stacked_module.stack_reason = lambda members, initial_epoch=0: "disabled by the benchmark"
     try:
@@ -74,6 +75,7 @@ def fused(cfgs, stacked: bool, forward: str = "matmul", convolution: str = "grou
         stacked_module.stack_reason = original
         stacked_module.StackedGroup.FORWARD = "matmul"
         stacked_module.StackedGroup.CONVOLUTION = "grouped"
+        stacked_module.STACK_CONVOLUTIONS = False
     finals = [float(p.model.evaluate(p.data.x_val, p.data.y_val, batch_size=p.batch_size, verbose=0)[0])
               for p in prepared]
     return elapsed, finals

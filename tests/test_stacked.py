@@ -149,10 +149,12 @@ def test_dropout_and_batch_norm_are_stacked_and_match_the_runs_alone(tmp_path, m
 
 @pytest.mark.slow
 @pytest.mark.parametrize("convolution", ["grouped", "loop"])
-def test_the_catalog_cnn_is_stacked_and_matches_the_runs_alone(tmp_path, monkeypatch, convolution):
-    """The catalog's CNN on the digits (reshaped to 8x8x1): two conv blocks with batch norm and max pooling, a dense
-    head with dropout, L2 on every kernel; the members' convolutions as one grouped convolution (and, measured
-    against it, one per member): every epoch and every checkpointed variable within 1e-3 of the runs alone."""
+def test_the_stacked_cnn_computes_what_the_runs_alone_compute(tmp_path, monkeypatch, convolution):
+    """The catalog's CNN on the digits (reshaped to 8x8x1), stacked (off in use, see STACK_CONVOLUTIONS): two conv
+    blocks with batch norm and max pooling, a dense head with dropout, L2 on every kernel; the members' convolutions
+    as one grouped convolution (and, measured against it, one per member). Over 2 epochs, before float order has
+    flipped a ReLU or a pooling tie, every epoch and every checkpointed variable is within 1e-3 of the runs alone;
+    CNN groups are not stacked by default because later epochs can leave 1e-3."""
     import numpy as np
 
     from lossopt_cli.training import checkpoint
@@ -169,8 +171,9 @@ def test_the_catalog_cnn_is_stacked_and_matches_the_runs_alone(tmp_path, monkeyp
 
     monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
     monkeypatch.setattr(stacked_module.StackedGroup, "CONVOLUTION", convolution)
+    monkeypatch.setattr(stacked_module, "STACK_CONVOLUTIONS", True)  # off in use: docs/fusion.md says why
     model = {"type": "cnn", "filters": [4, 8], "dense_units": [16], "batch_norm": True, "dropout": 0.2, "l2": 1e-4}
-    configs = [make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model=model, epochs=3)
+    configs = [make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model=model, epochs=2)
                for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.01), (2, "sgd", 0.1))]
     group = train_group(configs, [None] * len(configs))
     assert used and set(used) == {2}, used
@@ -220,7 +223,7 @@ def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path):
     assert config_reason(make(tmp_path, "a", "adam", 0.01, 0)) is None
     assert config_reason(make(tmp_path, "d", "adam", 0.01, 0, model={"dropout": 0.2})) is None
     assert config_reason(make(tmp_path, "b", "adam", 0.01, 0, model={"batch_norm": True})) is None
-    assert config_reason(make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"})) is None
+    assert "model.type cnn" in config_reason(make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"}))
     assert "optimizer lamb" in config_reason(make(tmp_path, "n", "lamb", 0.01, 0))
     weighted = make(tmp_path, "w", "adam", 0.01, 0)
     weighted.data = weighted.data.replace(class_weight="balanced")

@@ -34,6 +34,14 @@ ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelt
 CHAIN_LAYERS = ("InputLayer", "Reshape", "Flatten", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                 "Activation", "BatchNormalization")
 WEIGHTED_LAYERS = ("Dense", "Conv2D")  # a kernel (and a bias): its L1/L2 penalty is stacked
+# Convolutional networks are stacked only when this is True (tests, benchmarks/stacked_seeds.py --model cnn). The
+# stacked CNN (one grouped convolution per layer) is exact arithmetic, but on the catalog CNN a member follows the
+# run alone to ~1e-7 only until float order flips a ReLU or breaks a pooling tie; then it leaves 1e-3 (measured
+# up to 1.7e-1 of final val_loss over 12 seeds x 5 epochs; the same run alone on 1 thread instead of 2 leaves it
+# too, 1.6e-3), so it does not meet the 1e-3 a member must keep and CNN groups use the per-member loop.
+STACK_CONVOLUTIONS = False
+CNN_REASON = ("a convolutional network (the stacked CNN leaves 1e-3 of the run alone once float order flips a "
+              "ReLU or a pooling tie: docs/fusion.md)")
 PER_EPOCH_LR_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
 
 
@@ -45,8 +53,10 @@ def config_reason(config: RunConfig) -> str | None:
     """Why a run of this config falls back to the per-member fused loop (None: it is stacked), read from
     the config alone (``--dry-run``, no TensorFlow). ``stack_reason`` decides on the built models."""
     model, optimizer = config.model, config.optimizer
+    if model.type == "cnn" and not STACK_CONVOLUTIONS:
+        return f"model.type cnn: {CNN_REASON}"
     if model.type not in ("mlp", "cnn"):
-        return f"model.type {model.type} (stacked: mlp, cnn)"
+        return f"model.type {model.type} (stacked: mlp)"
     if optimizer.name not in STACKED_OPTIMIZERS:
         return f"optimizer {optimizer.name} (stacked: element-wise optimizers {', '.join(STACKED_OPTIMIZERS)})"
     if optimizer.clipnorm or optimizer.global_clipnorm:
@@ -104,6 +114,8 @@ def _model_reason(model) -> str | None:
             return "batch normalization other than Keras' default after a Dense or Conv2D layer"
         if kind not in CHAIN_LAYERS and kind != "Dropout":
             return f"layer {kind} (stacked: {', '.join(CHAIN_LAYERS)})"
+        if kind == "Conv2D" and not STACK_CONVOLUTIONS:
+            return CNN_REASON
         if kind == "Conv2D" and (layer.groups != 1 or layer.data_format != "channels_last"
                                  or tuple(layer.dilation_rate) != (1, 1)):
             return "a grouped, dilated or channels-first convolution"
