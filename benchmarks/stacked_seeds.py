@@ -3,14 +3,18 @@
 single-run loop, what ``--executor serial`` trains with) and against the per-member fused loop
 (``fit_fused`` calling each member's ``train_step``: the fused executor before stacking).
 
-    python benchmarks/stacked_seeds.py --repeats 2
+    python benchmarks/stacked_seeds.py --repeats 3
+    python benchmarks/stacked_seeds.py --model cnn --epochs 5 --repeats 1
+
+``--model cnn``: the catalog CNN on the digits, stacked with one grouped convolution per layer against one
+convolution per member (the stacked CNN is off in lossopt, ``stacked.STACK_CONVOLUTIONS``; measured here).
 
 Each side prepares its runs and trains them; no run directory is written (that cost is the same per run on
 every side). The serial side and the fused loop prepare each run alone (data, model, compile, the checked step);
 the stacked sides prepare the group as a sweep does (``fused_runs.prepare_members``: the data read once, the
 checked step once per configuration but for the seed). The sides alternate within each repeat, so a shared machine's
 load falls on all alike; the load (``uptime``) is printed before each repeat. The final val_loss of every
-member on the stacked side is compared with the same run trained alone (largest relative difference).
+member of each side is compared with the same run trained alone (largest relative difference).
 """
 
 from __future__ import annotations
