@@ -3,12 +3,18 @@
 single-run loop, what ``--executor serial`` trains with) and against the per-member fused loop
 (``fit_fused`` calling each member's ``train_step``: the fused executor before stacking).
 
-    python benchmarks/stacked_seeds.py --repeats 2
+    python benchmarks/stacked_seeds.py --repeats 3
+    python benchmarks/stacked_seeds.py --model cnn --epochs 5 --repeats 1
 
-Each side prepares its runs (data, model, compile) and trains them; no run directory is written (that
-cost is the same per run on every side). The sides alternate within each repeat, so a shared machine's
+``--model cnn``: the catalog CNN on the digits, stacked with one grouped convolution per layer against one
+convolution per member (the stacked CNN is off in lossopt, ``stacked.STACK_CONVOLUTIONS``; measured here).
+
+Each side prepares its runs and trains them; no run directory is written (that cost is the same per run on
+every side). The serial side and the fused loop prepare each run alone (data, model, compile, the checked step);
+the stacked sides prepare the group as a sweep does (``fused_runs.prepare_members``: the data read once, the
+checked step once per configuration but for the seed). The sides alternate within each repeat, so a shared machine's
 load falls on all alike; the load (``uptime``) is printed before each repeat. The final val_loss of every
-member on the stacked side is compared with the same run trained alone (largest relative difference).
+member of each side is compared with the same run trained alone (largest relative difference).
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from timing import ROOT, load, machine
 sys.path.insert(0, str(ROOT))
 
 
-def configs(k: int, epochs: int):
+def configs(k: int, epochs: int, model: str = "mlp"):
     from lossopt_cli import config as config_module
 
-    return [config_module.load(ROOT / "configs/quickstart.yaml", {"seed": i, "training.epochs": epochs})
+    base = config_module.read_yaml(ROOT / "configs/quickstart.yaml")
+    if model == "cnn":
+        base["model"] = {"type": "cnn"}
+    return [config_module.validate({**base, "seed": i, "training": {**base["training"], "epochs": epochs}})
             for i in range(k)]
 
 
@@ -42,18 +51,26 @@ def serial(cfgs):
     return time.perf_counter() - started, finals
 
 
-def fused(cfgs, stacked: bool, forward: str = "matmul"):
+def fused(cfgs, stacked: bool, forward: str = "matmul", convolution: str = "grouped"):
     from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.fused import FusedMember, fit_fused
+    from lossopt_cli.training.fused_runs import prepare_members
     from lossopt_cli.training.runner import prepare_run
 
     original = stacked_module.stack_reason
     stacked_module.StackedGroup.FORWARD = forward
+    stacked_module.StackedGroup.CONVOLUTION = convolution
+    stacked_module.STACK_CONVOLUTIONS = True  # off in lossopt (docs/fusion.md): measured here
     if not stacked:
         stacked_module.stack_reason = lambda members, initial_epoch=0: "disabled by the benchmark"
     try:
         started = time.perf_counter()
-        prepared = [prepare_run(cfg) for cfg in cfgs]
+        if stacked:  # as a sweep's group is prepared: data read once, the checked step once per configuration
+            by_index, errors = prepare_members(cfgs)
+            assert not errors, errors
+            prepared = [by_index[i] for i in sorted(by_index)]
+        else:
+            prepared = [prepare_run(cfg) for cfg in cfgs]
         members = [FusedMember(p.model, p.data.x_train, p.data.y_train, p.data.x_val, p.data.y_val,
                                p.data.sample_weight, seed=p.config.seed) for p in prepared]
         fit_fused(members, batch_size=prepared[0].batch_size, epochs=cfgs[0].training["epochs"])
@@ -61,6 +78,8 @@ def fused(cfgs, stacked: bool, forward: str = "matmul"):
     finally:
         stacked_module.stack_reason = original
         stacked_module.StackedGroup.FORWARD = "matmul"
+        stacked_module.StackedGroup.CONVOLUTION = "grouped"
+        stacked_module.STACK_CONVOLUTIONS = False
     finals = [float(p.model.evaluate(p.data.x_val, p.data.y_val, batch_size=p.batch_size, verbose=0)[0])
               for p in prepared]
     return elapsed, finals
@@ -71,33 +90,39 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=12)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
+                        help="cnn: the catalog's CNN on the digits (8x8x1); compares the grouped convolution with "
+                             "one convolution per member")
     args = parser.parse_args()
     from lossopt_cli.training import import_tensorflow
 
     import_tensorflow()
-    cfgs = configs(args.k, args.epochs)
+    cfgs = configs(args.k, args.epochs, args.model)
+    sides = {"serial (one process)": lambda: serial(cfgs), "stacked": lambda: fused(cfgs, stacked=True)}
+    if args.model == "mlp":
+        sides["fused loop (per-member train_step)"] = lambda: fused(cfgs, stacked=False)
+        sides["stacked, vectorized_map over stateless_call"] = lambda: fused(cfgs, stacked=True,
+                                                                             forward="vectorized_map")
+    else:
+        sides["stacked, one convolution per member"] = lambda: fused(cfgs, stacked=True, convolution="loop")
     rows = []
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
         before = load()
-        t_serial, alone = serial(cfgs)
-        t_stacked, stacked_finals = fused(cfgs, stacked=True)
-        t_loop, _ = fused(cfgs, stacked=False)
-        t_vmap, vmap_finals = fused(cfgs, stacked=True, forward="vectorized_map")
-        worst = max(abs(a - b) / abs(a) for a, b in zip(alone, stacked_finals))
-        worst_vmap = max(abs(a - b) / abs(a) for a, b in zip(alone, vmap_finals))
-        rows.append((t_serial, t_loop, t_stacked, worst, before, t_vmap, worst_vmap))
-        print(f"serial {t_serial:.1f} s, fused loop {t_loop:.1f} s, stacked {t_stacked:.1f} s; "
-              f"stacked vs serial {t_serial / t_stacked:.2f}x; worst final val_loss rel. diff {worst:.1e} "
-              f"; vectorized_map {t_vmap:.1f} s (diff {worst_vmap:.1e}) (load {before})", file=sys.stderr, flush=True)
-    print(f"\n{machine()}; {args.k} seeds of the quickstart, {args.epochs} epochs each\n")
-    print("| serial (one process) | fused loop (per-member train_step) | stacked | stacked vs serial | "
-          "fused loop vs serial | worst final val_loss diff vs alone | vectorized_map over stateless_call "
-          "(vs serial, diff) | load before |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for t_serial, t_loop, t_stacked, worst, before, t_vmap, worst_vmap in rows:
-        print(f"| {t_serial:.1f} s | {t_loop:.1f} s | {t_stacked:.1f} s | {t_serial / t_stacked:.2f}x | "
-              f"{t_serial / t_loop:.2f}x | {worst:.1e} | {t_vmap:.1f} s ({t_serial / t_vmap:.2f}x, {worst_vmap:.1e}) "
-              f"| {before} |")
+        times, finals = {}, {}
+        for name, side in sides.items():
+            times[name], finals[name] = side()
+        alone = finals["serial (one process)"]
+        for name in sides:
+            worst = max(abs(a - b) / abs(a) for a, b in zip(alone, finals[name]))
+            rows.append((repeat + 1, name, times[name], times["serial (one process)"] / times[name], worst, before))
+            print(f"repeat {repeat + 1}: {name} {times[name]:.1f} s, "
+                  f"{times['serial (one process)'] / times[name]:.2f}x serial, worst final val_loss rel. diff "
+                  f"{worst:.1e} (load before {before})", file=sys.stderr, flush=True)
+    print(f"\n{machine()}; {args.k} seeds of the quickstart ({args.model}), {args.epochs} epochs each\n")
+    print("| repeat | side | time | serial / this | worst final val_loss rel. diff vs alone | load before |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for repeat, name, seconds, ratio, worst, before in rows:
+        print(f"| {repeat} | {name} | {seconds:.1f} s | {ratio:.2f}x | {worst:.1e} | {before} |")
 
 
 if __name__ == "__main__":

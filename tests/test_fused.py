@@ -142,6 +142,23 @@ def test_auto_gives_every_worker_a_group_and_bounds_groups(tmp_path):
     assert fused_executor.group_size_limit(1, available=10**12) == fused_executor.MAX_GROUP_SIZE
 
 
+def test_stacked_runs_of_one_optimizer_share_a_group_so_each_group_trains_few_stacks(tmp_path):
+    """4 optimizers x 3 seeds over 2 workers: each group holds 2 optimizers x 3 seeds (2 stacks), not 6 seeds of
+    4 optimizers; runs that fall back to the per-member loop keep the seed order (a shared split)."""
+    grid = (("sgd", 0.1), ("momentum", 0.05), ("rmsprop", 0.001), ("adam", 0.001))
+    runs = [make(tmp_path, f"{opt}-{seed}", opt, lr, seed) for seed in (0, 1, 2) for opt, lr in grid]
+    groups, alone = fused_executor.plan_groups(jobs_of(tmp_path, *runs), workers=2, split_for_workers=True)
+    assert not alone and sorted(len(g) for g in groups) == [6, 6]
+    for group in groups:
+        assert len({job.config.optimizer.name for job in group}) == 2
+        assert sorted(job.config.seed for job in group) == [0, 0, 1, 1, 2, 2]
+    mixed = [make(tmp_path, f"{opt}-{seed}", opt, lr, seed) for seed in (0, 1, 2)
+                 for opt, lr in (("lamb", 0.01), ("lion", 0.001))]  # lamb: not stacked
+    groups, _ = fused_executor.plan_groups(jobs_of(tmp_path, *mixed), max_size=3)
+    unstacked = [job for group in groups for job in group if job.config.optimizer.name == "lamb"]
+    assert [job.config.seed for job in unstacked] == [0, 1, 2]
+
+
 def test_fused_and_auto_are_executors_and_auto_is_the_default():
     assert {"fused", "auto", "serial", "processes"} <= set(EXECUTORS)
     assert DEFAULT_EXECUTOR == "auto"

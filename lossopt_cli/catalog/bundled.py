@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..schema import ConfigError
-from .dataset import DATASETS, classification, regression
+from .dataset import DATASETS, FIXED, classification, regression
 
 # --- scikit-learn's bundled datasets (real data, offline) ----------------------------------
 
@@ -75,4 +75,4 @@ for _name, _loader, _task, _text in [
     ("linnerud", "load_linnerud", "regression", "Linnerud exercise/physiology, 20 samples, 3 features, 3 targets "
      "(multi-output regression)"),
 ]:
-    DATASETS.register(_name, _text, tags={_task})(_sklearn(_loader, _task))
+    DATASETS.register(_name, _text, tags={_task, FIXED})(_sklearn(_loader, _task))

@@ -10,6 +10,7 @@ import numpy as np
 from .registry import Registry
 
 DATASETS = Registry("dataset")  # filled by the source modules (bundled, synthetic, keras_cache)
+FIXED = "fixed"  # the tag of a dataset that is the same for every seed (a file read, not drawn)
 
 
 @dataclass

@@ -11,7 +11,7 @@ Keras' cache, and image folders (read with ``keras.utils.image_dataset_from_dire
 from __future__ import annotations
 
 from . import bundled, synthetic  # noqa: F401 - register their names
-from .dataset import DATASETS, Dataset, classification, regression  # noqa: F401 - the catalog's data type
+from .dataset import DATASETS, FIXED, Dataset, classification, regression  # noqa: F401 - the catalog's data type
 from .files import apply_task, load_file
 from .keras_cache import KERAS_DATASETS, keras_dataset_cached  # noqa: F401 - registers keras:<name>
 
@@ -34,3 +34,28 @@ def load_dataset(name: str, params: dict, target: str | None, seed: int, task: s
         options = {k: v for k, v in options.items() if k not in table_keys}
         return apply_task(load_file(name, target, **options), task)
     return load_file(name, target, **options)
+
+
+def seed_matters(name: str) -> bool:
+    """Whether ``data.dataset`` is drawn from the run's seed (a synthetic set) rather than read (bundled, Keras'
+    cache, a file or folder): runs of other seeds can share what was read."""
+    return name in DATASETS and FIXED not in DATASETS.entry(name, "data.dataset").tags
+
+
+class LoadedDatasets:
+    """Datasets loaded once for several runs (a fused group's members): runs whose data sections ask for the same
+    data share one ``Dataset``, and a dataset drawn from the seed is shared only by runs of the same seed. Each run
+    still makes its own split from it (``training.data.prepare`` copies, it never writes into the arrays)."""
+
+    def __init__(self) -> None:
+        self._by_key: dict = {}
+
+    def load(self, name: str, params: dict, target: str | None, seed: int, task: str | None = None,
+             **options) -> Dataset:
+        import json
+
+        key = json.dumps([name, params, target, seed if seed_matters(name) else None, task, options], sort_keys=True,
+                         default=str)
+        if key not in self._by_key:
+            self._by_key[key] = load_dataset(name, params, target, seed, task=task, **options)
+        return self._by_key[key]

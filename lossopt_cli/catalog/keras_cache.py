@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..schema import Choice, ConfigError, Int, Param
-from .dataset import DATASETS, classification, regression
+from .dataset import DATASETS, FIXED, classification, regression
 
 # --- keras.datasets: read Keras' cache directly, else let Keras download -------------------------
 
@@ -208,4 +208,4 @@ def _download(name: str, cache: Path, **params):
 
 for _name, (_read, _task, _text, _params) in KERAS_DATASETS.items():
     DATASETS.register(f"keras:{_name}", f"keras.datasets.{_name}: {_text} (read from Keras' cache, or downloaded "
-                      f"once)", params=_params, tags={_task, "keras"})(_keras_loader(_name))
+                      f"once)", params=_params, tags={_task, "keras", FIXED})(_keras_loader(_name))

@@ -23,6 +23,12 @@ def _pyplot():
     return plt
 
 
+def import_matplotlib() -> None:
+    """What drawing the sweep's plots imports (``sweep_report.warm_up`` calls it ahead of time)."""
+    _pyplot()
+    import matplotlib.ticker  # noqa: F401
+
+
 def _save(fig, path: str | Path, layout: bool = True) -> Path:
     plt = _pyplot()
     if layout:

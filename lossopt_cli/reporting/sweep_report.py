@@ -113,6 +113,15 @@ def table_lines(rows: list[dict], notes: dict) -> list[str]:
 # --- the sweep directory's results ---------------------------------------------------------------
 
 
+def warm_up() -> None:
+    """Import matplotlib for the sweep's plots in a background thread, while this process waits for runs trained
+    elsewhere (worker processes, Ray): 0.4 s that the sweep's end, where one core is idle, no longer waits for
+    (benchmarks/README.md). Idempotent; the plots import what is missing themselves."""
+    import threading
+
+    threading.Thread(target=sweep_plots.import_matplotlib, name="lossopt-warm-up", daemon=True).start()
+
+
 def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool = False) -> tuple[list[dict], dict]:
     """leaderboard.csv, the plots, summary.json and report.html of a sweep, from its saved runs."""
     records = sweep_runs(sweep_dir)

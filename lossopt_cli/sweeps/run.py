@@ -122,6 +122,8 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
             resumable = resumable_runs(sweep_dir) if resume else {}  # interrupted runs continue from their checkpoints
             jobs = [Job(r.name, r.config, str(sweep_dir / RUNS), _str(resumable.get(r.name)))
                     for r in sweep.runs if r.name not in done]
+            if not executor.trains_in_this_process:
+                sweep_report.warm_up()
             executor.run(jobs, on_result)
             signals.check()
     except KeyboardInterrupt:

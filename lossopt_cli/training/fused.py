@@ -83,7 +83,7 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
     no further callbacks: the members' recorders hold every finished epoch."""
     import keras
     import tensorflow as tf
-    from keras.src.utils.python_utils import pythonify_logs  # noqa: F401 - the same conversion as fit's
+    from keras.src.utils.python_utils import pythonify_logs  # the same conversion as fit's
 
     problem = fusable_shapes(members)
     if problem:
@@ -120,28 +120,28 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
     for epoch in range(initial_epoch, epochs):
         if not active:
             break
-        if stacked is None:
+        if stacked is not None:  # one batched computation; the logs come from its stacked sums
+            for i in active:
+                callbacks[i].on_epoch_begin(epoch)
+            logs = stacked.train_epoch(epoch)
+            for i, val in stacked.validate().items():
+                logs[i].update(val)
+            stacked.copy_back(active)
+        else:
             train_epoch, validate = compiled(tuple(active))
             orders = tuple(tf.constant(epoch_order(members[i].seed, epoch, n_train, members[i].shuffle)) for i in active)
-        else:
-            validate = stacked.validate if n_val else None
-        for i in active:
-            members[i].model.reset_metrics()
-            callbacks[i].on_epoch_begin(epoch)
-        if stacked is None:
-            train_epoch(orders)
-        else:
-            stacked.train_epoch(epoch)
-        logs = {i: dict(members[i].model.get_metrics_result()) for i in active}
-        if validate is not None:
             for i in active:
                 members[i].model.reset_metrics()
-            validate()
-            for i in active:
-                val = pythonify_logs(members[i].model.get_metrics_result())
-                logs[i].update({f"val_{k}": v for k, v in val.items()})
-        if stacked is not None:
-            stacked.copy_back(active)
+                callbacks[i].on_epoch_begin(epoch)
+            train_epoch(orders)
+            logs = {i: dict(members[i].model.get_metrics_result()) for i in active}
+            if validate is not None:
+                for i in active:
+                    members[i].model.reset_metrics()
+                validate()
+                for i in active:
+                    val = pythonify_logs(members[i].model.get_metrics_result())
+                    logs[i].update({f"val_{k}": v for k, v in val.items()})
         for i in active:
             member = members[i]
             callbacks[i].on_epoch_end(epoch, logs[i])

@@ -52,20 +52,11 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
     train all together, then finish each member as a normal run finishes. ``on_member_done(i, result)``
     is called as each member's files are complete. Ctrl-C: every member keeps its finished epochs
     (status ``interrupted``, or its own ending if it had already stopped), then ``interrupted`` is set."""
-    from ..config import as_run_config
-    from ..schema import ConfigError
     from . import lifecycle
     from .callbacks import build_callbacks
     from .fused import FusedMember, fit_fused
-    from .runner import prepare_run
 
-    prepared, errors = {}, {}
-    for i, config in enumerate(configs):
-        try:
-            config = as_run_config(config)
-            prepared[i] = prepare_run(config)
-        except (ConfigError, ValueError, OSError) as exc:
-            errors[i] = f"{type(exc).__name__}: {exc}"[:2000]
+    prepared, errors = prepare_members(configs)
     order = sorted(prepared)
     if not order:
         return GroupResult([], errors)
@@ -97,6 +88,32 @@ def train_group(configs: list, run_dirs: list, *, on_member_done=None) -> GroupR
         if on_member_done is not None:
             on_member_done(i, results[-1])
     return GroupResult(results, errors, interrupted)
+
+
+def prepare_members(configs: list) -> tuple[dict, dict]:
+    """({index: PreparedRun}, {index: error}) for a group's configs. When every config can be stacked
+    (``stacked.config_reason``), the members share what they read and the checked step
+    (``runner.SharedPreparation``); otherwise each is prepared as a run alone."""
+    from ..config import as_run_config
+    from ..schema import ConfigError
+    from .runner import SharedPreparation, prepare_run
+    from .stacked import config_reason
+
+    prepared, errors, configs = {}, {}, list(configs)
+    converted = {}
+    for i, config in enumerate(configs):
+        try:
+            converted[i] = as_run_config(config)
+        except (ConfigError, ValueError, OSError) as exc:
+            errors[i] = f"{type(exc).__name__}: {exc}"[:2000]
+    stackable = len(converted) > 1 and all(config_reason(c) is None for c in converted.values())
+    shared = SharedPreparation() if stackable else None
+    for i, config in converted.items():
+        try:
+            prepared[i] = prepare_run(config, shared=shared)
+        except (ConfigError, ValueError, OSError) as exc:
+            errors[i] = f"{type(exc).__name__}: {exc}"[:2000]
+    return prepared, errors
 
 
 def run_dirs_for(names: list[str], runs_root: str | Path) -> list[Path]:

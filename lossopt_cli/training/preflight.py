@@ -44,9 +44,10 @@ def data_checkable(config) -> str | None:
     return None
 
 
-def check_data(config, offline: bool = False) -> Preflight:
+def check_data(config, offline: bool = False, datasets=None) -> Preflight:
     """Load and prepare the data, then check the config against it. ``offline``: never import
-    TensorFlow (skip what needs it, with a note)."""
+    TensorFlow (skip what needs it, with a note). ``datasets``: a ``catalog.datasets.LoadedDatasets`` shared by
+    several runs (a fused group), so the same data are read once."""
     from ..guards import check_output_dir
 
     notes: list[str] = []
@@ -58,11 +59,12 @@ def check_data(config, offline: bool = False) -> Preflight:
     d = config.data
     from ..catalog.losses import label_mode
 
-    dataset = load_dataset(d.dataset, d.params, d.target, config.seed, task=d.task, features=d.features,
-                           categorical=d.categorical, image_size=d.image_size, color_mode=d.color_mode,
-                           exclude=d.exclude, include=d.include, missing=d.missing, header=d.header,
-                           comment=d.comment, delimiter=d.delimiter, max_categories=d.max_categories,
-                           regression_loss=label_mode(config.loss_spec()) == "regression")
+    load = datasets.load if datasets is not None else load_dataset
+    dataset = load(d.dataset, d.params, d.target, config.seed, task=d.task, features=d.features,
+                   categorical=d.categorical, image_size=d.image_size, color_mode=d.color_mode,
+                   exclude=d.exclude, include=d.include, missing=d.missing, header=d.header,
+                   comment=d.comment, delimiter=d.delimiter, max_categories=d.max_categories,
+                   regression_loss=label_mode(config.loss_spec()) == "regression")
     if dataset.inference:  # config.yaml records what was inferred, so the run repeats exactly
         config.data = d.replace(**dataset.inference["resolved"])
     elif d.task == "auto":
@@ -207,13 +209,30 @@ def _check_monitors(config, data: Prepared) -> None:
                               f"Recorded: {', '.join(known)}.", key=key)
 
 
+def ready_without_step(model, data: Prepared) -> None:
+    """What ``check_training_step`` leaves built, without taking the step: the optimizer's variables, the compiled
+    loss and metrics (built from one label row and the output's shape, as Keras builds them on the first step).
+    For a member of a stacked group whose twin (the same config but for the seed) took the checked step."""
+    import numpy as np
+
+    model.optimizer.build(model.trainable_variables)
+    y_true = data.y_train[:1]
+    y_pred = np.zeros((1, *tuple(model.output_shape)[1:]), dtype="float32")
+    if model._compile_metrics is not None and not model._compile_metrics.built:
+        model._compile_metrics.build(y_true, y_pred)
+    if model._compile_loss is not None and not model._compile_loss.built:
+        model._compile_loss.build(y_true, y_pred)
+
+
 def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
-    """One real training step on a small batch, then the weights and optimizer state put back:
-    confirms the model, loss and metrics run together and that every monitored name is logged."""
+    """One real training step on a small batch, then every model variable (the weights, and the dropout seed
+    generators' states) and the optimizer state put back: confirms the model, loss and metrics run together and
+    that every monitored name is logged, and leaves no trace in the run (a member of a stacked group that skips
+    the step, ``ready_without_step``, starts from the same state)."""
     import numpy as np
 
     n = min(batch_size, len(data.x_train))  # the run's own batch shape: fit reuses the traced step
-    weights = model.get_weights()
+    weights = [np.array(v.numpy()) for v in model.variables]  # the weights and the dropout seed generators' states
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
     saved = [np.array(v.numpy()) for v in optimizer.variables]
@@ -232,7 +251,8 @@ def check_training_step(model, config, data: Prepared, batch_size: int) -> None:
     finally:
         model.run_eagerly = run_eagerly
         model.train_function = None  # fit and the fused engine make their own compiled step
-        model.set_weights(weights)
+        for var, value in zip(model.variables, weights):  # the run starts as if the step had not been taken
+            var.assign(value)
         for var, value in zip(optimizer.variables, saved):
             var.assign(value)
         model.reset_metrics()

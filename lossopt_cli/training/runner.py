@@ -39,11 +39,42 @@ def seed_everything(seed: int, deterministic: bool) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def prepare_run(config: RunConfig) -> PreparedRun:
-    """Pre-flight, load data, build + compile the model, one checked step. Raises ConfigError; writes nothing."""
+class SharedPreparation:
+    """What the members of one stacked group share while each is prepared (``prepare_run(config, shared=...)``):
+    the datasets they read (``catalog.datasets.LoadedDatasets``: each member still makes its own split), and the
+    checked training step, taken once per configuration that differs only in the seed. The step proves that the
+    model, loss, metrics and optimizer run together and log the monitored names, which a seed cannot change; the
+    other members get the same things built without a step (``preflight.ready_without_step``)."""
+
+    IGNORED = ("name", "seed", "output", "tracking")  # what a member's step does not depend on
+
+    def __init__(self) -> None:
+        from ..catalog.datasets import LoadedDatasets
+
+        self.datasets = LoadedDatasets()
+        self.checked: set[str] = set()
+
+    def _key(self, config: RunConfig) -> str:
+        import json
+
+        return json.dumps({k: v for k, v in config.to_dict().items() if k not in self.IGNORED}, sort_keys=True,
+                          default=str)
+
+    def stepped(self, config: RunConfig) -> bool:
+        """Whether a member of this configuration (but for the seed and the output) passed the checked step."""
+        return self._key(config) in self.checked
+
+    def passed(self, config: RunConfig) -> None:
+        self.checked.add(self._key(config))
+
+
+def prepare_run(config: RunConfig, shared: SharedPreparation | None = None) -> PreparedRun:
+    """Pre-flight, load data, build + compile the model, one checked step. Raises ConfigError; writes nothing.
+    ``shared``: a stacked group's members, prepared one after another, share the data read and the checked step."""
     from . import distribute, import_tensorflow, preflight
 
-    checked = preflight.check_data(config)  # data-level errors come before TensorFlow's import
+    # data-level errors come before TensorFlow's import
+    checked = preflight.check_data(config, datasets=shared.datasets if shared is not None else None)
     import_tensorflow()
     strategy = distribute.make_strategy(config)
     data, batch_size, notes = checked.data, checked.batch_size, list(checked.notes)
@@ -57,7 +88,12 @@ def prepare_run(config: RunConfig) -> PreparedRun:
             model = _with_target_scale(model, data)
         model.compile(optimizer=config.optimizer_spec().build(), loss=config.loss_spec().build(),
                       metrics=[m.build(**context) for m in config.metric_specs(data.task)])
-        preflight.check_training_step(model, config, data, batch_size)
+        if shared is not None and shared.stepped(config):
+            preflight.ready_without_step(model, data)
+        else:
+            preflight.check_training_step(model, config, data, batch_size)
+            if shared is not None:
+                shared.passed(config)
     monitor = "val_loss" if data.x_val is not None else "loss"
     return PreparedRun(config, data, model, batch_size, monitor, notes, replicas=distribute.replicas(strategy))
 

@@ -104,6 +104,9 @@ class Executor:
     """Trains jobs and reports each result as it finishes."""
 
     name = "executor"
+    # False when the runs train in other processes (workers, a Ray cluster): this process only waits, so it can
+    # prepare the sweep's report meanwhile (``sweep_report.warm_up``)
+    trains_in_this_process = True
 
     def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None]) -> None:
         raise NotImplementedError

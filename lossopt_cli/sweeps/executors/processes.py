@@ -39,6 +39,7 @@ class ProcessExecutor(Executor):
     """
 
     name = "processes"
+    trains_in_this_process = False
 
     def __init__(self, workers: int | None = None):
         self._workers = max(1, workers or cores())

@@ -184,6 +184,7 @@ class RayExecutor(Executor):
     """
 
     name = "ray"
+    trains_in_this_process = False
 
     def __init__(self, workers: int | None = None, address: str | None = None, cpus_per_run: int | None = None,
                  ship_code: bool | None = None):
