@@ -19,14 +19,17 @@ from ..schema import ConfigError
 from .plan import PlannedRun, Sweep, inline_yaml, output_root
 from .progress import _duration
 
-# Costs on an idle 2-core machine, calibrated with benchmarks/ (see benchmarks/README.md, "--dry-run estimate").
-WORKER_START_SECONDS = 5.5  # starting a process that imports TensorFlow (a worker, or this one)
+# Costs on an idle 2-core machine, calibrated with benchmarks/ (see benchmarks/README.md, "--dry-run estimate");
+# WORKER_START, SWEEP_REPORT and STACKED_MEMBER refitted on 2026-12-04 to two stacked sweeps (auto executor,
+# 2 workers, load 0.6-0.8): configs/sweeps/optimizers_fused.yaml 7.9 s and optimizers.yaml 12.0 s.
+WORKER_START_SECONDS = 4.0  # starting a process that imports TensorFlow (a worker, or this one)
 RUN_SETUP_SECONDS = 0.3  # data, model, compile and the checked step of one run
 TRACE_SECONDS = 0.8  # tracing and optimizing one run's compiled training and validation steps
 STEP_SECONDS = 0.0004  # one training step of a small MLP trained alone (digits, batch 32, a whole epoch per call)
 MEMBER_STEP_SECONDS = 0.0003  # the same step as one member of a fused group
+STACKED_MEMBER_SECONDS = 0.15  # a stacked member's set-up and report (its group prepares, checks and traces once)
 FINALIZE_SECONDS = 0.25  # test and per-class scores, model.keras, diagnosis, curves.png, report.html (run_overhead.py)
-SWEEP_REPORT_SECONDS = 2.0  # leaderboard, comparison plots and report of the sweep
+SWEEP_REPORT_SECONDS = 1.0  # leaderboard, comparison plots and report of the sweep (matplotlib imported while the workers train)
 
 
 def previous_wall_times(sweep: Sweep) -> dict[str, float]:
@@ -77,9 +80,18 @@ def run_seconds(steps: int) -> float:
     return RUN_SETUP_SECONDS + TRACE_SECONDS + steps * STEP_SECONDS + FINALIZE_SECONDS
 
 
-def group_seconds(steps: list[int]) -> float:
-    """A fused group: each member's set-up, tracing and report, and every member's steps, sharing each step's call."""
+def group_seconds(steps: list[int], stacked: bool = False) -> float:
+    """A fused group: each member's set-up, tracing and report, and every member's steps, sharing each step's call;
+    ``stacked`` (training.stacked): the group is traced once, its members prepared together."""
+    if stacked:
+        return TRACE_SECONDS + sum(STACKED_MEMBER_SECONDS + n * MEMBER_STEP_SECONDS for n in steps)
     return sum(RUN_SETUP_SECONDS + TRACE_SECONDS + FINALIZE_SECONDS + n * MEMBER_STEP_SECONDS for n in steps)
+
+
+def _stacked(group) -> bool:
+    from ..training.stacked import config_reason
+
+    return len(group) > 1 and all(config_reason(job.config) is None for job in group)
 
 
 def _makespan(durations: list[float], workers: int) -> float:
@@ -115,7 +127,7 @@ def estimate_seconds(runs: list[PlannedRun], workers: int, previous: dict[str, f
     if executor in ("fused", "auto"):
         jobs = [Job(run.name, run.config, "") for run in runs]
         groups, single = group_jobs(jobs, workers=workers, split_for_workers=executor == "auto")
-        units = [group_seconds([steps[job.name] for job in group]) for group in groups]
+        units = [group_seconds([steps[job.name] for job in group], _stacked(group)) for group in groups]
         units += [alone(job.name) for job in single]
     else:
         units = [alone(run.name) for run in runs]
@@ -153,7 +165,8 @@ def dry_run_lines(sweep: Sweep, workers: int, executor: str = "processes") -> li
     lines.append(f"estimated time: about {_duration(seconds)} with the {executor} executor and {workers} worker(s) "
                  f"({how}epochs x steps per epoch x {STEP_SECONDS * 1000:g} ms per step alone, "
                  f"{MEMBER_STEP_SECONDS * 1000:g} ms fused; + {RUN_SETUP_SECONDS + TRACE_SECONDS + FINALIZE_SECONDS:g} s "
-                 f"per run; + {WORKER_START_SECONDS:g} s to start TensorFlow; x{factor:.1f} for the machine's load)")
+                 f"per run ({STACKED_MEMBER_SECONDS:g} s stacked, + {TRACE_SECONDS:g} s per stacked group); "
+                 f"+ {WORKER_START_SECONDS:g} s to start TensorFlow; x{factor:.1f} for the machine's load)")
     return lines
 
 
