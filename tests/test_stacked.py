@@ -38,18 +38,10 @@ def close(a, b, rel=1e-3):
 def test_stacked_members_match_the_same_runs_trained_alone(tmp_path, monkeypatch):
     """Seeds and two optimizers (two stacks), one member early-stopped: each member's history matches its
     solo run; the group really went through the stacked step."""
-    from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.fused_runs import train_group
     from lossopt_cli.training.runner import run
 
-    used = []
-    original = stacked_module.StackedGroup.train_epoch
-
-    def spy(self, epoch):
-        used.append(len(self.stacks))
-        return original(self, epoch)
-
-    monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
+    used = stacks_used(monkeypatch)
     configs = [make(tmp_path, f"adam-{s}", "adam", 0.01, s) for s in (0, 1, 2)]
     configs += [make(tmp_path, "sgd-0", "sgd", 0.1, 0),
                 make(tmp_path, "adam-early", "adam", 0.01, 3, early_stopping={"patience": 0, "min_delta": 0.5})]
@@ -73,18 +65,11 @@ def test_class_weights_and_l1_l2_penalties_are_stacked_and_match_the_runs_alone(
     """Class weights (each member's sample weights in its loss and training metrics) and L1/L2 penalties on the
     hidden kernels (each member's own, in its training and validation loss): every epoch of every column within
     1e-3 of the same run trained alone; the weights really differ from 1 and the penalty really counts."""
-    from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.fused_runs import train_group
     from lossopt_cli.training.runner import run
 
-    used = []
-    original = stacked_module.StackedGroup.train_epoch
-
-    def spy(self, epoch):
-        used.append((len(self.stacks), self.weights[0] is not None, len(self.penalties)))
-        return original(self, epoch)
-
-    monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
+    used = stacks_used(monkeypatch, lambda group: (len(group.stacks), group.weights[0] is not None,
+                                                   len(group.penalties)))
     model = {"hidden_units": [32, 16], "l1": 1e-4, "l2": 3e-3}
     configs = []
     for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.01), (2, "momentum", 0.05)):
@@ -115,36 +100,18 @@ def test_dropout_and_batch_norm_are_stacked_and_match_the_runs_alone(tmp_path, m
     moments, moving its own statistics (validation uses them), so every epoch matches the run alone within 1e-3;
     the checked step (taken by one member per configuration) leaves no trace in the seed state; the seed states
     and moving statistics are copied back into each member's model (they are in its checkpoint)."""
-    import numpy as np
-
-    from lossopt_cli.training import checkpoint
-    from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.fused_runs import train_group
-    from lossopt_cli.training.runner import run
 
-    used = []
-    original = stacked_module.StackedGroup.train_epoch
-
-    def spy(self, epoch):
-        used.append(sum(len(stack.seed_states) + 10 * len(stack.norm_states) for stack in self.stacks))
-        return original(self, epoch)
-
-    monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
+    used = stacks_used(monkeypatch, lambda group: sum(len(stack.seed_states) + 10 * len(stack.norm_states)
+                                                      for stack in group.stacks))
     model = {"hidden_units": [32, 16], "dropout": 0.3, "batch_norm": True, "l2": 1e-3}
     configs = [make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model=model)
                for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.01), (2, "momentum", 0.05))]
     group = train_group(configs, [None] * len(configs))
     assert used and set(used) == {44}, used  # 2 stacks x (2 dropout layers, 2 batch normalizations)
     used.clear()
-    solo = [run(cfg, verbose=0) for cfg in configs]
+    assert_matches_runs_alone(configs, group)
     assert not used
-    for alone, together in zip(solo, group.results):
-        ours, theirs = (rundir.read_history(r.run_dir / rundir.HISTORY) for r in (together, alone))
-        for column in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            assert close(ours[column], theirs[column]), (column, ours[column], theirs[column])
-        (_, ours), (_, theirs) = checkpoint.read(together.run_dir), checkpoint.read(alone.run_dir)
-        for key in theirs:  # every model variable, the seed generators' states included, and the optimizer's
-            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-3, atol=1e-5, err_msg=key)
 
 
 @pytest.mark.slow
@@ -155,21 +122,11 @@ def test_the_stacked_cnn_computes_what_the_runs_alone_compute(tmp_path, monkeypa
     as one grouped convolution (and, measured against it, one per member). Over 2 epochs, before float order has
     flipped a ReLU or a pooling tie, every epoch and every checkpointed variable is within 1e-3 of the runs alone;
     CNN groups are not stacked by default because later epochs can leave 1e-3."""
-    import numpy as np
 
-    from lossopt_cli.training import checkpoint
     from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.fused_runs import train_group
-    from lossopt_cli.training.runner import run
 
-    used = []
-    original = stacked_module.StackedGroup.train_epoch
-
-    def spy(self, epoch):
-        used.append(len(self.stacks))
-        return original(self, epoch)
-
-    monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
+    used = stacks_used(monkeypatch)
     monkeypatch.setattr(stacked_module.StackedGroup, "CONVOLUTION", convolution)
     monkeypatch.setattr(stacked_module, "STACK_CONVOLUTIONS", True)  # off in use: docs/fusion.md says why
     model = {"type": "cnn", "filters": [4, 8], "dense_units": [16], "batch_norm": True, "dropout": 0.2, "l2": 1e-4}
@@ -178,15 +135,8 @@ def test_the_stacked_cnn_computes_what_the_runs_alone_compute(tmp_path, monkeypa
     group = train_group(configs, [None] * len(configs))
     assert used and set(used) == {2}, used
     used.clear()
-    solo = [run(cfg, verbose=0) for cfg in configs]
+    assert_matches_runs_alone(configs, group)
     assert not used
-    for alone, together in zip(solo, group.results):
-        ours, theirs = (rundir.read_history(r.run_dir / rundir.HISTORY) for r in (together, alone))
-        for column in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            assert close(ours[column], theirs[column]), (column, ours[column], theirs[column])
-        (_, ours), (_, theirs) = checkpoint.read(together.run_dir), checkpoint.read(alone.run_dir)
-        for key in theirs:
-            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-3, atol=1e-5, err_msg=key)
 
 
 def test_stack_reason_names_what_falls_back(tmp_path):
@@ -293,3 +243,37 @@ def test_only_data_drawn_from_the_seed_is_loaded_per_seed():
     assert loaded.load("digits", {}, None, 0) is loaded.load("digits", {}, None, 5)
     assert loaded.load("spirals", {}, None, 0) is not loaded.load("spirals", {}, None, 5)
     assert loaded.load("spirals", {}, None, 0) is loaded.load("spirals", {}, None, 0)
+
+
+def assert_matches_runs_alone(configs, group):
+    """Each member's history (every epoch) and checkpoint (every model variable, the seed generators' states
+    included, and the optimizer's) within 1e-3 of the same config trained alone."""
+    import numpy as np
+
+    from lossopt_cli.training import checkpoint
+    from lossopt_cli.training.runner import run
+
+    solo = [run(cfg, verbose=0) for cfg in configs]
+    for alone, together in zip(solo, group.results):
+        ours, theirs = (rundir.read_history(r.run_dir / rundir.HISTORY) for r in (together, alone))
+        for column in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            assert close(ours[column], theirs[column]), (column, ours[column], theirs[column])
+        (_, ours), (_, theirs) = checkpoint.read(together.run_dir), checkpoint.read(alone.run_dir)
+        for key in theirs:
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-3, atol=1e-5, err_msg=key)
+
+
+def stacks_used(monkeypatch, what=lambda group: len(group.stacks)) -> list:
+    """``what(group)`` (by default its number of stacks) for each stacked epoch, appended as it trains (empty: the
+    per-member loop)."""
+    from lossopt_cli.training import stacked as stacked_module
+
+    used: list = []
+    original = stacked_module.StackedGroup.train_epoch
+
+    def spy(self, epoch):
+        used.append(what(self))
+        return original(self, epoch)
+
+    monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
+    return used
