@@ -56,10 +56,11 @@ def fused(cfgs, stacked: bool, forward: str = "matmul", convolution: str = "grou
     from lossopt_cli.training.fused import FusedMember, fit_fused
     from lossopt_cli.training.fused_runs import prepare_members
     from lossopt_cli.training.runner import prepare_run
+    from lossopt_cli.training.stacked_group import StackedGroup
 
     original = stacked_module.stack_reason
-    stacked_module.StackedGroup.FORWARD = forward
-    stacked_module.StackedGroup.CONVOLUTION = convolution
+    StackedGroup.FORWARD = forward
+    StackedGroup.CONVOLUTION = convolution
     stacked_module.STACK_CONVOLUTIONS = True  # off in lossopt (docs/fusion.md): measured here
     if not stacked:
         stacked_module.stack_reason = lambda members, initial_epoch=0: "disabled by the benchmark"
@@ -77,8 +78,8 @@ def fused(cfgs, stacked: bool, forward: str = "matmul", convolution: str = "grou
         elapsed = time.perf_counter() - started
     finally:
         stacked_module.stack_reason = original
-        stacked_module.StackedGroup.FORWARD = "matmul"
-        stacked_module.StackedGroup.CONVOLUTION = "grouped"
+        StackedGroup.FORWARD = "matmul"
+        StackedGroup.CONVOLUTION = "grouped"
         stacked_module.STACK_CONVOLUTIONS = False
     finals = [float(p.model.evaluate(p.data.x_val, p.data.y_val, batch_size=p.batch_size, verbose=0)[0])
               for p in prepared]

@@ -124,10 +124,11 @@ def test_the_stacked_cnn_computes_what_the_runs_alone_compute(tmp_path, monkeypa
     CNN groups are not stacked by default because later epochs can leave 1e-3."""
 
     from lossopt_cli.training import stacked as stacked_module
+    from lossopt_cli.training import stacked_group
     from lossopt_cli.training.fused_runs import train_group
 
     used = stacks_used(monkeypatch)
-    monkeypatch.setattr(stacked_module.StackedGroup, "CONVOLUTION", convolution)
+    monkeypatch.setattr(stacked_group.StackedGroup, "CONVOLUTION", convolution)
     monkeypatch.setattr(stacked_module, "STACK_CONVOLUTIONS", True)  # off in use: docs/fusion.md says why
     model = {"type": "cnn", "filters": [4, 8], "dense_units": [16], "batch_norm": True, "dropout": 0.2, "l2": 1e-4}
     configs = [make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model=model, epochs=2)
@@ -266,14 +267,14 @@ def assert_matches_runs_alone(configs, group):
 def stacks_used(monkeypatch, what=lambda group: len(group.stacks)) -> list:
     """``what(group)`` (by default its number of stacks) for each stacked epoch, appended as it trains (empty: the
     per-member loop)."""
-    from lossopt_cli.training import stacked as stacked_module
+    from lossopt_cli.training import stacked_group
 
     used: list = []
-    original = stacked_module.StackedGroup.train_epoch
+    original = stacked_group.StackedGroup.train_epoch
 
     def spy(self, epoch):
         used.append(what(self))
         return original(self, epoch)
 
-    monkeypatch.setattr(stacked_module.StackedGroup, "train_epoch", spy)
+    monkeypatch.setattr(stacked_group.StackedGroup, "train_epoch", spy)
     return used

@@ -75,8 +75,8 @@ THRESHOLDS: dict[str, Param] = {
                                                       "of the constant-model loss (class prior / target mean, from "
                                                       "summary.json) under-fits"),
     "signal_gain": Param(0.2, _FRACTION, "a run settled at the constant model's loss stalled (the inputs give "
-                                         "little to learn) when a reference (the k-nearest-neighbours fit or the "
-                                         "best run on the same data) beats the constant model by less than this "
+                                         "little to learn) when a reference (data.reference_fit or the best run on "
+                                         "the same data) beats the constant model by less than this "
                                          "fraction; otherwise, or with no reference, it under-fits (capacity)"),
     "underfit_reference_margin": Param(0.25, Float(0, low_open=True),
                                        "a flattened run whose validation loss ends this fraction above the best of "

@@ -241,9 +241,9 @@ class DiagnosticsSection(Section):
     """a flattened run whose training loss stays above this fraction of the constant-model loss (class prior / target mean, from
     summary.json) under-fits"""
     signal_gain: float
-    """a run settled at the constant model's loss stalled (the inputs give little to learn) when a reference (the k-nearest-neighbours
-    fit or the best run on the same data) beats the constant model by less than this fraction; otherwise, or with no reference, it
-    under-fits (capacity)"""
+    """a run settled at the constant model's loss stalled (the inputs give little to learn) when a reference (data.reference_fit or the
+    best run on the same data) beats the constant model by less than this fraction; otherwise, or with no reference, it under-fits
+    (capacity)"""
     underfit_reference_margin: float
     """a flattened run whose validation loss ends this fraction above the best of the runs on the same data (a sweep) and close to its
     training loss under-fits"""

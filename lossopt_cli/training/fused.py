@@ -103,7 +103,8 @@ def fit_fused(members: list[FusedMember], *, batch_size: int, epochs: int, initi
         m.model.stop_training = False
         cbs.on_train_begin()
     functions: dict = {}
-    from .stacked import StackedGroup, stack_reason
+    from .stacked import stack_reason
+    from .stacked_group import StackedGroup
 
     stacked = StackedGroup(members, batch_size) if stack_reason(members, initial_epoch) is None else None
 
