@@ -61,6 +61,24 @@ def test_stacked_members_match_the_same_runs_trained_alone(tmp_path, monkeypatch
 
 
 @pytest.mark.slow
+def test_members_that_differ_only_in_learning_rate_share_one_stack_and_match_the_runs_alone(tmp_path, monkeypatch):
+    """Two rates each of Adam, momentum and AdamW (whose weight decay scales by the rate): three stacks, not six,
+    one forward pass for all; each member's history and checkpoint (its optimizer's learning rate included) match
+    the run alone with its own rate."""
+    from lossopt_cli.training.fused_runs import train_group
+
+    used = stacks_used(monkeypatch)
+    configs = [make(tmp_path, f"{optimizer}-{rate}", optimizer, rate, seed)
+               for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.002), (0, "momentum", 0.1),
+                                             (2, "momentum", 0.02), (0, "adamw", 0.02), (1, "adamw", 0.005))]
+    group = train_group(configs, [None] * len(configs))
+    assert used and set(used) == {3}, used
+    used.clear()
+    assert_matches_runs_alone(configs, group)
+    assert not used
+
+
+@pytest.mark.slow
 def test_class_weights_and_l1_l2_penalties_are_stacked_and_match_the_runs_alone(tmp_path, monkeypatch):
     """Class weights (each member's sample weights in its loss and training metrics) and L1/L2 penalties on the
     hidden kernels (each member's own, in its training and validation loss): every epoch of every column within
@@ -68,7 +86,7 @@ def test_class_weights_and_l1_l2_penalties_are_stacked_and_match_the_runs_alone(
     from lossopt_cli.training.fused_runs import train_group
     from lossopt_cli.training.runner import run
 
-    used = stacks_used(monkeypatch, lambda group: (len(group.stacks), group.weights[0] is not None,
+    used = stacks_used(monkeypatch, lambda group: (len(group.stacks), group.weights is not None,
                                                    len(group.penalties)))
     model = {"hidden_units": [32, 16], "l1": 1e-4, "l2": 3e-3}
     configs = []
@@ -102,13 +120,12 @@ def test_dropout_and_batch_norm_are_stacked_and_match_the_runs_alone(tmp_path, m
     and moving statistics are copied back into each member's model (they are in its checkpoint)."""
     from lossopt_cli.training.fused_runs import train_group
 
-    used = stacks_used(monkeypatch, lambda group: sum(len(stack.seed_states) + 10 * len(stack.norm_states)
-                                                      for stack in group.stacks))
+    used = stacks_used(monkeypatch, lambda group: (len(group.stacks), len(group.seed_states), len(group.norm_states)))
     model = {"hidden_units": [32, 16], "dropout": 0.3, "batch_norm": True, "l2": 1e-3}
     configs = [make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model=model)
                for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.01), (2, "momentum", 0.05))]
     group = train_group(configs, [None] * len(configs))
-    assert used and set(used) == {44}, used  # 2 stacks x (2 dropout layers, 2 batch normalizations)
+    assert used and set(used) == {(2, 2, 2)}, used  # 2 stacks; 2 dropout layers, 2 batch normalizations
     used.clear()
     assert_matches_runs_alone(configs, group)
     assert not used

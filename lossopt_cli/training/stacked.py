@@ -3,10 +3,11 @@
 Every weight of the K members gets a leading member axis (a kernel ``(in, out)`` becomes ``(K, in, out)``)
 and each step is one batched matmul per layer for all K, each member on its own batch (its own order,
 ``batches.epoch_order``), from its own initial weights (copied from its built model), with its own loss.
-Members whose optimizers have the same configuration share one Keras optimizer over the stacked
-variables: the optimizers this module accepts update element by element, so one update of a stacked
-variable is exactly K updates of its slices (and K sets of moments). Members whose optimizers differ
-(another class, another learning rate) form separate stacks, still trained in the same compiled epoch.
+Members whose optimizers have the same configuration, the learning rate apart, share one Keras optimizer
+over their stacked variables (``stacked_optimizers``): the optimizers this module accepts update element by
+element, so one update of a stacked variable is exactly K updates of its slices (and K sets of moments), each
+with its member's own rate. Members whose optimizers differ otherwise form separate stacks; the forward and
+backward pass is still one for all members (the stacks' variables concatenated along the member axis).
 The total loss is the sum of the members' losses: member j's loss does not depend on member k's
 weights, so the gradient of each slice is that member's own gradient.
 
@@ -62,6 +63,18 @@ def config_reason(config: RunConfig) -> str | None:
     if config.training.reduce_lr_on_plateau:
         return "training.reduce_lr_on_plateau (changes one member's rate during training)"
     return None
+
+
+def stack_key(config: RunConfig) -> str:
+    """Runs of a stacked group with the same key share one stack (one Keras optimizer over their stacked variables,
+    ``stacked_group.optimizer_key`` on the built optimizers): the optimizer section but for a numeric learning rate,
+    which each member keeps its own (not Ftrl's: it divides by it)."""
+    import json
+
+    section = dict(config.to_dict()["optimizer"])
+    if isinstance(section.get("learning_rate"), (int, float)) and section.get("name") != "ftrl":
+        section.pop("learning_rate")
+    return json.dumps(section, sort_keys=True, default=str)
 
 
 def stack_reason(members, initial_epoch: int = 0) -> str | None:

@@ -1,7 +1,8 @@
 """The stacked computation of a fused group (``stacked`` decides which groups qualify): every weight of the K
-members gets a leading member axis, members whose optimizers have the same configuration share one Keras
-optimizer over the stacked variables (a ``_Stack``), and ``StackedGroup`` runs the compiled epoch and validation
-for all stacks and copies the state back into each member's model. See ``stacked``'s docstring for why the
+members gets a leading member axis, members whose optimizers have the same configuration (the learning rate
+apart) share one Keras optimizer over their stacked variables (a ``stacked_optimizers.Stack``), and
+``StackedGroup`` runs the compiled epoch and validation, one forward and backward pass for all members of all
+stacks per step, and copies the state back into each member's model. See ``stacked``'s docstring for why the
 arithmetic is each member's own."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 from .batches import epoch_order
 from .stacked import WEIGHTED_LAYERS, l1_l2
 from .stacked_layers import forward
+from .stacked_optimizers import Stack, optimizer_key
 
 
 def _per_sample_loss(loss):
@@ -44,49 +46,24 @@ def _raw(variable):
     return value if hasattr(value, "assign") else variable
 
 
-class _Stack:
-    """The members that share one optimizer configuration: stacked variables and one Keras optimizer."""
+class _Forward:
+    """What ``stacked_layers.forward`` reads: the group's stacked variables (every stack's, concatenated along
+    the member axis), its dropout seed states and its batch-normalization statistics."""
 
-    def __init__(self, indices, members):
-        import tensorflow as tf
+    def __init__(self, variables, seed_states, norm_states):
+        self.variables, self.seed_states, self.norm_states = variables, seed_states, norm_states
 
-        self.indices = indices
-        models = [members[i].model for i in indices]
-        self.variables = [tf.Variable(np.stack([np.asarray(m.trainable_weights[j].numpy()) for m in models]),
-                                      name=f"stacked_{j}") for j in range(len(models[0].trainable_weights))]
-        # each dropout layer's seed generator state, one row per member: each member draws its own masks, from
-        # the state its run alone would have (``StackedGroup.forward``)
-        dropouts = [j for j, layer in enumerate(models[0].layers) if type(layer).__name__ == "Dropout" and layer.rate]
-        self.seed_states = [tf.Variable(np.stack([np.asarray(m.layers[j].seed_generator.state.numpy()) for m in models]),
-                                        trainable=False, name=f"stacked_seed_{j}") for j in dropouts]
-        self.member_seed_states = [[m.layers[j].seed_generator.state for j in dropouts] for m in models]
-        # each batch normalization's moving mean and variance, one row per member
-        norms = [j for j, layer in enumerate(models[0].layers) if type(layer).__name__ == "BatchNormalization"]
-        self.norm_states = [tuple(tf.Variable(np.stack([np.asarray(getattr(m.layers[j], name).numpy()) for m in models]),
-                                              trainable=False) for name in ("moving_mean", "moving_variance"))
-                            for j in norms]
-        self.member_norm_states = [[v for j in norms for v in (m.layers[j].moving_mean, m.layers[j].moving_variance)]
-                                   for m in models]
-        source = models[0].optimizer
-        self.optimizer = type(source).from_config(source.get_config())
-        self.optimizer.build(self.variables)
-        self.sums = self.count = None
-        self.names = None  # the log names of the rows of ``sums`` (loss first), as Keras' get_metrics_result names them
-        metrics = [_mean_metrics(m) for m in models]
-        if all(ms is not None for ms in metrics) and len({tuple((type(x), x._fn if hasattr(x, "_fn") else None)
-                                                                for x in ms) for ms in metrics}) == 1:
-            names = [list(m.get_metrics_result()) for m in models]
-            if all(n == names[0] for n in names) and len(names[0]) == len(metrics[0]):
-                self.names = names[0]
-                self.metric_fns = [(x._fn, getattr(x, "_fn_kwargs", {}) or {}) for x in metrics[0][1:]]
-                self.sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
-                self.count = tf.Variable(0.0, trainable=False)
-                self.val_sums = tf.Variable(tf.zeros((len(metrics[0]), len(indices))), trainable=False)
-                self.val_count = tf.Variable(0.0, trainable=False)
+
+def _stacked_rows(models, read):
+    """One variable holding ``read(model)`` of every model, one row per model."""
+    import tensorflow as tf
+
+    return tf.Variable(np.stack([np.asarray(read(m).numpy()) for m in models]), trainable=False)
 
 
 class StackedGroup:
-    """The whole group: its stacks, the compiled epoch and validation, the copy back into members' models."""
+    """The whole group as one computation: its stacks (one per optimizer configuration), one forward and backward
+    pass for all members per step, the compiled epoch and validation, the copy back into members' models."""
 
     def __init__(self, members, batch_size: int):
         import tensorflow as tf
@@ -99,18 +76,31 @@ class StackedGroup:
         self.dtype = first.compute_dtype
         by_config: dict = {}
         for i, m in enumerate(members):
-            settings = {k: v for k, v in m.model.optimizer.get_config().items() if k != "name"}
-            key = (type(m.model.optimizer).__name__, repr(sorted(settings.items(), key=str)))
-            by_config.setdefault(key, []).append(i)
-        self.stacks = [_Stack(indices, members) for indices in by_config.values()]
-        self.x = [tf.constant(np.stack([np.asarray(members[i].x_train) for i in s.indices]), dtype=self.dtype)
-                  for s in self.stacks]
-        self.y = [tf.constant(np.stack([np.asarray(members[i].y_train) for i in s.indices])) for s in self.stacks]
+            by_config.setdefault(optimizer_key(m.model.optimizer), []).append(i)
+        self.stacks = [Stack(indices, members) for indices in by_config.values()]
+        # the group's member axis: the stacks' members one after another
+        self.order = [i for stack in self.stacks for i in stack.indices]
+        self.position = {i: p for p, i in enumerate(self.order)}
+        ordered = [members[i] for i in self.order]
+        models = [m.model for m in ordered]
+        # each dropout layer's seed generator state, one row per member: each member draws its own masks, from
+        # the state its run alone would have (``stacked_layers.forward``)
+        dropouts = [j for j, layer in enumerate(first.layers) if type(layer).__name__ == "Dropout" and layer.rate]
+        self.seed_states = [_stacked_rows(models, lambda m, j=j: m.layers[j].seed_generator.state) for j in dropouts]
+        # each batch normalization's moving mean and variance, one row per member
+        norms = [j for j, layer in enumerate(first.layers) if type(layer).__name__ == "BatchNormalization"]
+        self.norm_states = [tuple(_stacked_rows(models, lambda m, j=j, name=name: getattr(m.layers[j], name))
+                                  for name in ("moving_mean", "moving_variance")) for j in norms]
+        self.member_states = {i: [m.model.layers[j].seed_generator.state for j in dropouts]
+                              + [v for j in norms for v in (m.model.layers[j].moving_mean,
+                                                           m.model.layers[j].moving_variance)]
+                              for i, m in enumerate(members)}
+        self.x = tf.constant(np.stack([np.asarray(m.x_train) for m in ordered]), dtype=self.dtype)
+        self.y = tf.constant(np.stack([np.asarray(m.y_train) for m in ordered]))
         # class weights: each member's per-sample weights (ones for a member without them: the same arithmetic)
-        self.weights = [tf.constant(np.stack([np.ones(len(members[i].x_train), "float32") if members[i].sample_weight
-                                              is None else np.asarray(members[i].sample_weight, "float32")
-                                              for i in s.indices]), dtype=self.dtype)
-                        if any(members[i].sample_weight is not None for i in s.indices) else None for s in self.stacks]
+        self.weights = tf.constant(np.stack([np.ones(len(m.x_train), "float32") if m.sample_weight is None
+                                             else np.asarray(m.sample_weight, "float32") for m in ordered]),
+                                   dtype=self.dtype) if any(m.sample_weight is not None for m in ordered) else None
         self.penalties = []  # (index among the trainable variables, (l1, l2)) of each penalized kernel
         at = 0
         for layer in self.layers:
@@ -122,14 +112,34 @@ class StackedGroup:
                 at += 2  # gamma, beta
         self.n_train = len(members[0].x_train)
         has_val = members[0].x_val is not None
-        self.x_val = [tf.constant(np.stack([np.asarray(members[i].x_val) for i in s.indices]), dtype=self.dtype)
-                      for s in self.stacks] if has_val else None
-        self.y_val = [tf.constant(np.stack([np.asarray(members[i].y_val) for i in s.indices])) for s in self.stacks] \
+        self.x_val = tf.constant(np.stack([np.asarray(m.x_val) for m in ordered]), dtype=self.dtype) \
             if has_val else None
+        self.y_val = tf.constant(np.stack([np.asarray(m.y_val) for m in ordered])) if has_val else None
+        self._sums_for(models)
         self._train = None
         self._validate = None
-        self.validate_with_training = self.x_val is not None and all(stack.sums is not None for stack in self.stacks)
+        self.validate_with_training = self.x_val is not None and self.sums is not None
         self._val_logs: dict = {}
+
+    def _sums_for(self, models) -> None:
+        """When every member logs the same mean-of-values metrics, one stacked variable sums them (``sums``, one
+        row per metric, one column per member; ``names`` their log names, loss first, as Keras'
+        ``get_metrics_result`` names them); otherwise ``sums`` is None and each member updates its own metrics."""
+        import tensorflow as tf
+
+        self.sums = self.count = self.names = None
+        metrics = [_mean_metrics(m) for m in models]
+        if any(ms is None for ms in metrics) or len({tuple((type(x), getattr(x, "_fn", None)) for x in ms)
+                                                     for ms in metrics}) != 1:
+            return
+        names = [list(m.get_metrics_result()) for m in models]
+        if any(n != names[0] for n in names) or len(names[0]) != len(metrics[0]):
+            return
+        self.names = names[0]
+        self.metric_fns = [(x._fn, getattr(x, "_fn_kwargs", {}) or {}) for x in metrics[0][1:]]
+        shape = (len(metrics[0]), len(models))
+        self.sums, self.val_sums = (tf.Variable(tf.zeros(shape), trainable=False) for _ in range(2))
+        self.count, self.val_count = (tf.Variable(0.0, trainable=False) for _ in range(2))
 
     # --- the stacked forward pass (stacked_layers) -------------------------------------------
     # "matmul": one batched matmul per Dense layer (kept: the fastest measured); "vectorized_map":
@@ -138,8 +148,17 @@ class StackedGroup:
     # "grouped": the K members' convolutions as one grouped convolution; "loop": one per member (stacked_layers)
     CONVOLUTION = "grouped"
 
-    def forward(self, stack, x, training: bool):
-        """The stacked network on ``x`` (K, batch, ...) with the stack's variables (``stacked_layers.forward``)."""
+    def _variables(self) -> list:
+        """Every trainable weight of all members, (K, ...): the stacks' variables concatenated along the member
+        axis (inside the traced step: the gradient of a concatenation is each stack's slice, untouched)."""
+        import tensorflow as tf
+
+        if len(self.stacks) == 1:
+            return list(self.stacks[0].variables)
+        return [tf.concat(parts, 0) for parts in zip(*(stack.variables for stack in self.stacks))]
+
+    def forward(self, variables, x, training: bool):
+        """The stacked network on ``x`` (K, batch, ...) with ``variables`` (``stacked_layers.forward``)."""
         if self.FORWARD == "vectorized_map":
             import tensorflow as tf
 
@@ -148,64 +167,59 @@ class StackedGroup:
             def one(args):
                 return template.stateless_call(list(args[:-1]), [], args[-1], training=True)[0]
 
-            return tf.vectorized_map(one, (*stack.variables, x))
-        return forward(self.layers, stack, x, training, self.CONVOLUTION)
+            return tf.vectorized_map(one, (*variables, x))
+        return forward(self.layers, _Forward(variables, self.seed_states, self.norm_states), x, training,
+                       self.CONVOLUTION)
 
-    def _update_metrics(self, s, stack, y, y_pred, losses, weights=None, validation: bool = False):
+    def _update_metrics(self, y, y_pred, losses, weights=None, validation: bool = False):
         """Each member's loss and metrics for this batch, as ``train_step``/``test_step`` update them: the loss
         tracker gets the (class-weighted) loss over the batch's samples; compiled ``metrics`` ignore sample weights
         in Keras (only ``weighted_metrics`` read them). Mean-of-values metrics (the loss tracker, accuracy, mae...)
-        are summed stacked into ``stack.sums`` (one row per metric); others are updated member by member from the
+        are summed stacked into ``sums`` (one row per metric); others are updated member by member from the
         member's slice (with its ``weights``, for a model compiled with weighted metrics)."""
         import tensorflow as tf
 
         batch = tf.cast(tf.shape(y)[1], self.dtype)
-        if stack.sums is not None:
+        if self.sums is not None:
             rows = [losses * batch]
-            for fn, kwargs in stack.metric_fns:
+            for fn, kwargs in self.metric_fns:
                 values = tf.cast(fn(y, y_pred, **kwargs), self.dtype)
                 values = tf.reshape(values, [tf.shape(values)[0], tf.shape(y)[1], -1])
                 rows.append(tf.reduce_sum(tf.reduce_mean(values, axis=2), axis=1))
-            sums, count = (stack.val_sums, stack.val_count) if validation else (stack.sums, stack.count)
+            sums, count = (self.val_sums, self.val_count) if validation else (self.sums, self.count)
             sums.assign_add(tf.stack(rows))
             count.assign_add(batch)
             return
-        for slot, i in enumerate(stack.indices):
+        for p, i in enumerate(self.order):
             model = self.members[i].model
-            model._loss_tracker.update_state(losses[slot], sample_weight=batch)
+            model._loss_tracker.update_state(losses[p], sample_weight=batch)
             if model._compile_metrics is not None:
-                model._compile_metrics.update_state(y[slot], y_pred[slot],
-                                                    sample_weight=None if weights is None else weights[slot])
+                model._compile_metrics.update_state(y[p], y_pred[p],
+                                                    sample_weight=None if weights is None else weights[p])
 
     def _start_sums(self):
-        """Zero the stacked sums; the members of a stack without them start their own Keras metrics afresh."""
-        for stack in self.stacks:
-            if stack.sums is not None:
-                for sums, count in ((stack.sums, stack.count), (stack.val_sums, stack.val_count)):
-                    sums.assign(np.zeros(sums.shape, np.float32))
-                    count.assign(0.0)
-            else:
-                for i in stack.indices:
-                    self.members[i].model.reset_metrics()
+        """Zero the stacked sums; without them, every member starts its own Keras metrics afresh."""
+        if self.sums is None:
+            for m in self.members:
+                m.model.reset_metrics()
+            return
+        for sums, count in ((self.sums, self.count), (self.val_sums, self.val_count)):
+            sums.assign(np.zeros(sums.shape, np.float32))
+            count.assign(0.0)
 
     def _logs(self, prefix: str = "", validation: bool = False) -> dict[int, dict]:
-        """Every member's logs of the pass just made, as ``fit`` logs them: from the stacked sums (one read per
-        stack; a Keras ``Mean`` is ``total / count`` in float32, so the values are the same), else from the
-        member's own Keras metrics."""
+        """Every member's logs of the pass just made, as ``fit`` logs them: from the stacked sums (one read; a
+        Keras ``Mean`` is ``total / count`` in float32, so the values are the same), else from the member's own
+        Keras metrics."""
         from keras.src.utils.python_utils import pythonify_logs
 
-        logs: dict[int, dict] = {}
-        for stack in self.stacks:
-            if stack.sums is None:
-                for i in stack.indices:
-                    logs[i] = {prefix + k: v for k, v in pythonify_logs(self.members[i].model.get_metrics_result()).items()}
-                continue
-            sums, count = (stack.val_sums, stack.val_count) if validation else (stack.sums, stack.count)
-            sums, count = sums.numpy(), np.float32(count.numpy())
-            for slot, i in enumerate(stack.indices):
-                logs[i] = {prefix + name: float(sums[row, slot] / count) if count else 0.0
-                           for row, name in enumerate(stack.names)}
-        return logs
+        if self.sums is None:
+            return {i: {prefix + k: v for k, v in pythonify_logs(m.model.get_metrics_result()).items()}
+                    for i, m in enumerate(self.members)}
+        sums, count = (self.val_sums, self.val_count) if validation else (self.sums, self.count)
+        sums, count = sums.numpy(), np.float32(count.numpy())
+        return {i: {prefix + name: float(sums[row, p] / count) if count else 0.0 for row, name in enumerate(self.names)}
+                for p, i in enumerate(self.order)}
 
     def _member_losses(self, variables, y, y_pred, weights=None):
         """Each member's loss, (K,): its compiled loss over its batch (each sample weighted by ``weights`` and
@@ -228,15 +242,15 @@ class StackedGroup:
         return losses
 
     def train_epoch(self, epoch: int) -> dict[int, dict]:
-        """One epoch of every member; returns each member's training logs. When every stack sums its metrics, the
-        validation pass runs in the same compiled call (one function traced instead of two: about 0.1 s less per
-        group) and ``validate`` returns its logs."""
+        """One epoch of every member; returns each member's training logs. When the metrics are summed stacked,
+        the validation pass runs in the same compiled call (one function traced instead of two: about 0.1 s less
+        per group) and ``validate`` returns its logs."""
         import tensorflow as tf
 
         if self._train is None:
             self._train = tf.function(self._train_epoch, autograph=False)
-        orders = [tf.constant(np.stack([epoch_order(self.members[i].seed, epoch, self.n_train, self.members[i].shuffle)
-                                        for i in s.indices])) for s in self.stacks]
+        orders = tf.constant(np.stack([epoch_order(self.members[i].seed, epoch, self.n_train, self.members[i].shuffle)
+                                       for i in self.order]))
         self._start_sums()
         self._train(orders)
         if self.validate_with_training:
@@ -244,24 +258,31 @@ class StackedGroup:
         return self._logs()
 
     def _train_epoch(self, orders):
+        """The compiled epoch: per step, each member's own batch gathered into one (K, batch, ...) tensor, one
+        forward and backward pass for all members, then each stack's optimizer updates its slices."""
         import tensorflow as tf
 
         steps = -(-self.n_train // self.batch_size)
+        trainable = [v for stack in self.stacks for v in stack.variables]
 
         def body(step):
             start = step * self.batch_size
-            for s, stack in enumerate(self.stacks):
-                chosen = orders[s][:, start:start + self.batch_size]
-                x = tf.gather(self.x[s], chosen, batch_dims=1)
-                y = tf.gather(self.y[s], chosen, batch_dims=1)
-                weights = None if self.weights[s] is None else tf.gather(self.weights[s], chosen, batch_dims=1)
-                with tf.GradientTape() as tape:
-                    y_pred = self.forward(stack, x, training=True)
-                    losses = self._member_losses(stack.variables, y, y_pred, weights)
-                    total = tf.reduce_sum(losses)
-                grads = tape.gradient(total, stack.variables)
-                stack.optimizer.apply_gradients(zip(grads, stack.variables))
-                self._update_metrics(s, stack, y, y_pred, losses, weights)
+            chosen = orders[:, start:start + self.batch_size]
+            x = tf.gather(self.x, chosen, batch_dims=1)
+            y = tf.gather(self.y, chosen, batch_dims=1)
+            weights = None if self.weights is None else tf.gather(self.weights, chosen, batch_dims=1)
+            with tf.GradientTape() as tape:
+                variables = self._variables()
+                y_pred = self.forward(variables, x, training=True)
+                losses = self._member_losses(variables, y, y_pred, weights)
+                total = tf.reduce_sum(losses)
+            grads = tape.gradient(total, trainable)
+            at = 0
+            for stack in self.stacks:
+                count = len(stack.variables)
+                stack.optimizer.apply_gradients(zip(grads[at:at + count], stack.variables))
+                at += count
+            self._update_metrics(y, y_pred, losses, weights)
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
@@ -285,53 +306,49 @@ class StackedGroup:
     def _validation(self):
         import tensorflow as tf
 
-        n = self.x_val[0].shape[1]
-        steps = -(-n // self.batch_size)
+        steps = -(-self.x_val.shape[1] // self.batch_size)
 
         def body(step):
             start = step * self.batch_size
-            for s, stack in enumerate(self.stacks):
-                x = self.x_val[s][:, start:start + self.batch_size]
-                y = self.y_val[s][:, start:start + self.batch_size]
-                y_pred = self.forward(stack, x, training=False)
-                self._update_metrics(s, stack, y, y_pred, self._member_losses(stack.variables, y, y_pred),
-                                     validation=True)
+            x = self.x_val[:, start:start + self.batch_size]
+            y = self.y_val[:, start:start + self.batch_size]
+            variables = self._variables()
+            y_pred = self.forward(variables, x, training=False)
+            self._update_metrics(y, y_pred, self._member_losses(variables, y, y_pred), validation=True)
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
 
     def copy_back(self, active) -> None:
-        """Each active member's slice of the weights and optimizer state into its own model and optimizer: one
-        unstack per stacked variable, then one raw assign per member variable, eagerly (about 6 ms an epoch for
-        12 members; a compiled copy cost 0.33-0.5 s of tracing, a Keras ``assign`` of a slice per variable 63 ms
-        an epoch)."""
+        """Each active member's slice of the weights, optimizer state, seed states and moving statistics into its
+        own model and optimizer: one unstack per stacked variable, then one raw assign per member variable,
+        eagerly (about 6 ms an epoch for 12 members; a compiled copy cost 0.33-0.5 s of tracing, a Keras
+        ``assign`` of a slice per variable 63 ms an epoch). A member's own learning rate stays its own."""
         import tensorflow as tf
 
         active = frozenset(active)
+        rows: dict = {}
+
+        def row(value, count: int, at: int):
+            if id(value) not in rows:
+                rows[id(value)] = tf.unstack(_raw(value).read_value(), num=count)
+            return rows[id(value)][at]
+
+        states = self.seed_states + [v for pair in self.norm_states for v in pair]
         for stack in self.stacks:
-            slots = stack.optimizer.variables
-            targets = []  # per active member: its slot and (its variable, the stacked variable) pairs
-            for slot, i in enumerate(stack.indices):
+            slots = stack.slots(stack.optimizer)
+            count = len(stack.indices)
+            for at, i in enumerate(stack.indices):
                 if i not in active:
                     continue
                 model = self.members[i].model
-                own = model.optimizer.variables
-                pairs = list(zip(model.trainable_weights, stack.variables))
-                pairs += list(zip(stack.member_seed_states[slot], stack.seed_states))
-                pairs += list(zip(stack.member_norm_states[slot], [v for pair in stack.norm_states for v in pair]))
+                assigns = [(var, row(value, count, at)) for var, value in zip(model.trainable_weights, stack.variables)]
+                assigns += [(var, row(value, len(self.order), self.position[i]))
+                            for var, value in zip(self.member_states[i], states)]
+                own = stack.slots(model.optimizer)
                 if len(own) == len(slots):
-                    pairs += list(zip(own, slots))
-                targets.append((slot, pairs))
-            if not targets:
-                continue
-            count = len(stack.indices)
-            parts = {}
-            for _, pairs in targets[:1]:
-                for var, value in pairs:
-                    if tuple(value.shape) != tuple(var.shape):
-                        parts[id(value)] = tf.unstack(_raw(value).read_value(), num=count)
-            for slot, pairs in targets:
-                for var, value in pairs:
+                    assigns += [(var, row(value, count, at) if tuple(value.shape) != tuple(var.shape)
+                                 else _raw(value).read_value()) for var, value in zip(own, slots)]
+                for var, new in assigns:
                     raw = _raw(var)
-                    new = parts[id(value)][slot] if id(value) in parts else _raw(value).read_value()
                     tf.raw_ops.AssignVariableOp(resource=raw.handle, value=tf.cast(new, raw.dtype))

@@ -61,14 +61,12 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
     into groups of at most ``max_size`` (default: ``MAX_GROUP_SIZE`` bounded by memory); with
     ``split_for_workers``, into at least ``workers`` groups where there are enough runs, so that every
     worker has a group. Runs that will be stacked (``training.stacked.config_reason``) are ordered by their
-    optimizer section, then seed: the runs of one optimizer configuration share a stack (one traced step, one
-    batched update), so a group of 2 optimizers x 3 seeds trains 2 stacks where one of 6 seeds x 4 optimizers
+    optimizer section (``stack_key``: the learning rate apart), then seed: the runs of one optimizer configuration
+    share a stack (one batched update), so a group of 2 optimizers x 3 seeds trains 2 stacks where one of 6 seeds x 4 optimizers
     would train 4 (measured: 1-1.6 s less per group of 6, benchmarks/README.md). Other runs are ordered by seed:
     the per-member loop holds a split shared by runs of the same seed once."""
-    import json
-
     from ...training.fused_runs import fusion_key
-    from ...training.stacked import config_reason
+    from ...training.stacked import config_reason, stack_key
 
     by_key: dict = {}
     alone: list[Job] = []
@@ -79,8 +77,7 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
         if key is None:
             alone.append(job)
             continue
-        stack = json.dumps(config.to_dict()["optimizer"], sort_keys=True, default=str) \
-            if config_reason(config) is None else ""
+        stack = stack_key(config) if config_reason(config) is None else ""
         by_key.setdefault(key, []).append(((stack, config.seed), job))
         if key not in sizes and max_size is None:
             sizes[key] = group_size_limit(member_bytes(config), workers)
