@@ -10,17 +10,7 @@ import numpy as np
 
 from .batches import epoch_order
 from .stacked import WEIGHTED_LAYERS, l1_l2
-from .stacked_layers import forward
-
-
-def _per_sample_loss(loss):
-    import keras
-
-    if isinstance(loss, str):
-        loss = keras.losses.get(loss)
-    if isinstance(loss, keras.losses.Loss):
-        return loss.call
-    return loss
+from .stacked_layers import forward, member_cross_entropy
 
 
 def _mean_metrics(model):
@@ -95,7 +85,6 @@ class StackedGroup:
         self.batch_size = batch_size
         first = members[0].model
         self.layers = [layer for layer in first.layers if type(layer).__name__ != "InputLayer"]
-        self.loss = _per_sample_loss(first.loss)
         self.dtype = first.compute_dtype
         by_config: dict = {}
         for i, m in enumerate(members):
@@ -135,11 +124,13 @@ class StackedGroup:
     # "matmul": one batched matmul per Dense layer (kept: the fastest measured); "vectorized_map":
     # tf.vectorized_map over the first member's Keras stateless_call (measured by benchmarks/stacked_seeds.py).
     FORWARD = "matmul"
-    # "grouped": the K members' convolutions as one grouped convolution; "loop": one per member (stacked_layers)
-    CONVOLUTION = "grouped"
+    # "loop": one convolution per member (kept: bitwise the run alone's); "grouped": the K members' convolutions as
+    # one grouped convolution, faster but not bitwise, which the catalog CNN amplifies past 1e-3 (stacked_layers)
+    CONVOLUTION = "loop"
 
     def forward(self, stack, x, training: bool):
-        """The stacked network on ``x`` (K, batch, ...) with the stack's variables (``stacked_layers.forward``)."""
+        """The stacked network on ``x`` (K, batch, ...) with the stack's variables: (outputs, logits), the members'
+        outputs and the input of the last activation (``stacked_layers.forward``; None: the outputs' own)."""
         if self.FORWARD == "vectorized_map":
             import tensorflow as tf
 
@@ -148,7 +139,7 @@ class StackedGroup:
             def one(args):
                 return template.stateless_call(list(args[:-1]), [], args[-1], training=True)[0]
 
-            return tf.vectorized_map(one, (*stack.variables, x))
+            return tf.vectorized_map(one, (*stack.variables, x)), None
         return forward(self.layers, stack, x, training, self.CONVOLUTION)
 
     def _update_metrics(self, s, stack, y, y_pred, losses, weights=None, validation: bool = False):
@@ -207,25 +198,39 @@ class StackedGroup:
                            for row, name in enumerate(stack.names)}
         return logs
 
-    def _member_losses(self, variables, y, y_pred, weights=None):
-        """Each member's loss, (K,): its compiled loss over its batch (each sample weighted by ``weights`` and
-        divided by the batch's size, Keras' ``sum_over_batch_size``), plus its own L1/L2 penalties on its kernels
-        (what ``model.losses`` adds, in training and validation alike)."""
+    def _member_losses(self, variables, y, y_pred, logits, weights=None):
+        """Each member's loss, (K,), computed as its ``train_step`` computes it alone, op for op on its own slices
+        where a batched op would round otherwise (measured): the categorical cross-entropy of a softmax output from
+        the logits (``stacked_layers.member_cross_entropy``), any other compiled loss called on each member's
+        output, the last activation applied to its own slice of the ``logits``; each with its sample ``weights``
+        (class weights); plus the L1/L2 penalties of its own kernels from the layers' own regularizers, summed as
+        Keras' ``compute_loss`` sums them (in training and validation alike)."""
+        import keras
         import tensorflow as tf
 
-        per_sample = self.loss(y, y_pred)
-        values = tf.reshape(per_sample, [tf.shape(per_sample)[0], tf.shape(y)[1], -1])
-        if weights is not None:
-            values = values * tf.cast(weights, values.dtype)[:, :, None]
-        losses = tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
-        for at, (l1, l2) in self.penalties:
-            kernel = variables[at]
-            axes = list(range(1, len(kernel.shape)))
-            if l1:
-                losses = losses + tf.cast(l1, kernel.dtype) * tf.reduce_sum(tf.abs(kernel), axis=axes)
-            if l2:
-                losses = losses + tf.cast(l2, kernel.dtype) * tf.reduce_sum(tf.square(kernel), axis=axes)
-        return losses
+        members = y.shape[0]
+        loss, last = self.members[0].model.loss, getattr(self.layers[-1], "activation", None)
+        if (type(loss) is keras.losses.CategoricalCrossentropy and logits is not None and y_pred.op.type == "Softmax"
+                and loss.get_config() | {"name": None} == {"name": None, "reduction": "sum_over_batch_size",
+                                                           "from_logits": False, "label_smoothing": 0.0, "axis": -1}):
+            terms = tf.unstack(member_cross_entropy(logits, tf.cast(y, logits.dtype), weights), num=members)
+        else:
+            outputs = tf.unstack(y_pred, num=members) if logits is None else [last(z) for z in tf.unstack(logits, num=members)]
+            sample_weights = [None] * members if weights is None else tf.unstack(weights, num=members)
+            terms = [self.members[0].model._compile_loss(y_k, out, w) for y_k, out, w in
+                     zip(tf.unstack(y, num=members), outputs, sample_weights)]
+        penalized, at = [], 0
+        for layer in self.layers:
+            if type(layer).__name__ in WEIGHTED_LAYERS:
+                if layer.kernel_regularizer is not None:
+                    penalized.append((layer.kernel_regularizer, tf.unstack(variables[at], num=members)))
+                at += 1 + bool(layer.use_bias)
+            elif type(layer).__name__ == "BatchNormalization":
+                at += 2  # gamma, beta
+        if not penalized:
+            return tf.stack(terms)
+        return tf.stack([keras.ops.sum([term] + [keras.ops.sum(regularizer(kernels[k])) for regularizer, kernels in penalized])
+                         for k, term in enumerate(terms)])
 
     def train_epoch(self, epoch: int) -> dict[int, dict]:
         """One epoch of every member; returns each member's training logs. When every stack sums its metrics, the
@@ -256,8 +261,8 @@ class StackedGroup:
                 y = tf.gather(self.y[s], chosen, batch_dims=1)
                 weights = None if self.weights[s] is None else tf.gather(self.weights[s], chosen, batch_dims=1)
                 with tf.GradientTape() as tape:
-                    y_pred = self.forward(stack, x, training=True)
-                    losses = self._member_losses(stack.variables, y, y_pred, weights)
+                    y_pred, logits = self.forward(stack, x, training=True)
+                    losses = self._member_losses(stack.variables, y, y_pred, logits, weights)
                     total = tf.reduce_sum(losses)
                 grads = tape.gradient(total, stack.variables)
                 stack.optimizer.apply_gradients(zip(grads, stack.variables))
@@ -293,8 +298,8 @@ class StackedGroup:
             for s, stack in enumerate(self.stacks):
                 x = self.x_val[s][:, start:start + self.batch_size]
                 y = self.y_val[s][:, start:start + self.batch_size]
-                y_pred = self.forward(stack, x, training=False)
-                self._update_metrics(s, stack, y, y_pred, self._member_losses(stack.variables, y, y_pred),
+                y_pred, logits = self.forward(stack, x, training=False)
+                self._update_metrics(s, stack, y, y_pred, self._member_losses(stack.variables, y, y_pred, logits),
                                      validation=True)
             return (step + 1,)
 
