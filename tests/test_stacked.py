@@ -1,6 +1,7 @@
 """Horizontal fusion: members stacked into one computation (training/stacked.py) match the same runs
-trained alone (final val_loss within 1e-3 relative, every epoch of every column close); groups the stack
-cannot take say why and keep the per-member loop."""
+trained alone to the last bit (every epoch of every column, every checkpointed variable: the stacked step is
+the run alone's op for op; the issue asks for 1e-3 of final val_loss, which a chaotic CNN keeps only so);
+groups the stack cannot take say why and keep the per-member loop."""
 
 from __future__ import annotations
 
@@ -54,9 +55,8 @@ def test_stacked_members_match_the_same_runs_trained_alone(tmp_path, monkeypatch
         assert together.status == alone.status
         ours, theirs = (rundir.read_history(r.run_dir / rundir.HISTORY) for r in (together, alone))
         assert list(ours) == list(theirs)
-        assert abs(ours["val_loss"][-1] - theirs["val_loss"][-1]) <= 1e-3 * theirs["val_loss"][-1]
         for column in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            assert close(ours[column], theirs[column]), (column, ours[column], theirs[column])
+            assert ours[column] == theirs[column], (column, ours[column], theirs[column])  # to the last bit
     assert group.results[-1].status == "early_stopped"
 
 
@@ -81,8 +81,8 @@ def test_members_that_differ_only_in_learning_rate_share_one_stack_and_match_the
 @pytest.mark.slow
 def test_class_weights_and_l1_l2_penalties_are_stacked_and_match_the_runs_alone(tmp_path, monkeypatch):
     """Class weights (each member's sample weights in its loss and training metrics) and L1/L2 penalties on the
-    hidden kernels (each member's own, in its training and validation loss): every epoch of every column within
-    1e-3 of the same run trained alone; the weights really differ from 1 and the penalty really counts."""
+    hidden kernels (each member's own, in its training and validation loss): every epoch of every column equal to
+    the same run trained alone's; the weights really differ from 1 and the penalty really counts."""
     from lossopt_cli.training.fused_runs import train_group
     from lossopt_cli.training.runner import run
 
@@ -104,7 +104,7 @@ def test_class_weights_and_l1_l2_penalties_are_stacked_and_match_the_runs_alone(
         ours, theirs = (rundir.read_history(r.run_dir / rundir.HISTORY) for r in (together, alone))
         assert list(ours) == list(theirs)
         for column in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            assert close(ours[column], theirs[column]), (column, ours[column], theirs[column])
+            assert ours[column] == theirs[column], (column, ours[column], theirs[column])  # to the last bit
     unweighted = make(tmp_path, "plain", "adam", 0.01, 0, model={"hidden_units": [32, 16]})
     plain = rundir.read_history(run(unweighted, verbose=0).run_dir / rundir.HISTORY)
     first = rundir.read_history(group.results[0].run_dir / rundir.HISTORY)
@@ -115,7 +115,7 @@ def test_class_weights_and_l1_l2_penalties_are_stacked_and_match_the_runs_alone(
 def test_dropout_and_batch_norm_are_stacked_and_match_the_runs_alone(tmp_path, monkeypatch):
     """Two hidden blocks of Dense, batch normalization, activation and dropout (and L2): each member draws its
     masks from its own seed generator's state, as its Keras Dropout does alone, and normalizes by its own batch's
-    moments, moving its own statistics (validation uses them), so every epoch matches the run alone within 1e-3;
+    moments, moving its own statistics (validation uses them), so every epoch equals the run alone's;
     the checked step (taken by one member per configuration) leaves no trace in the seed state; the seed states
     and moving statistics are copied back into each member's model (they are in its checkpoint)."""
     from lossopt_cli.training.fused_runs import train_group
@@ -132,28 +132,43 @@ def test_dropout_and_batch_norm_are_stacked_and_match_the_runs_alone(tmp_path, m
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("convolution", ["grouped", "loop"])
-def test_the_stacked_cnn_computes_what_the_runs_alone_compute(tmp_path, monkeypatch, convolution):
-    """The catalog's CNN on the digits (reshaped to 8x8x1), stacked (off in use, see STACK_CONVOLUTIONS): two conv
-    blocks with batch norm and max pooling, a dense head with dropout, L2 on every kernel; the members' convolutions
-    as one grouped convolution (and, measured against it, one per member). Over 2 epochs, before float order has
-    flipped a ReLU or a pooling tie, every epoch and every checkpointed variable is within 1e-3 of the runs alone;
-    CNN groups are not stacked by default because later epochs can leave 1e-3."""
+def test_the_stacked_catalog_cnn_is_bitwise_the_runs_alone(tmp_path, monkeypatch):
+    """The catalog's CNN (its defaults: two conv blocks of 32 and 64 filters with max pooling, a Dense head of 128) on
+    the digits, in two stacks (Adam, SGD): each member's history and checkpoint (weights and optimizer slots) are
+    exactly those of the same run trained alone. This CNN turns any difference in the last bit into another
+    trajectory within a few epochs (a grouped convolution: 1.7e-1 of final val_loss after 5), so the stacked step
+    must be the run alone's, op for op (docs/fusion.md)."""
+    from lossopt_cli.training.fused_runs import train_group
 
-    from lossopt_cli.training import stacked as stacked_module
+    used = stacks_used(monkeypatch)
+    configs = [make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model={"type": "cnn"}, epochs=2)
+               for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.01), (2, "sgd", 0.1))]
+    group = train_group(configs, [None] * len(configs))
+    assert used and set(used) == {2}, used
+    used.clear()
+    assert_matches_runs_alone(configs, group)
+    assert not used  # alone: the per-member loop
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("convolution", ["loop", "grouped"])
+def test_the_stacked_cnn_computes_what_the_runs_alone_compute(tmp_path, monkeypatch, convolution):
+    """A CNN with every stacked layer: two conv blocks with batch norm and max pooling, a dense head with dropout, L2
+    on every kernel; the members' convolutions one per member (lossopt's: bitwise the runs alone) and, measured
+    against it, as one grouped convolution (within 1e-3 over these 2 epochs only: not kept)."""
+
     from lossopt_cli.training import stacked_group
     from lossopt_cli.training.fused_runs import train_group
 
     used = stacks_used(monkeypatch)
     monkeypatch.setattr(stacked_group.StackedGroup, "CONVOLUTION", convolution)
-    monkeypatch.setattr(stacked_module, "STACK_CONVOLUTIONS", True)  # off in use: docs/fusion.md says why
     model = {"type": "cnn", "filters": [4, 8], "dense_units": [16], "batch_norm": True, "dropout": 0.2, "l2": 1e-4}
     configs = [make(tmp_path, f"{optimizer}-{seed}", optimizer, rate, seed, model=model, epochs=2)
                for seed, optimizer, rate in ((0, "adam", 0.01), (1, "adam", 0.01), (2, "sgd", 0.1))]
     group = train_group(configs, [None] * len(configs))
     assert used and set(used) == {2}, used
     used.clear()
-    assert_matches_runs_alone(configs, group)
+    assert_matches_runs_alone(configs, group, exact=convolution == "loop")
     assert not used
 
 
@@ -185,13 +200,17 @@ def test_stack_reason_names_what_falls_back(tmp_path):
     assert not math.isnan(0.0)
 
 
-def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path):
+def test_dry_run_says_which_groups_are_stacked_and_why_not(tmp_path, monkeypatch):
+    from lossopt_cli.training import stacked as stacked_module
     from lossopt_cli.training.stacked import config_reason
 
     assert config_reason(make(tmp_path, "a", "adam", 0.01, 0)) is None
     assert config_reason(make(tmp_path, "d", "adam", 0.01, 0, model={"dropout": 0.2})) is None
     assert config_reason(make(tmp_path, "b", "adam", 0.01, 0, model={"batch_norm": True})) is None
-    assert "model.type cnn" in config_reason(make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"}))
+    cnn = make(tmp_path, "c", "adam", 0.01, 0, model={"type": "cnn"})
+    assert config_reason(cnn) is None
+    monkeypatch.setattr(stacked_module, "STACK_CONVOLUTIONS", False)
+    assert "model.type cnn" in config_reason(cnn)
     assert "optimizer lamb" in config_reason(make(tmp_path, "n", "lamb", 0.01, 0))
     weighted = make(tmp_path, "w", "adam", 0.01, 0)
     weighted.data = weighted.data.replace(class_weight="balanced")
@@ -263,9 +282,10 @@ def test_only_data_drawn_from_the_seed_is_loaded_per_seed():
     assert loaded.load("spirals", {}, None, 0) is loaded.load("spirals", {}, None, 0)
 
 
-def assert_matches_runs_alone(configs, group):
+def assert_matches_runs_alone(configs, group, exact: bool = True):
     """Each member's history (every epoch) and checkpoint (every model variable, the seed generators' states
-    included, and the optimizer's) within 1e-3 of the same config trained alone."""
+    included, and the optimizer's) equal to the same config trained alone, to the last bit (``exact``: the stacked
+    step is the run alone's op for op, docs/fusion.md), or within 1e-3."""
     import numpy as np
 
     from lossopt_cli.training import checkpoint
@@ -275,9 +295,14 @@ def assert_matches_runs_alone(configs, group):
     for alone, together in zip(solo, group.results):
         ours, theirs = (rundir.read_history(r.run_dir / rundir.HISTORY) for r in (together, alone))
         for column in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            if exact:
+                assert ours[column] == theirs[column], (column, ours[column], theirs[column])
             assert close(ours[column], theirs[column]), (column, ours[column], theirs[column])
         (_, ours), (_, theirs) = checkpoint.read(together.run_dir), checkpoint.read(alone.run_dir)
+        assert list(ours) == list(theirs)
         for key in theirs:
+            if exact:
+                np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
             np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-3, atol=1e-5, err_msg=key)
 
 

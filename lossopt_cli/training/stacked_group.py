@@ -11,18 +11,8 @@ import numpy as np
 
 from .batches import epoch_order
 from .stacked import WEIGHTED_LAYERS, l1_l2
-from .stacked_layers import forward
+from .stacked_layers import forward, member_cross_entropy
 from .stacked_optimizers import Stack, optimizer_key
-
-
-def _per_sample_loss(loss):
-    import keras
-
-    if isinstance(loss, str):
-        loss = keras.losses.get(loss)
-    if isinstance(loss, keras.losses.Loss):
-        return loss.call
-    return loss
 
 
 def _mean_metrics(model):
@@ -72,7 +62,6 @@ class StackedGroup:
         self.batch_size = batch_size
         first = members[0].model
         self.layers = [layer for layer in first.layers if type(layer).__name__ != "InputLayer"]
-        self.loss = _per_sample_loss(first.loss)
         self.dtype = first.compute_dtype
         by_config: dict = {}
         for i, m in enumerate(members):
@@ -145,8 +134,9 @@ class StackedGroup:
     # "matmul": one batched matmul per Dense layer (kept: the fastest measured); "vectorized_map":
     # tf.vectorized_map over the first member's Keras stateless_call (measured by benchmarks/stacked_seeds.py).
     FORWARD = "matmul"
-    # "grouped": the K members' convolutions as one grouped convolution; "loop": one per member (stacked_layers)
-    CONVOLUTION = "grouped"
+    # "loop": one convolution per member (kept: bitwise the run alone's); "grouped": the K members' convolutions as
+    # one grouped convolution, faster but not bitwise, which the catalog CNN amplifies past 1e-3 (stacked_layers)
+    CONVOLUTION = "loop"
 
     def _variables(self) -> list:
         """Every trainable weight of all members, (K, ...): the stacks' variables concatenated along the member
@@ -158,7 +148,8 @@ class StackedGroup:
         return [tf.concat(parts, 0) for parts in zip(*(stack.variables for stack in self.stacks))]
 
     def forward(self, variables, x, training: bool):
-        """The stacked network on ``x`` (K, batch, ...) with ``variables`` (``stacked_layers.forward``)."""
+        """The stacked network on ``x`` (K, batch, ...) with ``variables``: (outputs, logits), the members' outputs
+        and the input of the last activation (``stacked_layers.forward``; None: the outputs' own)."""
         if self.FORWARD == "vectorized_map":
             import tensorflow as tf
 
@@ -167,7 +158,7 @@ class StackedGroup:
             def one(args):
                 return template.stateless_call(list(args[:-1]), [], args[-1], training=True)[0]
 
-            return tf.vectorized_map(one, (*variables, x))
+            return tf.vectorized_map(one, (*variables, x)), None
         return forward(self.layers, _Forward(variables, self.seed_states, self.norm_states), x, training,
                        self.CONVOLUTION)
 
@@ -221,25 +212,39 @@ class StackedGroup:
         return {i: {prefix + name: float(sums[row, p] / count) if count else 0.0 for row, name in enumerate(self.names)}
                 for p, i in enumerate(self.order)}
 
-    def _member_losses(self, variables, y, y_pred, weights=None):
-        """Each member's loss, (K,): its compiled loss over its batch (each sample weighted by ``weights`` and
-        divided by the batch's size, Keras' ``sum_over_batch_size``), plus its own L1/L2 penalties on its kernels
-        (what ``model.losses`` adds, in training and validation alike)."""
+    def _member_losses(self, variables, y, y_pred, logits, weights=None):
+        """Each member's loss, (K,), computed as its ``train_step`` computes it alone, op for op on its own slices
+        where a batched op would round otherwise (measured): the categorical cross-entropy of a softmax output from
+        the logits (``stacked_layers.member_cross_entropy``), any other compiled loss called on each member's
+        output, the last activation applied to its own slice of the ``logits``; each with its sample ``weights``
+        (class weights); plus the L1/L2 penalties of its own kernels from the layers' own regularizers, summed as
+        Keras' ``compute_loss`` sums them (in training and validation alike)."""
+        import keras
         import tensorflow as tf
 
-        per_sample = self.loss(y, y_pred)
-        values = tf.reshape(per_sample, [tf.shape(per_sample)[0], tf.shape(y)[1], -1])
-        if weights is not None:
-            values = values * tf.cast(weights, values.dtype)[:, :, None]
-        losses = tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
-        for at, (l1, l2) in self.penalties:
-            kernel = variables[at]
-            axes = list(range(1, len(kernel.shape)))
-            if l1:
-                losses = losses + tf.cast(l1, kernel.dtype) * tf.reduce_sum(tf.abs(kernel), axis=axes)
-            if l2:
-                losses = losses + tf.cast(l2, kernel.dtype) * tf.reduce_sum(tf.square(kernel), axis=axes)
-        return losses
+        members = y.shape[0]
+        loss, last = self.members[0].model.loss, getattr(self.layers[-1], "activation", None)
+        if (type(loss) is keras.losses.CategoricalCrossentropy and logits is not None and y_pred.op.type == "Softmax"
+                and loss.get_config() | {"name": None} == {"name": None, "reduction": "sum_over_batch_size",
+                                                           "from_logits": False, "label_smoothing": 0.0, "axis": -1}):
+            terms = tf.unstack(member_cross_entropy(logits, tf.cast(y, logits.dtype), weights), num=members)
+        else:
+            outputs = tf.unstack(y_pred, num=members) if logits is None else [last(z) for z in tf.unstack(logits, num=members)]
+            sample_weights = [None] * members if weights is None else tf.unstack(weights, num=members)
+            terms = [self.members[0].model._compile_loss(y_k, out, w) for y_k, out, w in
+                     zip(tf.unstack(y, num=members), outputs, sample_weights)]
+        penalized, at = [], 0
+        for layer in self.layers:
+            if type(layer).__name__ in WEIGHTED_LAYERS:
+                if layer.kernel_regularizer is not None:
+                    penalized.append((layer.kernel_regularizer, tf.unstack(variables[at], num=members)))
+                at += 1 + bool(layer.use_bias)
+            elif type(layer).__name__ == "BatchNormalization":
+                at += 2  # gamma, beta
+        if not penalized:
+            return tf.stack(terms)
+        return tf.stack([keras.ops.sum([term] + [keras.ops.sum(regularizer(kernels[k])) for regularizer, kernels in penalized])
+                         for k, term in enumerate(terms)])
 
     def train_epoch(self, epoch: int) -> dict[int, dict]:
         """One epoch of every member; returns each member's training logs. When the metrics are summed stacked,
@@ -273,8 +278,8 @@ class StackedGroup:
             weights = None if self.weights is None else tf.gather(self.weights, chosen, batch_dims=1)
             with tf.GradientTape() as tape:
                 variables = self._variables()
-                y_pred = self.forward(variables, x, training=True)
-                losses = self._member_losses(variables, y, y_pred, weights)
+                y_pred, logits = self.forward(variables, x, training=True)
+                losses = self._member_losses(variables, y, y_pred, logits, weights)
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, trainable)
             at = 0
@@ -313,8 +318,8 @@ class StackedGroup:
             x = self.x_val[:, start:start + self.batch_size]
             y = self.y_val[:, start:start + self.batch_size]
             variables = self._variables()
-            y_pred = self.forward(variables, x, training=False)
-            self._update_metrics(y, y_pred, self._member_losses(variables, y, y_pred), validation=True)
+            y_pred, logits = self.forward(variables, x, training=False)
+            self._update_metrics(y, y_pred, self._member_losses(variables, y, y_pred, logits), validation=True)
             return (step + 1,)
 
         tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
