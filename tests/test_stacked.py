@@ -21,10 +21,10 @@ BASE = {
 }
 
 
-def make(tmp_path, name, optimizer, learning_rate, seed, model=None, **training):
+def make(tmp_path, name, optimizer, learning_rate, seed, model=None, loss=None, **training):
     raw = copy.deepcopy(BASE)
     raw.update(name=name, seed=seed, optimizer={"name": optimizer, "learning_rate": learning_rate},
-               output={"dir": str(tmp_path / "outputs")})
+               output={"dir": str(tmp_path / "outputs")}, loss=loss or raw["loss"])
     raw["training"].update(training)
     if model:
         raw["model"] = model if model.get("type") == "cnn" else {**raw["model"], **model}
@@ -148,6 +148,25 @@ def test_the_stacked_catalog_cnn_is_bitwise_the_runs_alone(tmp_path, monkeypatch
     used.clear()
     assert_matches_runs_alone(configs, group)
     assert not used  # alone: the per-member loop
+
+
+@pytest.mark.slow
+def test_a_loss_other_than_the_cross_entropy_is_stacked_bitwise(tmp_path, monkeypatch):
+    """Any other compiled loss (here the categorical focal cross-entropy) is called on each member's output, the last
+    activation applied to the member's own slice: each member's history and checkpoint equal its run alone's (the
+    categorical cross-entropy has its own written-out path, stacked_layers.member_cross_entropy). Over these 2
+    epochs the loss computed over the stack would pass too (measured); the call per member is the run alone's by
+    construction, where over the stack only the cross-entropy was seen to round otherwise."""
+    from lossopt_cli.training.fused_runs import train_group
+
+    used = stacks_used(monkeypatch)
+    configs = [make(tmp_path, f"focal-{seed}", "adam", 0.01, seed, loss="categorical_focal_crossentropy", epochs=2)
+               for seed in (0, 1)]
+    group = train_group(configs, [None] * len(configs))
+    assert used and set(used) == {1}, used
+    used.clear()
+    assert_matches_runs_alone(configs, group)
+    assert not used
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
-"""Horizontal fusion: the members of a fused group that share a Dense network trained as ONE stacked computation.
+"""Horizontal fusion: the members of a fused group that share a network (Dense, Conv2D, pooling, dropout, batch
+normalization) trained as ONE stacked computation.
 
 Every weight of the K members gets a leading member axis (a kernel ``(in, out)`` becomes ``(K, in, out)``)
-and each step is one batched matmul per layer for all K, each member on its own batch (its own order,
+and each step is one batched matmul per Dense layer for all K, each member on its own batch (its own order,
 ``batches.epoch_order``), from its own initial weights (copied from its built model), with its own loss.
 Members whose optimizers have the same configuration, the learning rate apart, share one Keras optimizer
 over their stacked variables (``stacked_optimizers``): the optimizers this module accepts update element by
@@ -22,7 +23,8 @@ being computed but is never read again.
 The step of a member is bitwise the step of its run alone (measured: the catalog MLP and CNN, 12 seeds, final
 val_loss equal to the last bit): the batched matmuls and the elementwise ops sum and round as the member's own do,
 and where a batched op would not (a grouped convolution, the gradient of a broadcast bias, a cross-entropy over
-the stacked batch), each member's slice gets its own op, still inside the one compiled epoch.
+the stacked batch, batch normalization's moments), each member's slice gets its own op, still inside the one
+compiled epoch.
 
 This module decides: ``stack_reason(members, initial_epoch)`` says why a group cannot be stacked (None when it
 can; ``fused.fit_fused`` then keeps its loop of per-member ``train_step`` calls), ``config_reason`` the same from a
@@ -38,7 +40,7 @@ ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelt
 CHAIN_LAYERS = ("InputLayer", "Reshape", "Flatten", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                 "Activation", "BatchNormalization")
 WEIGHTED_LAYERS = ("Dense", "Conv2D")  # a kernel (and a bias): its L1/L2 penalty is stacked
-# Convolutional networks are stacked (tests and benchmarks/stacked_seeds.py --model cnn may turn it off). The catalog
+# Convolutional networks are stacked (a switch for tests; off, CNN groups keep the per-member loop). The catalog
 # CNN is chaotic: a member leaves 1e-3 of its run alone once the last bit of one sum flips a ReLU or a pooling tie
 # (the same run alone on 1 thread instead of 2: 1.6e-3 after 5 epochs), so its stacked step is bitwise the run
 # alone's: one convolution per member (a grouped convolution adds in another order), the bias gradients and each
