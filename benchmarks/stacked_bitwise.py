@@ -52,10 +52,11 @@ def main() -> None:
     @tf.function(autograph=False)
     def stacked_step(start):
         chosen = orders[:, start:start + batch]
-        x, y = tf.gather(group.x[0], chosen, batch_dims=1), tf.gather(group.y[0], chosen, batch_dims=1)
+        x, y = tf.gather(group.x, chosen, batch_dims=1), tf.gather(group.y, chosen, batch_dims=1)
         with tf.GradientTape() as tape:
-            y_pred, logits = group.forward(stack, x, training=True)
-            total = tf.reduce_sum(group._member_losses(stack.variables, y, y_pred, logits))
+            variables = group._variables()  # one stack (seeds): its own variables
+            y_pred, logits = group.forward(variables, x, training=True)
+            total = tf.reduce_sum(group._member_losses(variables, y, y_pred, logits))
         grads = tape.gradient(total, stack.variables)
         stack.optimizer.apply_gradients(zip(grads, stack.variables))
         return grads
