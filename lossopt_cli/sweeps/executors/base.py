@@ -107,13 +107,27 @@ class Executor:
     # False when the runs train in other processes (workers, a Ray cluster): this process only waits, so it can
     # prepare the sweep's report meanwhile (``sweep_report.warm_up``)
     trains_in_this_process = True
+    # True when ``call`` runs in worker processes kept after ``run`` (which drew their runs' curves): the sweep's
+    # plots are drawn there, and this process needs no matplotlib
+    calls_in_workers = False
 
     def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None]) -> None:
         raise NotImplementedError
 
     def start(self) -> None:
         """Acquire what ``run`` needs (e.g. a cluster connection) before the sweep directory is made, so a
-        bad address is a ConfigError with nothing written. Optional: ``run`` starts what is missing itself."""
+        bad address is a ConfigError with nothing written. Optional: ``run`` starts what is missing itself.
+        After ``start`` the executor may keep its workers up between ``run`` calls (and for ``call``) until
+        ``close``."""
+
+    def call(self, function: Callable, arguments: list) -> list:
+        """``[function(a) for a in arguments]``: in parallel in the workers this executor kept up after ``run``
+        (worker processes that have drawn their runs' curves have matplotlib loaded: the sweep's plots), else
+        here, one after the other. ``function`` must be module-level (a worker imports it)."""
+        return [function(argument) for argument in arguments]
+
+    def close(self) -> None:
+        """Release what ``start`` or ``run`` kept (worker processes). Idempotent; the sweep calls it at its end."""
 
     @property
     def workers(self) -> int:
