@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ... import signals
+from ..workers import cores, new_pool
 from . import base
-from .base import Executor, JobResult, init_worker
+from .base import Executor, JobResult
 
 
 @dataclass
@@ -21,14 +22,6 @@ class Unit:
     function: Callable
     argument: Any
     names: tuple
-
-
-def cores() -> int:
-    """The cores this process may use (its CPU affinity where the system tells it)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class ProcessExecutor(Executor):
@@ -53,8 +46,11 @@ class ProcessExecutor(Executor):
         self._keep = True
 
     def close(self) -> None:
+        from ..workers import discard
+
         self._keep = False
         self._shut_kept()
+        discard()  # a pool started early (``workers.start_early``) for a sweep that never asked for it
 
     def _shut_kept(self) -> None:
         kept, self._kept = self._kept, None
@@ -85,8 +81,7 @@ class ProcessExecutor(Executor):
     def run_units(self, units, on_result):
         """Run each ``Unit`` (a function and its argument: one job, or a fused group of jobs) in a worker;
         a unit's result is a ``JobResult`` or a list of them, each handed to ``on_result``."""
-        import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         pending = deque(units)
@@ -94,18 +89,15 @@ class ProcessExecutor(Executor):
             return
         workers = min(self._workers, len(pending))
         threads = max(1, cores() // workers)
-        context = multiprocessing.get_context("spawn")
         if self._kept is not None and self._kept[1] != (workers, threads):
             self._shut_kept()  # kept for another number of workers: a new pool
+        if self._kept is None:
+            from ..workers import adopt
+
+            early = adopt(workers, threads)  # started by `lossopt sweep` before the sweep was planned
+            self._kept = (early[0], (workers, threads), early[1]) if early else None
         kept, self._kept = self._kept, None
-        stop = kept[2] if kept else context.Event()
-        handle_sigint = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
-
-        def new_pool():
-            return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
-                                       initargs=(threads, stop, handle_sigint))
-
-        pool = kept[0] if kept else new_pool()
+        pool, stop = (kept[0], kept[2]) if kept else new_pool(workers, threads)
         running: dict = {}
         finished = False
 
@@ -126,7 +118,7 @@ class ProcessExecutor(Executor):
                         running[pool.submit(unit.function, unit.argument)] = unit
                     except BrokenProcessPool:
                         pool.shutdown(wait=False, cancel_futures=True)
-                        pool = new_pool()
+                        pool, _ = new_pool(workers, threads, stop)
                         running[pool.submit(unit.function, unit.argument)] = unit
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 signals.check()  # a signal to this process (recorded while the sweep defers it): stop the workers
