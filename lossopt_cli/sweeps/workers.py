@@ -140,15 +140,16 @@ def adopt(workers: int, threads: int):
 
 
 def discard() -> None:
-    """End the early pool no executor adopted, without waiting for its workers' TensorFlow imports."""
+    """End the early pool no executor adopted, without waiting for its workers' TensorFlow imports: they are
+    killed (SIGKILL: a worker ignores SIGTERM while idle, and these have nothing to save)."""
     pool = _EARLY.pop("pool", None)
     _EARLY.clear()
     if pool is None:
         return
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         try:
-            process.terminate()
+            process.kill()
         except (OSError, AttributeError):
             pass
+    pool.shutdown(wait=False, cancel_futures=True)
