@@ -1,5 +1,5 @@
 """`python -m lossopt_cli`: the same command line as `lossopt`."""
 
-from .cli import main
+from .entry import main
 
 main()

@@ -329,16 +329,22 @@ def main():
     from .training import quiet_tensorflow
 
     quiet_tensorflow()  # the entry point, not an import, sets the process up
+    from .sweeps import workers
+
+    workers.start_early(sys.argv[1:])  # a sweep's workers import TensorFlow meanwhile (done by entry.main)
     from . import signals
 
     signals.owns_process()  # a signal after the command finished is ignored, not click's "Aborted!" and exit 1
     try:
         cli(prog_name="lossopt")
     except SystemExit as done:  # click ends every command so, success included
+        workers.discard()  # started early for a sweep that never asked for them (a bad sweep file)
         from .training.quick_exit import leave
 
         leave(done.code)  # a process that trained: its files are written, TensorFlow's teardown is skipped
         raise
+    finally:
+        workers.discard()
 
 
 if __name__ == "__main__":

@@ -152,6 +152,12 @@ def test_stacked_runs_of_one_optimizer_share_a_group_so_each_group_trains_few_st
     for group in groups:
         assert len({job.config.optimizer.name for job in group}) == 2
         assert sorted(job.config.seed for job in group) == [0, 0, 1, 1, 2, 2]
+    # the groups train in parallel: the costliest update (adam) shares a group with the cheapest (sgd)
+    assert sorted(sorted({job.config.optimizer.name for job in group}) for group in groups) == [
+        ["adam", "sgd"], ["momentum", "rmsprop"]]
+    for group in groups:  # each stack contiguous, in seed order
+        names = [job.config.optimizer.name for job in group]
+        assert names[:3] == [names[0]] * 3 and names[3:] == [names[3]] * 3
     mixed = [make(tmp_path, f"{opt}-{seed}", opt, lr, seed) for seed in (0, 1, 2)
                  for opt, lr in (("lamb", 0.01), ("lion", 0.001))]  # lamb: not stacked
     groups, _ = fused_executor.plan_groups(jobs_of(tmp_path, *mixed), max_size=3)

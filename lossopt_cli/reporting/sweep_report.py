@@ -122,8 +122,10 @@ def warm_up() -> None:
     threading.Thread(target=sweep_plots.import_matplotlib, name="lossopt-warm-up", daemon=True).start()
 
 
-def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool = False) -> tuple[list[dict], dict]:
-    """leaderboard.csv, the plots, summary.json and report.html of a sweep, from its saved runs."""
+def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool = False,
+                        call=None) -> tuple[list[dict], dict]:
+    """leaderboard.csv, the plots, summary.json and report.html of a sweep, from its saved runs. ``call``: how the
+    plots are drawn (``draw_plots``)."""
     records = sweep_runs(sweep_dir)
     on_disk = {r.name for r in records}
     groups = {run.name: run.group for run in sweep.runs}
@@ -145,7 +147,7 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
     if rows:  # no run finished: no empty leaderboard.csv
         rundir.atomic_write(sweep_dir / LEADERBOARD, leaderboard_csv(rows))
     plots = draw_plots(records, sweep_dir, [r["config"] for r in rows], title=sweep.name,
-                       rank_by=notes.get("rank_by")) if records else {}
+                       rank_by=notes.get("rank_by"), call=call) if records else {}
     every = records + fixed_records
     statuses = {run.name: next((r.status for r in every if r.name == run.name), "not_run") for run in sweep.runs}
     summary = {
@@ -170,13 +172,30 @@ def write_sweep_results(sweep_dir: Path, sweep, results: dict, interrupted: bool
 
 
 def draw_plots(records: list[RunRecord], out_dir: Path, order: list[str], title: str = "",
-               comparison: Path | None = None, rank_by: str | None = None) -> dict[str, Path]:
-    drawn = {COMPARISON: sweep_plots.plot_comparison(records, comparison or out_dir / COMPARISON, order, title=title,
-                                                     rank_by=rank_by)}
-    lr = sweep_plots.plot_lr_sensitivity(records, out_dir / LR_SENSITIVITY)
-    box = sweep_plots.plot_final_boxes(records, out_dir / BOXPLOT, order)
-    drawn.update({name: p for name, p in ((LR_SENSITIVITY, lr), (BOXPLOT, box)) if p is not None})
-    return drawn
+               comparison: Path | None = None, rank_by: str | None = None, call=None) -> dict[str, Path]:
+    """The comparison, learning-rate and box plots: {file name: path} of those drawn. ``call(function, arguments)``
+    runs ``draw_part`` on each argument: the comparison plot (the longest) and the other two, in parallel in a
+    sweep's worker processes (``Executor.call``, default: here, one after the other)."""
+    parts = [(part, records, out_dir, order, title, comparison, rank_by) for part in (COMPARISON, BOXPLOT)]
+    drawn: dict[str, Path] = {}
+    for paths in (call or _here)(draw_part, parts):
+        drawn.update(paths)
+    return {name: drawn[name] for name in (COMPARISON, LR_SENSITIVITY, BOXPLOT) if drawn.get(name) is not None}
+
+
+def _here(function, arguments: list) -> list:
+    return [function(argument) for argument in arguments]
+
+
+def draw_part(arguments: tuple) -> dict[str, Path | None]:
+    """One part of ``draw_plots`` (module-level: a worker process imports it): COMPARISON, or BOXPLOT (the box
+    plot and the learning-rate plot)."""
+    part, records, out_dir, order, title, comparison, rank_by = arguments
+    if part == COMPARISON:
+        return {COMPARISON: sweep_plots.plot_comparison(records, comparison or out_dir / COMPARISON, order,
+                                                        title=title, rank_by=rank_by)}
+    return {LR_SENSITIVITY: sweep_plots.plot_lr_sensitivity(records, out_dir / LR_SENSITIVITY),
+            BOXPLOT: sweep_plots.plot_final_boxes(records, out_dir / BOXPLOT, order)}
 
 
 COLUMN_HELP = {

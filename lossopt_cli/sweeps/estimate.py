@@ -29,7 +29,7 @@ STEP_SECONDS = 0.0004  # one training step of a small MLP trained alone (digits,
 MEMBER_STEP_SECONDS = 0.0003  # the same step as one member of a fused group
 STACKED_MEMBER_SECONDS = 0.15  # a stacked member's set-up and report (its group prepares, checks and traces once)
 FINALIZE_SECONDS = 0.25  # test and per-class scores, model.keras, diagnosis, curves.png, report.html (run_overhead.py)
-SWEEP_REPORT_SECONDS = 1.0  # leaderboard, comparison plots and report of the sweep (matplotlib imported while the workers train)
+SWEEP_REPORT_SECONDS = 1.0  # leaderboard, comparison plots (drawn by the workers) and report of the sweep
 
 
 def previous_wall_times(sweep: Sweep) -> dict[str, float]:
@@ -48,7 +48,7 @@ def previous_wall_times(sweep: Sweep) -> dict[str, float]:
 
 def load_factor(workers: int, load: float | None = None, cores: int | None = None) -> float:
     """How much slower than on an idle machine: the sweep's processes share the cores with the current load."""
-    from .executors.processes import cores as usable_cores
+    from .workers import cores as usable_cores
 
     cores = cores or usable_cores()
     if load is None:

@@ -59,8 +59,16 @@ def open_sweep(sweep_file: str | None, overrides: Mapping[str, Any] | None = Non
 
 
 def start(sweep: Sweep, executor, resume_dir: str | None = None, quiet: bool = False) -> SweepOutcome:
-    """Create the sweep directory (or reuse the one resumed) and run what is missing, with progress on stderr."""
+    """Create the sweep directory (or reuse the one resumed) and run what is missing, with progress on stderr.
+    The executor's workers (kept between its ``run`` calls and for the sweep's plots) end before it returns."""
     executor.start()
+    try:
+        return _start(sweep, executor, resume_dir, quiet)
+    finally:
+        executor.close()
+
+
+def _start(sweep: Sweep, executor, resume_dir: str | None, quiet: bool) -> SweepOutcome:
     sweep_dir = Path(resume_dir) if resume_dir else create_sweep_dir(sweep)
     if sweep.spec.get("mode") == "tune":  # first the studies; their best values make the seed runs
         interrupted = tune_phase(sweep, sweep_dir, executor, quiet)
@@ -122,14 +130,15 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, executor, progress: Callable | None
             resumable = resumable_runs(sweep_dir) if resume else {}  # interrupted runs continue from their checkpoints
             jobs = [Job(r.name, r.config, str(sweep_dir / RUNS), _str(resumable.get(r.name)))
                     for r in sweep.runs if r.name not in done]
-            if not executor.trains_in_this_process:
-                sweep_report.warm_up()
+            if not executor.trains_in_this_process and not executor.calls_in_workers:
+                sweep_report.warm_up()  # matplotlib, while the runs train elsewhere (a Ray cluster)
             executor.run(jobs, on_result)
             signals.check()
     except KeyboardInterrupt:
         interrupted = True
     with signals.deferred():  # Ctrl-C here: the results are still written whole
-        rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted)
+        rows, notes = sweep_report.write_sweep_results(sweep_dir, sweep, results, interrupted=interrupted,
+                                                       call=executor.call)  # the plots in the workers, if kept
         write_sweep_hparams(sweep_dir, sweep)  # with training.tensorboard: the HParams dashboard
         _nest_tracked_runs(sweep, sweep_dir)
     if interrupted and len(finished_runs(sweep_dir)) == len(sweep.runs):

@@ -2,8 +2,10 @@
 
 Keras imports scikit-learn (for ``keras.wrappers.SKLearnClassifier``) and pandas (to accept
 DataFrames in ``fit``) when they are installed: about 1.5 s of every run's start-up, twice what
-the quickstart's training takes. lossopt feeds ``fit`` NumPy arrays and tensors and never uses
-those wrappers, so while Keras loads they are made to look absent (Keras handles that case);
+the quickstart's training takes; TensorFlow's legacy ``tf.compat.v1`` Keras imports ``scipy.sparse``
+(0.1-0.15 s of the import, measured: benchmarks/README.md) to recognize sparse inputs. lossopt feeds
+``fit`` NumPy arrays and tensors and never uses those wrappers, so while Keras loads they are made to
+look absent (Keras and TensorFlow handle that case);
 afterwards they import normally for any code that wants them. Set ``LOSSOPT_FULL_KERAS_IMPORT=1``
 to import Keras as it is.
 """
@@ -14,7 +16,7 @@ import contextlib
 import os
 import sys
 
-SKIPPED = ("sklearn", "pandas")
+SKIPPED = ("sklearn", "pandas", "scipy")
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ in this package, registered by name in ``executors/__init__.py``.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Callable, Iterable
 
 from ... import rundir, signals
 from ...config import RunConfig, validate
+from ..workers import WORKER, Worker, init_worker  # noqa: F401 - a worker's state and entry point, importable here
 
 
 @dataclass
@@ -107,53 +107,28 @@ class Executor:
     # False when the runs train in other processes (workers, a Ray cluster): this process only waits, so it can
     # prepare the sweep's report meanwhile (``sweep_report.warm_up``)
     trains_in_this_process = True
+    # True when ``call`` runs in worker processes kept after ``run`` (which drew their runs' curves): the sweep's
+    # plots are drawn there, and this process needs no matplotlib
+    calls_in_workers = False
 
     def run(self, jobs: Iterable[Job], on_result: Callable[[JobResult], None]) -> None:
         raise NotImplementedError
 
     def start(self) -> None:
         """Acquire what ``run`` needs (e.g. a cluster connection) before the sweep directory is made, so a
-        bad address is a ConfigError with nothing written. Optional: ``run`` starts what is missing itself."""
+        bad address is a ConfigError with nothing written. Optional: ``run`` starts what is missing itself.
+        After ``start`` the executor may keep its workers up between ``run`` calls (and for ``call``) until
+        ``close``."""
+
+    def call(self, function: Callable, arguments: list) -> list:
+        """``[function(a) for a in arguments]``: in parallel in the workers this executor kept up after ``run``
+        (worker processes that have drawn their runs' curves have matplotlib loaded: the sweep's plots), else
+        here, one after the other. ``function`` must be module-level (a worker imports it)."""
+        return [function(argument) for argument in arguments]
+
+    def close(self) -> None:
+        """Release what ``start`` or ``run`` kept (worker processes). Idempotent; the sweep calls it at its end."""
 
     @property
     def workers(self) -> int:
         return 1
-
-
-# --- in a worker process ----------------------------------------------------------------------
-
-class Worker:
-    """This process's part in a sweep: the sweep's stop event (set when the sweep is stopping, so a
-    job not yet begun is ``not_started``) and whether a job is training now."""
-
-    def __init__(self) -> None:
-        self.stop = None  # a multiprocessing Event shared with the sweep, or None (in the sweep's own process)
-        self.busy = False
-
-    def stopping(self) -> bool:
-        return self.stop is not None and self.stop.is_set()
-
-
-WORKER = Worker()  # one per process: init_worker sets it up in a worker process
-
-
-def init_worker(threads: int, stop, handle_sigint: bool = True) -> None:
-    """Limit TensorFlow to ``threads`` threads before any op runs, and install the Ctrl-C handler
-    (unless the sweep itself ignores Ctrl-C, as a background job does). A worker's entry point."""
-    from ...training import import_tensorflow, quiet_tensorflow
-
-    quiet_tensorflow()
-    WORKER.stop = stop
-    signals.install_worker(handle_sigint)  # Ctrl-C/SIGTERM stop the run in progress; the worker ends with its parent
-    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
-        os.environ[var] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    tf = import_tensorflow()
-
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    import atexit
-
-    from ...training.quick_exit import leave
-
-    atexit.register(leave)  # registered last, run first: the worker ends without TensorFlow's teardown

@@ -62,9 +62,10 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
     ``split_for_workers``, into at least ``workers`` groups where there are enough runs, so that every
     worker has a group. Runs that will be stacked (``training.stacked.config_reason``) are ordered by their
     optimizer section (``stack_key``: the learning rate apart), then seed: the runs of one optimizer configuration
-    share a stack (one batched update), so a group of 2 optimizers x 3 seeds trains 2 stacks where one of 6 seeds x 4 optimizers
-    would train 4 (measured: 1-1.6 s less per group of 6, benchmarks/README.md). Other runs are ordered by seed:
-    the per-member loop holds a split shared by runs of the same seed once."""
+    share a stack (one batched update), so a group of 2 optimizers x 3 seeds trains 2 stacks where one of 6 seeds x
+    4 optimizers would train 4 (measured: 1-1.6 s less per group of 6, benchmarks/README.md); whole stacks are
+    dealt to the groups by their update's cost (``_balanced_stacks``), which train in parallel. Other runs are
+    ordered by seed: the per-member loop holds a split shared by runs of the same seed once."""
     from ...training.fused_runs import fusion_key
     from ...training.stacked import config_reason, stack_key
 
@@ -83,14 +84,53 @@ def plan_groups(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = 
             sizes[key] = group_size_limit(member_bytes(config), workers)
     groups: list[list[Job]] = []
     for key, members in by_key.items():
-        members = [job for _, job in sorted(members, key=lambda m: m[0])]
+        members.sort(key=lambda m: m[0])
         limit = max_size or sizes[key]
         count = math.ceil(len(members) / limit)
         if split_for_workers:
             count = max(count, min(workers, len(members) // 2))
-        for chunk in _chunks(members, count):
+        for chunk in _balanced_stacks(members, count) or _chunks([job for _, job in members], count):
             (groups.append(chunk) if len(chunk) > 1 else alone.extend(chunk))
     return groups, alone
+
+
+# Optimizer state per weight (slots), the proxy of a stacked update's cost: groups trained in parallel are
+# balanced by it. 20 epochs of the quickstart, 3 seeds per optimizer, medians of 5: adam + rmsprop 1.38 s against
+# momentum + sgd 1.14 s (the sweep waits for the slower); adam + sgd 1.29 s, rmsprop + momentum 1.17 s
+# (benchmarks/README.md).
+OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adagrad": 1, "lion": 1, "adam": 2,
+                   "adamw": 2, "adamax": 2, "nadam": 2, "adadelta": 2, "ftrl": 2}
+STEP_COST = 2.0  # a member's forward and backward pass, in slots' updates (fitted to the groups above)
+
+
+def update_cost(config) -> float:
+    """A stacked member's relative cost per step: its forward and backward pass plus its optimizer's update."""
+    optimizer = config.optimizer
+    slots = OPTIMIZER_SLOTS.get(optimizer.name, 1)
+    slots += bool(optimizer.params.get("momentum")) if optimizer.name == "sgd" else 0  # sgd with momentum
+    return STEP_COST + slots
+
+
+def _balanced_stacks(members: list[tuple[tuple, Job]], count: int) -> list[list[Job]] | None:
+    """``members`` ((stack, seed), job), sorted, cut into ``count`` groups of whole stacks (runs of one optimizer
+    configuration) with the same number of stacks each, the costliest stack first into the cheapest group: the
+    groups train in parallel and the sweep waits for the slowest. None (contiguous chunks instead) unless every
+    run is stacked and the stacks are of one size and divide evenly into ``count`` groups."""
+    stacks: dict[str, list[Job]] = {}
+    for (stack, _), job in members:
+        stacks.setdefault(stack, []).append(job)
+    if count < 2 or "" in stacks or len({len(jobs) for jobs in stacks.values()}) != 1 or len(stacks) % count:
+        return None
+    per_group = len(stacks) // count
+    chunks: list[list[Job]] = [[] for _ in range(count)]
+    costs, taken = [0.0] * count, [0] * count
+    for stack in sorted(stacks, key=lambda k: -update_cost(stacks[k][0].config)):  # stable: ties keep their order
+        i = min((i for i in range(count) if taken[i] < per_group), key=lambda i: costs[i])
+        chunks[i] += stacks[stack]
+        costs[i] += update_cost(stacks[stack][0].config) * len(stacks[stack])
+        taken[i] += 1
+    order = {id(job): n for n, (_, job) in enumerate(members)}  # each group in the sorted order: stacks contiguous
+    return [sorted(chunk, key=lambda job: order[id(job)]) for chunk in chunks]
 
 
 def group_jobs(jobs: list[Job], *, workers: int = 1, split_for_workers: bool = False) -> tuple[list[list[Job]], list[Job]]:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ... import signals
+from ..workers import cores, new_pool
 from . import base
-from .base import Executor, JobResult, init_worker
+from .base import Executor, JobResult
 
 
 @dataclass
@@ -23,26 +24,52 @@ class Unit:
     names: tuple
 
 
-def cores() -> int:
-    """The cores this process may use (its CPU affinity where the system tells it)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 class ProcessExecutor(Executor):
     """Runs in parallel worker processes (``spawn``: TensorFlow does not fork safely), one per core by default.
 
     Each worker imports TensorFlow once and trains many runs; its threads are limited to
-    cores / workers so the workers do not fight over the cores.
+    cores / workers so the workers do not fight over the cores. After ``start`` the workers stay up
+    between ``run`` calls (a tune sweep's batches of trials) and draw the sweep's plots (``call``: they
+    have matplotlib loaded from their runs' curves) until ``close``.
     """
 
     name = "processes"
     trains_in_this_process = False
+    calls_in_workers = True
 
     def __init__(self, workers: int | None = None):
         self._workers = max(1, workers or cores())
+        self._keep = False  # after start(): the pool stays up after run (for the next run, for call) until close()
+        self._kept = None  # (pool, (workers, threads), stop event) of the last run, while kept
+
+    def start(self) -> None:
+        self._keep = True
+
+    def close(self) -> None:
+        from ..workers import discard
+
+        self._keep = False
+        self._shut_kept()
+        discard()  # a pool started early (``workers.start_early``) for a sweep that never asked for it
+
+    def _shut_kept(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            kept[0].shutdown(wait=True, cancel_futures=True)
+
+    def call(self, function, arguments):
+        """In parallel in the kept workers (each has TensorFlow, and matplotlib once it drew a run's curves);
+        here when none are kept or the pool broke."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._kept is None or not arguments:
+            return super().call(function, arguments)
+        try:
+            futures = [self._kept[0].submit(function, argument) for argument in arguments]
+            return [future.result() for future in futures]
+        except BrokenProcessPool:
+            self._shut_kept()
+            return super().call(function, arguments)
 
     @property
     def workers(self) -> int:
@@ -54,8 +81,7 @@ class ProcessExecutor(Executor):
     def run_units(self, units, on_result):
         """Run each ``Unit`` (a function and its argument: one job, or a fused group of jobs) in a worker;
         a unit's result is a ``JobResult`` or a list of them, each handed to ``on_result``."""
-        import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         pending = deque(units)
@@ -63,16 +89,17 @@ class ProcessExecutor(Executor):
             return
         workers = min(self._workers, len(pending))
         threads = max(1, cores() // workers)
-        context = multiprocessing.get_context("spawn")
-        stop = context.Event()
-        handle_sigint = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+        if self._kept is not None and self._kept[1] != (workers, threads):
+            self._shut_kept()  # kept for another number of workers: a new pool
+        if self._kept is None:
+            from ..workers import adopt
 
-        def new_pool():
-            return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
-                                       initargs=(threads, stop, handle_sigint))
-
-        pool = new_pool()
+            early = adopt(workers, threads)  # started by `lossopt sweep` before the sweep was planned
+            self._kept = (early[0], (workers, threads), early[1]) if early else None
+        kept, self._kept = self._kept, None
+        pool, stop = (kept[0], kept[2]) if kept else new_pool(workers, threads)
         running: dict = {}
+        finished = False
 
         def report(future, unit):
             try:
@@ -91,12 +118,13 @@ class ProcessExecutor(Executor):
                         running[pool.submit(unit.function, unit.argument)] = unit
                     except BrokenProcessPool:
                         pool.shutdown(wait=False, cancel_futures=True)
-                        pool = new_pool()
+                        pool, _ = new_pool(workers, threads, stop)
                         running[pool.submit(unit.function, unit.argument)] = unit
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 signals.check()  # a signal to this process (recorded while the sweep defers it): stop the workers
                 for future in done:
                     report(future, running.pop(future))
+            finished = True
         except KeyboardInterrupt:
             stop.set()  # no new run starts; the running ones save what finished and return
             for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -112,4 +140,7 @@ class ProcessExecutor(Executor):
                     process.terminate()
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if finished and self._keep:
+                self._kept = (pool, (workers, threads), stop)
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)

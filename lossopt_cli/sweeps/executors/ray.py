@@ -30,8 +30,8 @@ from typing import Callable, Iterable
 
 from ... import rundir
 from ...schema import ConfigError
+from ..workers import cores
 from .base import Executor, Job, JobResult, run_job
-from .processes import cores
 
 INSTALL = "pip install 'lossopt[ray]'  (from a clone: pip install -e '.[ray]')"
 RETRIES_WHEN_PRIVATE = 1  # a task that wrote only to its own temporary directory can start again from scratch
