@@ -53,3 +53,16 @@ def trained_run(tmp_path_factory):
     result = CliRunner().invoke(cli, ["train", str(path), "--quiet"])
     runs = sorted((root / "outputs").iterdir())
     return result, runs[0] if runs else None
+
+
+@pytest.fixture(autouse=True)
+def _no_op_determinism_left_behind():
+    """A test that turns on TensorFlow's op determinism (``deterministic: true``, a plain Keras comparison) turns it
+    on for the whole process; turned off after it, so the next test runs with the kernels it would run alone."""
+    yield
+    import sys
+
+    if "tensorflow" in sys.modules:
+        from tensorflow.python.framework.config import disable_op_determinism
+
+        disable_op_determinism()

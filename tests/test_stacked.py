@@ -6,6 +6,7 @@ groups the stack cannot take say why and keep the per-member loop."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import pytest
@@ -323,6 +324,26 @@ def assert_matches_runs_alone(configs, group, exact: bool = True):
             if exact:
                 np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
             np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-3, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.slow
+def test_with_op_determinism_on_a_group_keeps_the_per_member_loop_and_matches_the_runs_alone(tmp_path, monkeypatch):
+    """TensorFlow's op determinism picks other kernels for a run alone (its first epoch's loss 1 ulp off the stacked
+    step's, measured): a deterministic config, or determinism turned on in the process, keeps the per-member loop,
+    which is the run alone bit for bit, and --dry-run says why."""
+    from tensorflow.python.framework.config import enable_op_determinism
+
+    from lossopt_cli.training.fused_runs import train_group
+    from lossopt_cli.training.stacked import config_reason
+
+    configs = [make(tmp_path, f"adam-{s}", "adam", 0.01, s) for s in (0, 1)]
+    assert config_reason(configs[0]) is None
+    assert "deterministic" in config_reason(dataclasses.replace(configs[0], deterministic=True))
+    enable_op_determinism()
+    used = stacks_used(monkeypatch)
+    group = train_group(configs, [None] * len(configs))
+    assert not used
+    assert_matches_runs_alone(configs, group)
 
 
 def stacks_used(monkeypatch, what=lambda group: len(group.stacks)) -> list:

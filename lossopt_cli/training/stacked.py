@@ -48,6 +48,8 @@ WEIGHTED_LAYERS = ("Dense", "Conv2D")  # a kernel (and a bias): its L1/L2 penalt
 STACK_CONVOLUTIONS = True
 CNN_REASON = ("a convolutional network (stacked.STACK_CONVOLUTIONS is off; the stacked CNN must be bitwise the run "
               "alone: docs/fusion.md)")
+DETERMINISM_REASON = ("TensorFlow's op determinism (deterministic: true) picks other kernels for a run alone than "
+                      "the stacked step's; the per-member loop is the run alone bit for bit")
 PER_EPOCH_LR_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
 
 
@@ -61,6 +63,8 @@ def config_reason(config: RunConfig) -> str | None:
     model, optimizer = config.model, config.optimizer
     if model.type == "cnn" and not STACK_CONVOLUTIONS:
         return f"model.type cnn: {CNN_REASON}"
+    if config.deterministic:
+        return f"deterministic: true ({DETERMINISM_REASON})"
     if model.type not in ("mlp", "cnn"):
         return f"model.type {model.type} (stacked: mlp)"
     if optimizer.name not in STACKED_OPTIMIZERS:
@@ -90,6 +94,10 @@ def stack_reason(members, initial_epoch: int = 0) -> str | None:
         return "a group of one"
     if initial_epoch:
         return "a resumed run (its optimizer state lives in its own optimizer)"
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    if is_op_determinism_enabled():  # turned on in this process (a deterministic run before, a notebook)
+        return DETERMINISM_REASON
     first = members[0].model
     for m in members:
         reason = _model_reason(m.model)
