@@ -50,6 +50,9 @@ CNN_REASON = ("a convolutional network (stacked.STACK_CONVOLUTIONS is off; the s
               "alone: docs/fusion.md)")
 DETERMINISM_REASON = ("TensorFlow's op determinism (deterministic: true) picks other kernels for a run alone than "
                       "the stacked step's; the per-member loop is the run alone bit for bit")
+# Optimizers (Keras classes) whose update divides by the rate: TensorFlow divides by a scalar and by a tensor
+# differently (1e-7 apart, tests/test_stacked_rates.py), so each of their rates keeps a stack of its own.
+RATE_DIVIDERS = ("Ftrl",)
 PER_EPOCH_LR_CALLBACKS = ("ReduceLROnPlateau", "LearningRateScheduler")
 
 
@@ -83,7 +86,8 @@ def stack_key(config: RunConfig) -> str:
     import json
 
     section = dict(config.to_dict()["optimizer"])
-    if isinstance(section.get("learning_rate"), (int, float)) and section.get("name") != "ftrl":
+    dividers = {name.lower() for name in RATE_DIVIDERS}  # the catalog's names of those Keras classes
+    if isinstance(section.get("learning_rate"), (int, float)) and section.get("name") not in dividers:
         section.pop("learning_rate")
     return json.dumps(section, sort_keys=True, default=str)
 

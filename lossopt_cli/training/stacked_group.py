@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .batches import epoch_order
-from .stacked import WEIGHTED_LAYERS, l1_l2
+from .stacked import WEIGHTED_LAYERS
 from .stacked_layers import forward, member_cross_entropy
 from .stacked_optimizers import Stack, optimizer_key
 
@@ -90,12 +90,12 @@ class StackedGroup:
         self.weights = tf.constant(np.stack([np.ones(len(m.x_train), "float32") if m.sample_weight is None
                                              else np.asarray(m.sample_weight, "float32") for m in ordered]),
                                    dtype=self.dtype) if any(m.sample_weight is not None for m in ordered) else None
-        self.penalties = []  # (index among the trainable variables, (l1, l2)) of each penalized kernel
+        self.penalties = []  # (index among the trainable variables, its layer's regularizer) of each penalized kernel
         at = 0
         for layer in self.layers:
             if type(layer).__name__ in WEIGHTED_LAYERS:
-                if l1_l2(layer.kernel_regularizer):
-                    self.penalties.append((at, l1_l2(layer.kernel_regularizer)))
+                if layer.kernel_regularizer is not None:
+                    self.penalties.append((at, layer.kernel_regularizer))
                 at += 1 + bool(layer.use_bias)
             elif type(layer).__name__ == "BatchNormalization":
                 at += 2  # gamma, beta
@@ -233,14 +233,7 @@ class StackedGroup:
             sample_weights = [None] * members if weights is None else tf.unstack(weights, num=members)
             terms = [self.members[0].model._compile_loss(y_k, out, w) for y_k, out, w in
                      zip(tf.unstack(y, num=members), outputs, sample_weights)]
-        penalized, at = [], 0
-        for layer in self.layers:
-            if type(layer).__name__ in WEIGHTED_LAYERS:
-                if layer.kernel_regularizer is not None:
-                    penalized.append((layer.kernel_regularizer, tf.unstack(variables[at], num=members)))
-                at += 1 + bool(layer.use_bias)
-            elif type(layer).__name__ == "BatchNormalization":
-                at += 2  # gamma, beta
+        penalized = [(regularizer, tf.unstack(variables[at], num=members)) for at, regularizer in self.penalties]
         if not penalized:
             return tf.stack(terms)
         return tf.stack([keras.ops.sum([term] + [keras.ops.sum(regularizer(kernels[k])) for regularizer, kernels in penalized])

@@ -33,8 +33,9 @@ def forward(layers, stack, x, training: bool, how: str = "loop"):
             x = tf.reshape(x, tf.concat([tf.shape(x)[:2], [-1]], 0))
         elif kind == "Reshape":
             x = tf.reshape(x, tf.concat([tf.shape(x)[:2], list(layer.target_shape)], 0))
-        elif kind == "Conv2D":
-            x = convolution(layer, x, variables[at], how)
+        elif kind in ("Conv2D", "Dense"):
+            kernel = variables[at]
+            x = convolution(layer, x, kernel, how) if kind == "Conv2D" else tf.matmul(x, kernel)
             at += 1
             if layer.use_bias:
                 x = add_bias(x, variables[at])
@@ -47,14 +48,6 @@ def forward(layers, stack, x, training: bool, how: str = "loop"):
                 tf.reshape(x, tf.concat([[-1], shape[2:]], 0)), ksize=layer.pool_size, strides=layer.strides,
                 padding=layer.padding.upper())
             x = tf.reshape(pooled, tf.concat([shape[:2], tf.shape(pooled)[1:]], 0))
-        elif kind == "Dense":
-            x = tf.matmul(x, variables[at])
-            at += 1
-            if layer.use_bias:
-                x = add_bias(x, variables[at])
-                at += 1
-            logits = x if index == len(layers) - 1 else None
-            x = layer.activation(x)
         elif kind == "Activation":
             x = layer.activation(x)
         elif kind == "Dropout" and layer.rate and training:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .stacked import RATE_DIVIDERS
+
 
 def _rate(optimizer) -> float | None:
     """The optimizer's learning rate when it is a number (None for a schedule)."""
@@ -48,11 +50,6 @@ def _with_member_rates(cls):
         PerMemberRates.__name__ = PerMemberRates.__qualname__ = cls.__name__
         _PER_MEMBER_RATES[cls] = PerMemberRates
     return _PER_MEMBER_RATES[cls]
-
-
-# Optimizers whose update divides by the rate: TensorFlow divides by a scalar and by a tensor differently (1e-7
-# apart, tests/test_stacked_rates.py), so each of their rates keeps a stack of its own.
-RATE_DIVIDERS = ("Ftrl",)
 
 
 def optimizer_key(optimizer) -> tuple:
